@@ -1,0 +1,50 @@
+"""Configuration dictionaries: documented defaults merged with user overrides."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from decision.errors import InputError
+
+__all__ = ["DEFAULT_AS_OF", "deep_merge", "parse_date"]
+
+#: The day R. D. Williams's proposal was published (Lawfare, 20 Aug 2017).
+DEFAULT_AS_OF = dt.date(2017, 8, 20)
+
+
+def deep_merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None, *,
+               where: str = "config") -> dict[str, Any]:
+    """Return ``defaults`` updated by ``overrides``, recursively, without mutating either.
+
+    Unknown keys are an error: a typo must not silently fall back to a default.
+
+    Raises
+    ------
+    InputError
+        If ``overrides`` names a key that ``defaults`` does not have.
+    """
+    merged = copy.deepcopy(dict(defaults))
+    for key, value in (overrides or {}).items():
+        if key not in merged:
+            known = ", ".join(sorted(merged))
+            raise InputError(f"unknown key '{key}' (expected one of: {known})", field=f"{where}.{key}")
+        if isinstance(merged[key], Mapping) and isinstance(value, Mapping):
+            merged[key] = deep_merge(merged[key], value, where=f"{where}.{key}")
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_date(value: Any, *, field: str = "as_of") -> dt.date:
+    """Parse an ISO date (``YYYY-MM-DD``) or pass a date through."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"expected a date as YYYY-MM-DD, got {value!r}", field=field) from None

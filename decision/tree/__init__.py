@@ -1,0 +1,1 @@
+"""Decision trees: a YAML file format, vectorized rollback, utilities, EVPI, diagrams."""
