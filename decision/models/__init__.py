@@ -1,0 +1,72 @@
+"""The two Bayesian models and a helper that fits both."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from decision.config import DEFAULT_AS_OF
+from decision.errors import InputError
+from decision.models.base import (
+    CONVERGENCE_THRESHOLDS,
+    DEFAULT_SAMPLER,
+    TINY_SAMPLER,
+    BayesianModel,
+    Diagnostics,
+    Fit,
+    cache_dir,
+)
+from decision.models.china import ChinaFollowThroughModel
+from decision.models.dprk import DPRKComplianceModel
+
+__all__ = [
+    "MODELS",
+    "BayesianModel",
+    "ChinaFollowThroughModel",
+    "CONVERGENCE_THRESHOLDS",
+    "DEFAULT_SAMPLER",
+    "DPRKComplianceModel",
+    "Diagnostics",
+    "Fit",
+    "TINY_SAMPLER",
+    "cache_dir",
+    "build_models",
+    "fit_models",
+]
+
+#: Model classes by the short key used in parameter files (``priors: {dprk: ..., china: ...}``).
+MODELS: dict[str, type[BayesianModel]] = {
+    "dprk": DPRKComplianceModel,
+    "china": ChinaFollowThroughModel,
+}
+
+
+def build_models(*, as_of: dt.date | str = DEFAULT_AS_OF,
+                 observations: pd.DataFrame | None = None,
+                 priors: Mapping[str, Any] | None = None,
+                 settings: Mapping[str, Any] | None = None,
+                 sampler: Mapping[str, Any] | None = None) -> dict[str, BayesianModel]:
+    """Instantiate both models with per-model prior and setting overrides.
+
+    ``priors`` and ``settings`` are keyed by model (``dprk``, ``china``); ``sampler`` applies to
+    both.
+    """
+    for label, given in (("priors", priors), ("settings", settings)):
+        for key in (given or {}):
+            if key not in MODELS:
+                raise InputError(f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
+                                 field=f"{label}.{key}")
+    return {
+        key: cls(priors=(priors or {}).get(key), settings=(settings or {}).get(key),
+                 sampler=sampler, as_of=as_of, observations=observations)
+        for key, cls in MODELS.items()
+    }
+
+
+def fit_models(*, use_cache: bool = True, strict: bool = False, **kwargs) -> dict[str, Fit]:
+    """Fit (or load from the cache) both models; keyword arguments go to :func:`build_models`."""
+    return {key: model.fit(use_cache=use_cache, strict=strict)
+            for key, model in build_models(**kwargs).items()}

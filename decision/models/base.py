@@ -1,0 +1,325 @@
+"""What every Bayesian model shares: configuration, sampling, diagnostics and the cache.
+
+A model subclass declares its documented default priors and builds a ``pymc.Model`` from
+evidence that :mod:`decision.evidence` loads as of a date. :meth:`BayesianModel.fit` samples
+it (or serves an identical earlier fit from the cache) and returns a :class:`Fit` that holds
+the ArviZ ``InferenceData``, the convergence diagnostics and every input that produced it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from decision.atomic import atomic_path
+from decision.config import DEFAULT_AS_OF, deep_merge, parse_date
+from decision.errors import ConvergenceError, InputError
+
+__all__ = [
+    "DEFAULT_SAMPLER",
+    "CONVERGENCE_THRESHOLDS",
+    "TINY_SAMPLER",
+    "BayesianModel",
+    "Diagnostics",
+    "Fit",
+    "cache_dir",
+]
+
+log = logging.getLogger(__name__)
+
+#: Sampler settings used unless the caller overrides them. Four chains of 1,000 draws give a
+#: bulk ESS well above 400 for these small models; ``target_accept`` is high because the
+#: hierarchical parts have funnel-shaped posteriors.
+DEFAULT_SAMPLER: dict[str, Any] = {
+    "draws": 1000,
+    "tune": 1000,
+    "chains": 4,
+    "cores": 2,
+    "target_accept": 0.95,
+    "random_seed": 20170820,
+    "prior_predictive_draws": 500,
+}
+
+#: A budget for smoke tests and notebook checks: fast, and not expected to converge.
+TINY_SAMPLER: dict[str, Any] = {
+    "draws": 60,
+    "tune": 60,
+    "chains": 2,
+    "cores": 1,
+    "prior_predictive_draws": 60,
+}
+
+#: A fit is flagged when any free variable breaks one of these.
+CONVERGENCE_THRESHOLDS = {"r_hat": 1.01, "ess_bulk": 400.0, "divergences": 0}
+
+
+def cache_dir() -> Path:
+    """Folder holding cached posteriors: ``$DECISION_CACHE_DIR`` or ``~/.cache/decision``."""
+    root = os.environ.get("DECISION_CACHE_DIR") or Path.home() / ".cache" / "decision"
+    return Path(root) / "posteriors"
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostics:
+    """Convergence diagnostics of one fit and the flags they raise."""
+
+    max_r_hat: float
+    min_ess_bulk: float
+    divergences: int
+    flags: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no threshold is broken."""
+        return not self.flags
+
+    @classmethod
+    def from_idata(cls, idata: az.InferenceData, var_names: list[str]) -> Diagnostics:
+        """Compute R-hat, bulk ESS and divergences over ``var_names``."""
+        posterior = idata.posterior[var_names]
+        n_chains = posterior.sizes["chain"]
+        if n_chains > 1:
+            rhat = az.rhat(posterior)
+            max_r_hat = float(max(float(rhat[v].max()) for v in var_names))
+        else:
+            max_r_hat = float("nan")
+        ess = az.ess(posterior, method="bulk")
+        min_ess = float(min(float(ess[v].min()) for v in var_names))
+        divergences = 0
+        if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+            divergences = int(idata.sample_stats["diverging"].sum())
+        limits = CONVERGENCE_THRESHOLDS
+        flags = []
+        if not np.isfinite(max_r_hat):
+            flags.append("r_hat not computable with one chain")
+        elif max_r_hat > limits["r_hat"]:
+            flags.append(f"r_hat {max_r_hat:.3f} > {limits['r_hat']}")
+        if min_ess < limits["ess_bulk"]:
+            flags.append(f"bulk ESS {min_ess:.0f} < {limits['ess_bulk']:.0f}")
+        if divergences > limits["divergences"]:
+            flags.append(f"{divergences} divergences")
+        return cls(max_r_hat, min_ess, divergences, tuple(flags))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return {
+            "ok": self.ok,
+            "max_r_hat": None if not np.isfinite(self.max_r_hat) else round(self.max_r_hat, 4),
+            "min_ess_bulk": round(self.min_ess_bulk, 1),
+            "divergences": self.divergences,
+            "flags": list(self.flags),
+        }
+
+
+@dataclasses.dataclass
+class Fit:
+    """A fitted model: posterior, diagnostics, inputs, and whether it came from the cache."""
+
+    model_name: str
+    idata: az.InferenceData
+    diagnostics: Diagnostics
+    inputs: dict[str, Any]
+    headline_names: tuple[str, ...]
+    from_cache: bool = False
+
+    def draws(self, name: str) -> np.ndarray:
+        """Posterior draws of one variable, chains stacked, as a flat array (for scalars)."""
+        values = self.idata.posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+        return np.asarray(values.values)
+
+    def headline_draws(self) -> dict[str, np.ndarray]:
+        """Draws of the quantities a decision tree consumes, keyed by variable name."""
+        return {name: self.draws(name) for name in self.headline_names}
+
+    def summary(self) -> pd.DataFrame:
+        """Mean, sd, 90% interval, R-hat and ESS of the headline quantities."""
+        return az.summary(self.idata, var_names=list(self.headline_names), hdi_prob=0.9,
+                          round_to=4)
+
+    def flagged_message(self) -> str | None:
+        """A one-line warning if the fit broke a convergence threshold."""
+        if self.diagnostics.ok:
+            return None
+        return f"{self.model_name}: convergence check failed ({'; '.join(self.diagnostics.flags)})"
+
+
+def _hash_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class BayesianModel:
+    """Base class: subclasses set ``name``, ``default_priors``, ``headline`` and ``build``.
+
+    Parameters
+    ----------
+    priors
+        Overrides merged over :attr:`default_priors` (unknown keys are an error).
+    sampler
+        Overrides merged over :data:`DEFAULT_SAMPLER`.
+    as_of
+        Only evidence known on this date is used.
+    observations
+        Monitoring observations (a frame from :func:`decision.observations.load_observations`).
+    """
+
+    name: ClassVar[str] = "model"
+    default_priors: ClassVar[dict[str, Any]] = {}
+    #: Deterministic quantities a decision tree consumes.
+    headline: ClassVar[tuple[str, ...]] = ()
+    #: Free (sampled) variables: their convergence is checked.
+    free_vars: ClassVar[tuple[str, ...]] = ()
+    #: Names of prior parameters that must be positive.
+    _positive_suffixes: ClassVar[tuple[str, ...]] = ("alpha", "beta", "sigma", "scale", "rate")
+
+    def __init__(self, *, priors: Mapping[str, Any] | None = None,
+                 sampler: Mapping[str, Any] | None = None,
+                 as_of: dt.date | str = DEFAULT_AS_OF,
+                 observations: pd.DataFrame | None = None,
+                 settings: Mapping[str, Any] | None = None):
+        self.priors = deep_merge(self.default_priors, priors, where=f"{self.name}.priors")
+        self._validate_priors()
+        self.sampler = deep_merge(DEFAULT_SAMPLER, sampler, where="sampler")
+        self.settings = deep_merge(self.default_settings(), settings, where=f"{self.name}.settings")
+        self.as_of = parse_date(as_of)
+        self.observations = observations
+        self.data = self.prepare_data()
+
+    # -- for subclasses -------------------------------------------------------------------
+    @classmethod
+    def default_settings(cls) -> dict[str, Any]:
+        """Non-prior settings (horizons, thresholds) with their defaults."""
+        return {}
+
+    def prepare_data(self) -> dict[str, Any]:
+        """Load and arrange the evidence the model uses."""
+        raise NotImplementedError
+
+    def build(self):
+        """Return the ``pymc.Model``."""
+        raise NotImplementedError
+
+    def derived(self, posterior) -> dict[str, Any]:
+        """Quantities computed from posterior draws after sampling (xarray in, xarray out).
+
+        Used for closed-form conditionals (a Beta tail probability per draw) that need no
+        gradient and so need not be part of the sampled graph.
+        """
+        return {}
+
+    # -- shared machinery -----------------------------------------------------------------
+    def _validate_priors(self) -> None:
+        for key, spec in self.priors.items():
+            if not isinstance(spec, Mapping):
+                continue
+            for param, value in spec.items():
+                if not isinstance(value, (int, float)) or isinstance(value, bool):
+                    raise InputError(f"expected a number, got {value!r}",
+                                     field=f"{self.name}.priors.{key}.{param}")
+                if param in self._positive_suffixes and not value > 0:
+                    raise InputError(f"expected a positive number, got {value!r}",
+                                     field=f"{self.name}.priors.{key}.{param}")
+
+    def data_hash(self) -> str:
+        """Hash of the data arrays the model is built from."""
+        return _hash_json({k: np.asarray(v).tolist() if isinstance(v, np.ndarray) else v
+                           for k, v in sorted(self.data.items())})
+
+    def inputs(self) -> dict[str, Any]:
+        """Everything that determines the posterior, recorded on the fit."""
+        from decision import __version__
+
+        return {
+            "model": self.name,
+            "package_version": __version__,
+            "as_of": self.as_of.isoformat(),
+            "data_hash": self.data_hash(),
+            "priors": self.priors,
+            "settings": self.settings,
+            "sampler": self.sampler,
+            "seed": self.sampler["random_seed"],
+        }
+
+    def cache_key(self) -> str:
+        """Content hash of :meth:`inputs`: equal keys mean an identical fit."""
+        return _hash_json(self.inputs())
+
+    def cache_path(self) -> Path:
+        return cache_dir() / f"{self.name}-{self.cache_key()[:32]}.nc"
+
+    def fit(self, *, use_cache: bool = True, strict: bool = False,
+            progressbar: bool = False) -> Fit:
+        """Sample the posterior, or load an identical earlier fit from the cache.
+
+        Parameters
+        ----------
+        use_cache
+            Serve and store fits in :func:`cache_dir`.
+        strict
+            Raise :class:`~decision.errors.ConvergenceError` when a diagnostic is flagged.
+        """
+        path = self.cache_path()
+        idata = None
+        from_cache = False
+        if use_cache and path.exists():
+            try:
+                idata = az.from_netcdf(path)
+                idata.load()
+                from_cache = True
+            except (OSError, ValueError, KeyError) as exc:  # a damaged file is refit, not fatal
+                log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
+                idata = None
+        if idata is None:
+            idata = self._sample(progressbar=progressbar)
+            if use_cache:
+                with atomic_path(path, suffix=".nc") as tmp:
+                    idata.to_netcdf(str(tmp))
+        fit = self._make_fit(idata, from_cache=from_cache)
+        if strict and not fit.diagnostics.ok:
+            raise ConvergenceError(fit.flagged_message())
+        return fit
+
+    def _make_fit(self, idata: az.InferenceData, *, from_cache: bool) -> Fit:
+        free = [v for v in self.free_vars if v in idata.posterior]
+        return Fit(self.name, idata, Diagnostics.from_idata(idata, free), self.inputs(),
+                   tuple(self.headline), from_cache)
+
+    def _sample(self, *, progressbar: bool) -> az.InferenceData:
+        import pymc as pm
+
+        s = self.sampler
+        seed = int(s["random_seed"])
+        model = self.build()
+        with model:
+            idata = pm.sample(
+                draws=int(s["draws"]), tune=int(s["tune"]), chains=int(s["chains"]),
+                cores=int(s["cores"]), target_accept=float(s["target_accept"]),
+                random_seed=seed, progressbar=progressbar, compute_convergence_checks=False,
+            )
+            with warnings.catch_warnings():
+                # Potentials here are likelihood terms (censoring, recency weights, soft
+                # evidence): the prior predictive shows the priors alone, and posterior draws
+                # already reflect the potentials, so PyMC's warning does not apply.
+                warnings.filterwarnings("ignore", message="The effect of Potentials")
+                prior = pm.sample_prior_predictive(draws=int(s["prior_predictive_draws"]),
+                                                   random_seed=seed + 1)
+                idata.extend(prior)
+                if model.observed_RVs:
+                    pm.sample_posterior_predictive(idata, random_seed=seed + 2,
+                                                   extend_inferencedata=True, progressbar=False)
+        for name, values in self.derived(idata.posterior).items():
+            idata.posterior[name] = values
+        idata.posterior.attrs["decision_inputs"] = json.dumps(self.inputs(), sort_keys=True,
+                                                              default=str)
+        return idata
