@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -13,30 +16,108 @@ app = typer.Typer(
     help="Decision analysis: Bayesian evidence, decision trees, value of information, reports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(tree_app, name="tree")
+
+ParamsOpt = Annotated[Optional[Path], typer.Option("--params", help="YAML file of parameters.")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
+                                                     help="Set one parameter (repeatable).")]
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use evidence known on this date.")]
+
+
+def _collect_parameters(params: Path | None, pairs: list[str] | None, as_of: str | None
+                        ) -> tuple[dict, str]:
+    from decision.report import load_parameter_file, parse_cli_parameters
+
+    values, source = {}, "-p"
+    if params is not None:
+        values.update(load_parameter_file(params))
+        source = str(params)
+    values.update(parse_cli_parameters(pairs or []))
+    if as_of is not None:
+        values["as_of"] = as_of
+    return values, source
+
+
+@app.command()
+def report(
+    params: ParamsOpt = None,
+    set_: SetOpt = None,
+    as_of: AsOfOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path("reports"),
+    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the "
+                                                "parameter file's stem, else 'brief').")] = None,
+) -> None:
+    """Render the report: execute its notebook with papermill and export HTML."""
+    from decision.report import render_report
+
+    values, source = _collect_parameters(params, set_, as_of)
+    run_name = name or (params.stem if params is not None else "brief")
+    target = render_report(values, template="brief", out_dir=out, name=run_name, source=source)
+    typer.echo(f"report written to {target / 'report.html'}")
+
+
+@app.command()
+def fit(
+    as_of: AsOfOpt = None,
+    observations: Annotated[Optional[Path], typer.Option(
+        "--observations", help="Monitoring observations CSV.")] = None,
+    draws: Annotated[int, typer.Option(min=10)] = 1000,
+    tune: Annotated[int, typer.Option(min=10)] = 1000,
+    chains: Annotated[int, typer.Option(min=1)] = 4,
+    seed: int = 20170820,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail when a fit does not converge.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Always resample.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit both Bayesian models (or load them from the cache) and print headline estimates."""
+    from decision import models
+    from decision.config import DEFAULT_AS_OF
+    from decision.observations import load_observations
+
+    as_of = as_of or DEFAULT_AS_OF.isoformat()
+    obs = load_observations(observations, as_of=as_of) if observations else None
+    fits = models.fit_models(as_of=as_of, observations=obs, use_cache=not no_cache, strict=strict,
+                             sampler={"draws": draws, "tune": tune, "chains": chains,
+                                      "random_seed": seed})
+    result = {
+        key: {
+            "headline": {n: float(f.draws(n).mean()) for n in f.headline_names},
+            "diagnostics": f.diagnostics.to_dict(),
+            "from_cache": f.from_cache,
+        }
+        for key, f in fits.items()
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    for key, info in result.items():
+        flag = "ok" if info["diagnostics"]["ok"] else "FLAGGED: " + "; ".join(
+            info["diagnostics"]["flags"])
+        typer.echo(f"{key} ({'cache' if info['from_cache'] else 'sampled'}; diagnostics {flag})")
+        for n, v in info["headline"].items():
+            typer.echo(f"  {n:34s} {v:8.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
+    import click
+
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except DecisionError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
-    except typer.Exit as exc:
+    except click.exceptions.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
+    except click.exceptions.Abort:
         typer.echo("aborted", err=True)
         return 130
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
-    return 0
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+# Two commands do all the set-up on a fresh machine: `make report` and `make test`.
+# Both create .venv, install the package with pip, and register the project's Jupyter kernel.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.bootstrap-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+export MPLBACKEND := Agg
+
+.PHONY: help bootstrap system-deps report test test-fast test-slow notebooks lab bench clean sync-notebooks
+
+help:
+	@echo "make report      render the default report into reports/brief/report.html"
+	@echo "make test        run the whole test suite (fast lane, then slow lane)"
+	@echo "make test-fast   unit tests, no real MCMC beyond tiny budgets"
+	@echo "make test-slow   full fits with convergence checks"
+	@echo "make lab         start JupyterLab on notebooks/ with the project's kernel"
+	@echo "make bench       benchmarks, printed as ratios against an in-run baseline"
+
+# Graphviz's `dot` draws decision trees; on Debian it is installed here when missing.
+system-deps:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else echo "warning: graphviz 'dot' not found; install it (apt-get install graphviz) to draw trees" >&2; fi; }
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name decision --display-name "Python (decision)" >/dev/null
+	touch $@
+
+bootstrap: system-deps $(STAMP)
+
+report: bootstrap
+	$(BIN)/decision report
+
+test: test-fast test-slow
+
+test-fast: bootstrap
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: bootstrap
+	$(BIN)/python -m pytest -m slow
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+lab: bootstrap $(DEV_STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+# Regenerate the .ipynb half of each jupytext pair from the .py file (outputs stay empty).
+sync-notebooks: bootstrap
+	$(BIN)/jupytext --sync notebooks/*.py
+
+bench: bootstrap
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,117 @@
+"""The report pipeline: parameter validation, rendering, atomic publishing and failure handling.
+
+Rendering runs the real notebook on a tiny sampler budget (real but short MCMC); one render
+is shared by the tests of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from decision.cli import main
+from decision.errors import InputError
+from decision.report import (
+    ReportFailed,
+    parse_cli_parameters,
+    render_report,
+    template_parameters,
+    validate_parameters,
+)
+
+TINY = {"draws": 40, "tune": 40, "chains": 2, "cores": 1}
+
+
+def test_template_declares_typed_literal_parameters():
+    params = template_parameters("brief")
+    assert params["draws"]["type"] == "int" and params["draws"]["low"] == 10
+    assert params["as_of"]["default"] == "2017-08-20"
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter; did you mean 'draws'"),
+    ({"draws": -5}, r"field 'draws': expected a value >= 10"),
+    ({"draws": "many"}, r"field 'draws': expected int"),
+    ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),
+    ({"observations_file": "/no/such.csv"}, r"observations_file.*file not found"),
+    ({"strict": 1}, r"field 'strict': expected bool"),
+])
+def test_bad_parameters_are_rejected_with_file_and_field(params, match):
+    with pytest.raises(InputError, match=match):
+        validate_parameters(params, source="params.yaml")
+
+
+def test_cli_parameters_are_typed():
+    assert parse_cli_parameters(["draws=50", "strict=true", "as_of=2017-09-01"]) == {
+        "draws": 50, "strict": True, "as_of": "2017-09-01"}
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        parse_cli_parameters(["draws"])
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One tiny-budget render shared by the module, with its own posterior cache."""
+    root = tmp_path_factory.mktemp("render")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DECISION_CACHE_DIR", str(root / "cache"))
+        target = render_report(TINY, out_dir=root / "reports", name="brief")
+        yield target, root
+
+
+def test_report_folder_holds_html_notebook_parameters_and_manifest(rendered):
+    target, _ = rendered
+    assert sorted(p.name for p in target.iterdir()) == [
+        "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
+    params = yaml.safe_load((target / "parameters.yaml").read_text())
+    assert params["draws"] == 40 and params["as_of"] == "2017-08-20"
+    manifest = json.loads((target / "manifest.json").read_text())
+    for key in ("versions", "data_hashes", "seed", "git_commit", "parameters"):
+        assert key in manifest
+    assert manifest["versions"]["pymc"].startswith("5.")
+
+
+def test_report_html_shows_evidence_and_posteriors_without_code(rendered):
+    target, _ = rendered
+    html = (target / "report.html").read_text()
+    assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) >= 10
+    for heading in ("The evidence", "DPRK compliance model", "China follow-through model",
+                    "Headline estimates", "Sources and reproducibility"):
+        assert heading in html
+    assert "import warnings" not in html and "fit_models(" not in html  # code is hidden
+    assert "Traceback" not in html
+
+
+def test_failed_render_keeps_previous_report_and_says_where(rendered, monkeypatch):
+    target, root = rendered
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
+    before = (target / "report.html").read_bytes()
+    # Strict mode on a tiny budget fails the convergence checks inside the notebook.
+    with pytest.raises(ReportFailed, match="ConvergenceError") as info:
+        render_report({**TINY, "strict": True}, out_dir=root / "reports", name="brief")
+    assert info.value.notebook.exists()
+    assert (target / "report.html").read_bytes() == before
+
+
+def test_cli_bad_parameter_file_exits_non_zero_with_one_line(tmp_path, capsys):
+    params = tmp_path / "scenario.yaml"
+    params.write_text("as_of: 2017-08-20\ndraws: 0\n")
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / "scenario").mkdir()
+    (out / "scenario" / "report.html").write_text("previous")
+    assert main(["report", "--params", str(params), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "scenario.yaml" in err and "draws" in err
+    assert (out / "scenario" / "report.html").read_text() == "previous"
+
+
+def test_cli_malformed_yaml_names_the_file_and_line(tmp_path, capsys):
+    params = tmp_path / "broken.yaml"
+    params.write_text("draws: [1, 2\n")
+    assert main(["report", "--params", str(params), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "broken.yaml" in err and "row" in err
