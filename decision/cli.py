@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from decision.cli_observe import app as observe_app
 from decision.errors import DecisionError
 from decision.tree.cli import app as tree_app
 
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(tree_app, name="tree")
+app.add_typer(observe_app, name="observe")
 
 ParamsOpt = Annotated[Optional[Path], typer.Option("--params", help="YAML file of parameters.")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
@@ -100,6 +102,76 @@ def fit(
             typer.echo(f"  {n:34s} {v:8.3f}")
 
 
+@app.command()
+def analyze(
+    params: Annotated[Optional[Path], typer.Option(
+        "--params", help="Scenario file (or the name of a shipped scenario).")] = None,
+    observations: Annotated[Optional[Path], typer.Option(
+        "--observations", help="Monitoring observations CSV.")] = None,
+    as_of: AsOfOpt = None,
+    draws: Annotated[int, typer.Option(min=10, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=10)] = 1000,
+    chains: Annotated[int, typer.Option(min=1)] = 4,
+    seed: int = 20170820,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail when a fit does not converge.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Fit (or load) both models, evaluate the case tree, print the recommendation."""
+    from decision.case import analyze as run_analysis
+    from decision.config import DEFAULT_AS_OF
+    from decision.observations import load_observations
+
+    as_of = as_of or DEFAULT_AS_OF.isoformat()
+    obs = load_observations(observations, as_of=as_of) if observations else None
+    analysis = run_analysis(params, as_of=as_of, observations=obs, seed=seed, strict=strict,
+                            sampler={"draws": draws, "tune": tune, "chains": chains,
+                                     "random_seed": seed})
+    result = analysis.to_dict()
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{result['scenario']} scenario, evidence as of {result['as_of']}")
+    for col in ("strategy", "expected value", "90% interval", "P(optimal)"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, value in result["options"].items():
+        lo, hi = result["options_90"][name]
+        mark = " *" if name == result["recommendation"] else ""
+        table.add_row(name + mark, f"{value:.3f}", f"{lo:.3f} to {hi:.3f}",
+                      f"{result['probability_optimal'][name]:.0%}")
+    console.print(table)
+    console.print(f"Recommendation: [bold]{result['recommendation']}[/bold]")
+    for level, option in result["contingent_plan"].items():
+        console.print(f"  if China's cooperation is {level}: {option}")
+    console.print(f"Value of monitoring: {result['value_of_monitoring']:.4f}; "
+                  f"P(DPRK complies) {result['p_dprk_complies']:.0%}; "
+                  f"P(China follows through) {result['p_china_follows_through']:.0%}")
+    for flag in result["flags"]:
+        console.print(f"[red]warning:[/red] {flag}")
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's usage errors: typer >= 0.26 vendors its own click, older typer uses click."""
+    import importlib
+
+    types = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
+def _exit_types() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (typer.Exit, click.exceptions.Exit)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
     import click
@@ -109,12 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     except DecisionError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
-    except click.exceptions.Exit as exc:
+    except _exit_types() as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
+    except (typer.Abort, click.exceptions.Abort):
         typer.echo("aborted", err=True)
         return 130
-    except click.ClickException as exc:
+    except _usage_error_types() as exc:
         exc.show()
         return exc.exit_code
     return result if isinstance(result, int) else 0
