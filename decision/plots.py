@@ -19,6 +19,7 @@ __all__ = [
     "plot_launch_record",
     "plot_posteriors",
     "plot_ppc",
+    "plot_strategy_values",
     "plot_prior_posterior",
     "plot_trace",
     "plot_trade",
@@ -182,5 +183,23 @@ def plot_prior_posterior(fit, var_names: Sequence[str]) -> plt.Figure:
         ax.set_title(name, fontsize=9)
         ax.set_yticks([])
     axes[0][0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_strategy_values(analysis) -> plt.Figure:
+    """Distribution over draws of each strategy's value; the recommended one highlighted."""
+    values = np.asarray(analysis.result.root_values_per_draw)
+    names = list(analysis.result.options)
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.8 * len(names)))
+    parts = ax.violinplot([values[:, i] for i in range(len(names))], vert=False,
+                          showmeans=True, showextrema=False)
+    for body, name in zip(parts["bodies"], names):
+        body.set_facecolor(_ORANGE if name == analysis.recommendation else _BLUE)
+        body.set_alpha(0.6)
+    ax.set_yticks(range(1, len(names) + 1), names)
+    ax.axvline(0, color=_GREY, lw=1, ls=":")
+    ax.set_xlabel("value in weighted points (status quo = 0); line = mean")
+    ax.set_title("Value of each strategy across draws")
     fig.tight_layout()
     return fig

@@ -16,7 +16,12 @@ from decision import evidence
 
 __all__ = [
     "agreements_table",
+    "assumptions_table",
     "compare_fits",
+    "monitoring_text",
+    "recommendation_text",
+    "strategy_table",
+    "tree_html",
     "diagnostics_text",
     "enforcement_table",
     "escape",
@@ -161,3 +166,92 @@ def compare_fits(fits: Mapping) -> pd.DataFrame:
             values[name] = f"{mean:.3f} ({lo:.3f} to {hi:.3f})"
         columns[label] = values
     return pd.DataFrame(columns).rename_axis("quantity")
+
+
+def _strategy_words(name: str) -> str:
+    return {
+        "status quo": "keep the status quo (full exercises, deterrence and containment)",
+        "freeze-for-freeze": "accept China's plain freeze-for-freeze (suspend the exercises for "
+                             "a DPRK testing freeze, with no condition on China)",
+        "freeze-plus-pressure": "make the freeze-plus-pressure counter-proposal (scale back the "
+                                "March exercises only if the DPRK freezes testing and China "
+                                "steps up enforcement, after six months of monitoring)",
+    }.get(name, name)
+
+
+def recommendation_text(analysis) -> str:
+    """The recommendation, its margin and robustness, and the contingent plan, in plain words."""
+    d = analysis.to_dict()
+    best = d["recommendation"]
+    ranked = sorted(d["options"].items(), key=lambda kv: kv[1], reverse=True)
+    runner, runner_value = ranked[1]
+    lines = [
+        f"**Recommendation: {escape(_strategy_words(best))}.**",
+        "",
+        f"It has the highest expected value ({d['options'][best]:.3f} points against "
+        f"{runner_value:.3f} for {escape(runner)}) and is the best strategy in "
+        f"{percent(d['probability_optimal'].get(best, 0))} of the draws of the uncertain "
+        f"judgments and posteriors.",
+    ]
+    if d["probability_optimal"].get(best, 0) < 0.5:
+        top = max(d["probability_optimal"], key=d["probability_optimal"].get)
+        lines.append(f"The call is close: {escape(top)} is best in more draws "
+                     f"({percent(d['probability_optimal'][top])}), but by smaller margins.")
+    if d["contingent_plan"]:
+        lines += ["", "**If the counter-proposal is made and the DPRK holds its freeze through "
+                  "the six months of monitoring, the spring exercises should follow China's "
+                  "cooperation:**", ""]
+        for level, option in d["contingent_plan"].items():
+            share = d["contingent_plan_probability"].get(level)
+            share_text = f" (best in {percent(share)} of draws)" if share is not None else ""
+            lines.append(f"- China's cooperation **{escape(level)}**: "
+                         f"**{escape(option)}**{share_text}")
+    lines += ["", f"Probability the DPRK accepts and complies throughout: "
+              f"**{percent(d['p_dprk_complies'])}**. Probability China meets a scheduled "
+              f"enforcement plan in full: **{percent(d['p_china_follows_through'])}**. "
+              f"Probability China accepts the counter-proposal: "
+              f"**{percent(d['p_china_accepts'])}**."]
+    return "\n".join(lines)
+
+
+def strategy_table(analysis) -> pd.DataFrame:
+    """Strategies with expected value, 90% interval and probability optimal, rounded."""
+    table = analysis.strategy_table().round(3)
+    table["probability optimal"] = table["probability optimal"].map(percent)
+    return table
+
+
+def monitoring_text(analysis) -> str:
+    """What the six months of monitoring are worth, against committing now."""
+    fixed = analysis.fixed_plan_values
+    best_fixed = max(fixed, key=fixed.get) if fixed else None
+    text = (f"Deciding the spring exercises after six months of monitoring, rather than "
+            f"committing now to the best single option ({escape(best_fixed)}), is worth "
+            f"**{analysis.value_of_monitoring:.4f}** points of expected value.")
+    return text
+
+
+def assumptions_table(analysis) -> pd.DataFrame:
+    """Every parameter of the case: kind, 90% range, rationale."""
+    from decision.case import SUPPLIED_FROM_MODELS
+
+    table = analysis.case.assumptions()
+    for name, (model, var) in SUPPLIED_FROM_MODELS.items():
+        if name in table.index:
+            draws = analysis.fits[model].draws(var)
+            table.loc[name, ["5%", "95%"]] = np.percentile(draws, [5, 95])
+            table.loc[name, "rationale"] = f"posterior of {var} ({model} model)"
+    return table.round({"5%": 3, "95%": 3}).fillna("")
+
+
+def tree_html(result, *, collapse: bool = True) -> str:
+    """The rolled-back tree as inline SVG scaled to the page width (self-contained HTML)."""
+    import re
+
+    from decision.tree import draw_tree
+
+    svg = draw_tree(result, collapse=collapse).pipe(format="svg").decode("utf-8")
+    svg = svg[svg.index("<svg"):]  # drop the XML prologue and doctype
+    svg = re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg style="width:100%;min-width:1400px;height:auto"',
+                 svg, count=1)
+    return f'<div class="decision-tree" style="overflow-x:auto">{svg}</div>'

@@ -11,16 +11,16 @@
 # ---
 
 # %% [markdown]
-# # Freeze-plus-pressure: evidence and Bayesian estimates
+# # Freeze-plus-pressure: decision brief
 #
-# Should the US and South Korea scale back the March 2018 exercises if the DPRK freezes its
-# testing and China steps up sanctions enforcement (R. D. Williams, *Lawfare*, 20 Aug 2017)?
-# This report shows the public evidence and what two Bayesian models infer from it: the
-# probability that the DPRK accepts and holds a testing freeze, and the extent of China's
-# cooperation on a scheduled enforcement plan.
+# Should the US and South Korea accept China's "freeze-for-freeze", make the conditional
+# "freeze-plus-pressure" counter-proposal (R. D. Williams, *Lawfare*, 20 Aug 2017), or keep the
+# status quo? The answer below comes from two Bayesian models fitted to cited public evidence
+# and a decision tree whose every judgment is listed, with its range and rationale, at the end.
 
 # %% tags=["parameters"]
 as_of = "2017-08-20"  # use only evidence known on this date (YYYY-MM-DD)
+scenario = "baseline"  # a shipped scenario's name or a scenario file
 observations_file = ""  # monitoring observations CSV; empty for none
 draws = 1000  # posterior draws per chain (10..100000)
 tune = 1000  # tuning steps per chain (10..100000)
@@ -29,26 +29,62 @@ cores = 2  # processes sampling in parallel (1..64)
 seed = 20170820  # random seed for every sampler and simulation (0..4294967295)
 strict = False  # stop with an error when a fit fails its convergence checks
 use_cache = True  # serve unchanged fits from the posterior cache
-priors = {}  # prior overrides by model, e.g. {"dprk": {"accept": {"alpha": 2, "beta": 2}}}
+priors = {}  # prior overrides by model, merged over the scenario's, e.g. {"dprk": {"accept": {"alpha": 2, "beta": 2}}}
 
 # %%
 import warnings
 
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
+from decision import case as cases
 from decision import evidence, models, plots, reporting
 from decision.observations import load_observations
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
-fits = models.fit_models(as_of=as_of, observations=observations, priors=priors, sampler=sampler,
-                         use_cache=use_cache, strict=strict)
+the_scenario = cases.load_scenario(scenario)
+analysis = cases.analyze(the_scenario, as_of=as_of, observations=observations, priors=priors,
+                         sampler=sampler, seed=seed, use_cache=use_cache, strict=strict)
+fits = analysis.fits
 dprk, china = fits["dprk"], fits["china"]
+display(Markdown(f"**Scenario: {reporting.escape(the_scenario.name)}.** "
+                 f"{reporting.escape(the_scenario.description)}"))
 display(Markdown(reporting.run_header(as_of=as_of, fits=fits, observations=observations)))
 
 # %% [markdown]
-# ## Headline estimates
+# ## The recommendation
+
+# %%
+display(Markdown(reporting.recommendation_text(analysis)))
+
+# %% [markdown]
+# ## Strategies compared
+#
+# Expected value in weighted points (status quo = 0), its 90% interval over the uncertain
+# judgments and posteriors, and the share of draws in which each strategy is best.
+
+# %%
+display(reporting.strategy_table(analysis))
+fig = plots.plot_strategy_values(analysis)
+
+# %% [markdown]
+# ## The value of monitoring
+
+# %%
+display(Markdown(reporting.monitoring_text(analysis)))
+
+# %% [markdown]
+# ## The decision tree
+#
+# Rolled-back expected values at every node, probabilities and payoffs on the branches, the
+# optimal path in red. Branches of options not chosen are collapsed.
+
+# %%
+display(HTML(reporting.tree_html(analysis.result)))
+
+# %% [markdown]
+# ## Headline estimates from the Bayesian models
 
 # %%
 display(Markdown(reporting.headline_text(dprk, china)))
@@ -113,7 +149,19 @@ fig = plots.plot_prior_posterior(china, ["cooperation_mean", "cooperation_concen
 fig = plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars))
 
 # %% [markdown]
+# ## Assumptions
+#
+# Every parameter of the case tree: posterior draws from the models, or an analyst judgment
+# with its 90% range and the argument it encodes.
+
+# %%
+display(reporting.assumptions_table(analysis))
+
+# %% [markdown]
 # ## Sources and reproducibility
+#
+# The evidence files as of the report's date, and what produced each posterior. The run's
+# `manifest.json` (package versions, data hashes, seed, git commit) sits beside this report.
 
 # %%
 display(reporting.sources_table(as_of=as_of))

@@ -62,8 +62,12 @@ def _payoff(branch, mean: float | None) -> str:
     return f"{parts} (= {_fmt(mean)})" if len(parts) <= 32 else f"payoff {_fmt(mean)}"
 
 
-def build_graph(result: TreeResult) -> graphviz.Digraph:
-    """The :class:`graphviz.Digraph` of an evaluated tree."""
+def build_graph(result: TreeResult, *, collapse: bool = False) -> graphviz.Digraph:
+    """The :class:`graphviz.Digraph` of an evaluated tree.
+
+    With ``collapse``, an option not chosen at a decision below the root is drawn as one box
+    with its value instead of its whole subtree (the root's options are always drawn).
+    """
     tree: Tree = result.tree
     values = result.node_totals
     reach = result.reach_probabilities
@@ -87,6 +91,15 @@ def build_graph(result: TreeResult) -> graphviz.Digraph:
     )
     ids: dict[str, str] = {}
 
+    def stub(node: Node) -> str:
+        ident = f"n{len(ids)}"
+        ids[node.path] = ident
+        value = values.get(node.path)
+        graph.node(ident, _label(_text(node.name) if node.name else "", "(collapsed)",
+                                 f"{short} {_fmt(value)}" if value is not None else ""),
+                   shape="box", style="dashed", color=_OTHER)
+        return ident
+
     def add(node: Node, on_path: bool) -> str:
         ident = f"n{len(ids)}"
         ids[node.path] = ident
@@ -107,7 +120,9 @@ def build_graph(result: TreeResult) -> graphviz.Digraph:
         chosen = result.policy.get(node.path)
         for branch in node.branches:
             follows = on_path and (node.kind != "decision" or branch.label == chosen)
-            child = add(branch.node, follows)
+            hide = (collapse and node.kind == "decision" and node is not tree.root
+                    and branch.label != chosen and branch.node.kind != "terminal")
+            child = stub(branch.node) if hide else add(branch.node, follows)
             lines = [_text(branch.label),
                      _quantity(branch.probability, probabilities.get(branch.path), "p = "),
                      _payoff(branch, payoffs.get(branch.path))]
@@ -126,7 +141,8 @@ def build_graph(result: TreeResult) -> graphviz.Digraph:
 
 
 def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
-              format: str | None = None, **evaluate_options) -> graphviz.Digraph:
+              format: str | None = None, collapse: bool = False,
+              **evaluate_options) -> graphviz.Digraph:
     """Draw a tree: values rolled back, probabilities, payoffs, the optimal path in red.
 
     Parameters
@@ -139,6 +155,8 @@ def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
         suffix: ``.svg``, ``.png``, ``.pdf``, or ``.dot``/``.gv`` for graphviz source.
     format
         Overrides the format taken from the suffix.
+    collapse
+        Draw options not chosen at decisions below the root as single boxes.
 
     Returns
     -------
@@ -152,7 +170,7 @@ def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
         result = tree_or_result
     else:
         result = evaluate(tree_or_result, **evaluate_options)
-    graph = build_graph(result)
+    graph = build_graph(result, collapse=collapse)
     if path is not None:
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()

@@ -1,0 +1,1 @@
+"""Decision cases kept with the package, each a tree file plus scenario files."""
