@@ -1,0 +1,1 @@
+"""Evidence files shipped with the package (see README.md here)."""

@@ -1,0 +1,1 @@
+"""Report notebooks as jupytext py:percent files."""
