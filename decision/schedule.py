@@ -1,0 +1,504 @@
+"""The monitoring schedule: what China and the DPRK are expected to do, month by month.
+
+The freeze-plus-pressure proposal asks China to step up sanctions enforcement "in a
+scheduled step-by-step way that produces a measurable increase in pressure", and the
+DPRK to suspend nuclear tests, missile launches and nuclear-technology exports, over six
+months of monitoring. The schedule is a YAML file the analyst edits; the package ships an
+analyst's plan for Sep 2017 - Feb 2018 (:func:`default_schedule_path`).
+:func:`compare_to_schedule` sets the observation ledger against it.
+
+Format (see ``docs/monitoring.md`` for a full example)
+------------------------------------------------------
+Top-level keys (no others are allowed):
+
+``title``, ``status``     required text; ``status`` says what the plan is (e.g. "analyst
+                          plan (a judgment; not an agreed or official schedule)").
+``proposal``              optional text: what the schedule monitors.
+``rationale``             required text: why these steps and targets.
+``monitoring``            ``start`` and ``end``: months ``YYYY-MM`` (quoted or not).
+``china_steps``           list of steps, each with
+                          ``id`` (letters, digits, ``_.-``; unique), ``month`` (``YYYY-MM``,
+                          within monitoring), ``measure`` (``trade``, ``financial`` or
+                          ``weapons_technology``), ``description``, optional ``basis``
+                          (the real measure it rests on), and ``target``: ``metric`` (what
+                          is measured and where), optional ``baseline``, and exactly one of
+                          ``reduction`` (fraction by which the metric must fall, in (0, 1])
+                          or ``at_least`` (a count >= 0, with optional ``unit``).
+``dprk_commitments``      list of commitments, each with ``id`` (unique), ``kind``
+                          (``missile_launch``, ``nuclear_test`` or ``suspected_export``: the
+                          ledger kind that breaches it), ``description``, ``from`` and ``to``
+                          (months, within monitoring) and optional ``breach_confidence``
+                          (default 0: a ledger row of that kind counts as a breach when its
+                          confidence is at least this).
+
+Errors name the file, the key path (list positions count from 0, e.g.
+``china_steps[2].target.reduction``) and the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints,
+                      ValidationError, model_validator)
+
+from decision.errors import InputError
+from decision.ledger import step_tags, validate_ledger
+from decision.observations import COLUMNS, validate_observations
+
+__all__ = [
+    "MEASURES",
+    "STATUSES",
+    "Target",
+    "ChinaStep",
+    "DPRKCommitment",
+    "Monitoring",
+    "Schedule",
+    "default_schedule_path",
+    "load_schedule",
+    "compare_to_schedule",
+]
+
+#: The kinds of enforcement measure a China step may be.
+MEASURES: tuple[str, ...] = ("trade", "financial", "weapons_technology")
+
+#: Values of the ``observed`` column of :func:`compare_to_schedule`.
+STATUSES: tuple[str, ...] = ("met", "missed", "not yet reported", "breached")
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+def _month_range(start: str, end: str) -> list[str]:
+    periods = pd.period_range(start=start, end=end, freq="M")
+    return [str(p) for p in periods]
+
+
+class Target(BaseModel):
+    """A measurable target: a metric and either a reduction fraction or a count to reach."""
+
+    model_config = _CONFIG
+
+    metric: Text
+    baseline: Text | None = None
+    reduction: float | None = Field(default=None, gt=0, le=1)
+    at_least: float | None = Field(default=None, ge=0)
+    unit: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Target:
+        if (self.reduction is None) == (self.at_least is None):
+            raise ValueError("expected exactly one of 'reduction' (a fraction) or 'at_least' "
+                             "(a count)")
+        if self.unit is not None and self.at_least is None:
+            raise ValueError("'unit' goes with 'at_least' only")
+        return self
+
+    def describe(self) -> str:
+        """The target in words."""
+        if self.reduction is not None:
+            goal = f"down at least {self.reduction:.0%}"
+        else:
+            goal = f"at least {self.at_least:g}" + (f" {self.unit}" if self.unit else "")
+        base = f" vs {self.baseline}" if self.baseline else ""
+        return f"{self.metric}: {goal}{base}"
+
+
+class ChinaStep(BaseModel):
+    """One scheduled enforcement step expected of China."""
+
+    model_config = _CONFIG
+
+    id: ItemId
+    month: Month
+    measure: Literal["trade", "financial", "weapons_technology"]
+    description: Text
+    basis: Text | None = None
+    target: Target
+
+
+class DPRKCommitment(BaseModel):
+    """One DPRK commitment and the months it applies."""
+
+    model_config = _CONFIG
+
+    id: ItemId
+    kind: Literal["missile_launch", "nuclear_test", "suspected_export"]
+    description: Text
+    from_: Month = Field(alias="from")
+    to: Month
+    breach_confidence: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DPRKCommitment:
+        if self.to < self.from_:
+            raise ValueError(f"expected 'to' ({self.to}) not before 'from' ({self.from_})")
+        return self
+
+    @property
+    def months(self) -> list[str]:
+        """The months (``YYYY-MM``) the commitment applies."""
+        return _month_range(self.from_, self.to)
+
+
+class Monitoring(BaseModel):
+    """The monitoring window."""
+
+    model_config = _CONFIG
+
+    start: Month
+    end: Month
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Monitoring:
+        if self.end < self.start:
+            raise ValueError(f"expected 'end' ({self.end}) not before 'start' ({self.start})")
+        return self
+
+
+class Schedule(BaseModel):
+    """A monitoring schedule (see the module docstring for the file format)."""
+
+    model_config = _CONFIG
+
+    title: Text
+    status: Text
+    proposal: Text | None = None
+    rationale: Text
+    monitoring: Monitoring
+    china_steps: list[ChinaStep] = Field(default_factory=list)
+    dprk_commitments: list[DPRKCommitment] = Field(default_factory=list)
+    _source: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Schedule:
+        start, end = self.monitoring.start, self.monitoring.end
+        seen: set[str] = set()
+        for group, items in (("china_steps", self.china_steps),
+                             ("dprk_commitments", self.dprk_commitments)):
+            for i, item in enumerate(items):
+                if item.id in seen:
+                    raise _ItemError(f"duplicate id {item.id!r}: ids must be unique",
+                                     (group, i, "id"))
+                seen.add(item.id)
+                months = ([("month", item.month)] if isinstance(item, ChinaStep)
+                          else [("from", item.from_), ("to", item.to)])
+                for key, month in months:
+                    if not start <= month <= end:
+                        raise _ItemError(f"expected a month within monitoring ({start} to "
+                                         f"{end}), got {month!r}", (group, i, key))
+        return self
+
+    @property
+    def source(self) -> str | None:
+        """The file the schedule was read from, if any."""
+        return self._source
+
+    @property
+    def months(self) -> list[str]:
+        """The monitoring months, ``YYYY-MM``."""
+        return _month_range(self.monitoring.start, self.monitoring.end)
+
+    def step(self, step_id: str) -> ChinaStep:
+        """The China step with this id."""
+        for s in self.china_steps:
+            if s.id == step_id:
+                return s
+        raise InputError(f"no China step with id {step_id!r} (expected one of: "
+                         + ", ".join(s.id for s in self.china_steps) + ")", field="step")
+
+
+class _ItemError(ValueError):
+    """A cross-item problem with the key path where it is."""
+
+    def __init__(self, message: str, loc: tuple):
+        super().__init__(message)
+        self.loc = loc
+
+
+def default_schedule_path() -> Path:
+    """Path of the shipped schedule ``decision/data/monitoring_schedule.yaml``."""
+    with as_file(files("decision").joinpath("data", "monitoring_schedule.yaml")) as path:
+        return Path(path)
+
+
+def _key_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _node_lines(node: yaml.Node | None, prefix: tuple = (), out: dict | None = None) -> dict:
+    """Map each key path (tuple) to the 1-based line where its value starts."""
+    out = {} if out is None else out
+    if node is None:
+        return out
+    out[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key.value)
+            _node_lines(value, prefix + (name,), out)
+            out[prefix + (name,)] = key.start_mark.line + 1  # a key's line, not its value's
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_lines(item, prefix + (i,), out)
+    return out
+
+
+def _line_of(lines: dict, loc: tuple) -> int | None:
+    loc = tuple(loc)
+    while loc not in lines and loc:
+        loc = loc[:-1]
+    return lines.get(loc)
+
+
+def _error_loc(err: dict) -> tuple:
+    # Drop pydantic's tags for union members and validators ("function-after[...]").
+    return tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in (
+        "str", "float", "int", "none"))))
+
+
+def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
+    """Read and validate a schedule YAML file (default: :func:`default_schedule_path`).
+
+    Raises
+    ------
+    InputError
+        Naming the file and the key path (``field``), with the line in the message.
+    """
+    path = Path(path) if path is not None else default_schedule_path()
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found: expected a monitoring schedule (YAML)",
+                         file=file) from None
+    except UnicodeDecodeError:
+        raise InputError("cannot decode: expected UTF-8 text", file=file) from None
+    try:
+        data = yaml.safe_load(text)
+        lines = _node_lines(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"cannot parse as YAML{where}: {problem}", file=file) from None
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping with keys title, status, rationale, monitoring, "
+                         "china_steps, dprk_commitments", file=file)
+    try:
+        schedule = Schedule.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, _ItemError):
+            loc, message = cause.loc, str(cause)
+        else:
+            loc = _error_loc(err)
+            message = _message(err)
+        line = _line_of(lines, loc)
+        suffix = f" (line {line})" if line else ""
+        raise InputError(f"{message}{suffix}", file=file, field=_key_path(loc)) from None
+    schedule._source = file
+    return schedule
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    msg = err["msg"]
+    if kind == "missing":
+        return "missing key: a value is required"
+    if kind == "extra_forbidden":
+        return "unexpected key"
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        what = ("a month as YYYY-MM" if "0[1-9]" in pattern
+                else "an id of letters, digits, '_', '.' or '-'")
+        return f"expected {what}, got {err.get('input')!r}"
+    if kind == "value_error":
+        return msg.removeprefix("Value error, ")
+    text = msg[0].lower() + msg[1:] if msg else "invalid value"
+    if text.startswith("input should be"):
+        text = "expected " + text.removeprefix("input should be ")
+    if "input" in err and kind != "missing":
+        return f"{text}, got {err['input']!r}"
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Comparing observations with the schedule
+# ---------------------------------------------------------------------------
+
+def _month_of(value: Any, field: str) -> str:
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return pd.Timestamp(value).strftime("%Y-%m")
+    text = str(value).strip()
+    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", text):
+        return text
+    try:
+        return dt.date.fromisoformat(text).strftime("%Y-%m")
+    except ValueError:
+        raise InputError(f"expected a month as YYYY-MM (or a date), got {value!r}",
+                         field=field) from None
+
+
+def _observations_frame(observations: Any) -> pd.DataFrame:
+    if isinstance(observations, (str, os.PathLike)):
+        return validate_ledger(observations)
+    if not isinstance(observations, pd.DataFrame):
+        raise InputError("expected an observations DataFrame or the path of a ledger",
+                         field="observations")
+    frame = observations
+    typed = (list(frame.columns) == list(COLUMNS)
+             and pd.api.types.is_datetime64_any_dtype(frame["date"])
+             and pd.api.types.is_float_dtype(frame["value"])
+             and pd.api.types.is_float_dtype(frame["confidence"]))
+    if typed and frame.index.name == "row":
+        return frame
+    checked = validate_observations(frame)
+    if frame.index.name == "row":
+        checked.index = frame.index
+    else:
+        checked.index = pd.RangeIndex(2, 2 + len(checked), name="row")
+    return checked
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def _evidence_text(frame: pd.DataFrame) -> str:
+    parts = []
+    for row, rec in frame.iterrows():
+        conf = "" if float(rec["confidence"]) == 1 else f", confidence {_num(rec['confidence'])}"
+        parts.append(f"row {row} ({rec['date']:%Y-%m-%d}): {rec['kind']} = "
+                     f"{_num(rec['value'])}{conf} from {rec['source']}")
+    return "; ".join(parts)
+
+
+def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> pd.DataFrame:
+    """Set the observations against every scheduled item due through a month.
+
+    Parameters
+    ----------
+    schedule
+        From :func:`load_schedule`.
+    observations
+        A ledger path, or an observations frame (as :func:`decision.ledger.validate_ledger`
+        or :func:`decision.observations.load_observations` returns it). Rows dated after
+        the end of ``through`` are ignored.
+    through
+        The last month to compare (``YYYY-MM``, or a date in it). The caller asserts the
+        ledger is complete through that month: a DPRK commitment month with no breach
+        recorded is ``met``.
+
+    Matching
+    --------
+    China step: its evidence is the China ``enforcement_step`` and (for trade steps)
+    ``trade_level`` rows whose note names the step (``[step-id]``), plus untagged rows
+    dated in the step's month. Observed: the latest ``enforcement_step`` row decides
+    (1 ``met``, 0 ``missed``); without one, the latest ``trade_level`` (>= 1 ``met``,
+    below ``missed``); with neither, ``not yet reported``.
+
+    DPRK commitment: one item per month it applies. Its evidence is the rows of its kind
+    dated in that month; any with confidence >= ``breach_confidence`` makes it
+    ``breached``, else ``met`` (reports below the threshold are still listed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item due, ordered by month (China steps first): ``item`` (id),
+        ``actor``, ``month``, ``measure`` (China: trade / financial / weapons_technology;
+        DPRK: the breaching kind), ``expected`` (text), ``observed`` (one of
+        :data:`STATUSES`), ``value`` (China: the deciding row's value; DPRK: breaching
+        rows; NaN when nothing decided), ``evidence_rows`` (tuple of ledger row numbers)
+        and ``evidence`` (text). ``attrs["unmatched_rows"]`` lists China step rows whose
+        tagged id is not in the schedule.
+    """
+    through_m = _month_of(through, "through")
+    frame = _observations_frame(observations)
+    end = pd.Period(through_m, freq="M").end_time.normalize()
+    frame = frame[frame["date"] <= end]
+    months = frame["date"].dt.strftime("%Y-%m")
+    step_ids = {s.id for s in schedule.china_steps}
+    tags = frame["note"].map(step_tags)
+
+    records: list[dict[str, Any]] = []
+    unmatched: list[int] = []
+    china_rows = frame[(frame["actor"] == "China")
+                       & frame["kind"].isin(["enforcement_step", "trade_level"])]
+    for row in china_rows.index:
+        if tags[row] and not set(tags[row]) & step_ids:
+            unmatched.append(int(row))
+
+    for step in schedule.china_steps:
+        if step.month > through_m:
+            continue
+        kinds = ["enforcement_step"] + (["trade_level"] if step.measure == "trade" else [])
+        pick = china_rows.index[china_rows["kind"].isin(kinds)]
+        chosen = [r for r in pick
+                  if step.id in tags[r] or (not tags[r] and months[r] == step.month)]
+        evidence = frame.loc[chosen]
+        steps = evidence[evidence["kind"] == "enforcement_step"]
+        levels = evidence[evidence["kind"] == "trade_level"]
+        if len(steps):
+            value = float(steps["value"].iloc[-1])
+            observed = "met" if value == 1 else "missed"
+        elif len(levels):
+            value = float(levels["value"].iloc[-1])
+            observed = "met" if value >= 1 else "missed"
+        else:
+            value, observed = float("nan"), "not yet reported"
+        records.append({
+            "item": step.id, "actor": "China", "month": step.month, "measure": step.measure,
+            "expected": f"{step.description} Target: {step.target.describe()}",
+            "observed": observed, "value": value,
+            "evidence_rows": tuple(int(r) for r in evidence.index),
+            "evidence": _evidence_text(evidence),
+        })
+
+    for commitment in schedule.dprk_commitments:
+        for month in commitment.months:
+            if month > through_m:
+                continue
+            sel = frame[(frame["actor"] == "DPRK") & (frame["kind"] == commitment.kind)
+                        & (months == month)]
+            breaches = sel[sel["confidence"] >= commitment.breach_confidence]
+            records.append({
+                "item": commitment.id, "actor": "DPRK", "month": month,
+                "measure": commitment.kind,
+                "expected": commitment.description
+                + (f" (a report counts as a breach at confidence >= "
+                   f"{commitment.breach_confidence:g})" if commitment.breach_confidence else ""),
+                "observed": "breached" if len(breaches) else "met",
+                "value": float(len(breaches)),
+                "evidence_rows": tuple(int(r) for r in sel.index),
+                "evidence": _evidence_text(sel),
+            })
+
+    columns = ["item", "actor", "month", "measure", "expected", "observed", "value",
+               "evidence_rows", "evidence"]
+    out = pd.DataFrame.from_records(records, columns=columns)
+    if len(out):
+        order = out["actor"].map({"China": 0, "DPRK": 1})
+        out = (out.assign(_order=order).sort_values(["month", "_order"], kind="stable")
+               .drop(columns="_order").reset_index(drop=True))
+    out["value"] = out["value"].astype("float64")
+    out.attrs["unmatched_rows"] = unmatched
+    out.attrs["through"] = through_m
+    return out
