@@ -171,6 +171,7 @@ class Case:
 def load_case(scenario: str | Path | Scenario | None = None, case: str = DEFAULT_CASE) -> Case:
     """Load a case tree with a scenario's parameter specs merged over its own."""
     scen = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, case)
+    merged_priors(scen)  # unknown models or prior keys fail here, before any fitting
     tree_path = case_folder(case) / "tree.yaml"
     data = dict(read_yaml(tree_path))
     params = dict(data.get("parameters") or {})

@@ -1,0 +1,201 @@
+"""The Korea case: coherence of the analysis, as-of discipline, scenarios and the analyze command.
+
+Tree-only tests feed the case tree synthetic draws (named so); tests that need the models use
+the fake sampler (prior draws, no MCMC): they check wiring and direction, never the numbers
+inference would give.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from decision import evidence
+from decision.case import (
+    SECOND_DECISION,
+    analyze,
+    list_scenarios,
+    load_case,
+    load_scenario,
+)
+from decision.cli import main
+from decision.errors import InputError
+from decision.tree import evaluate
+
+N = 400
+
+
+def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
+    """Synthetic stand-ins for the posterior draws the models would supply."""
+    rng = np.random.default_rng(seed)
+    a, b = cooperation_mean * concentration, (1 - cooperation_mean) * concentration
+    low = stats.beta.cdf(0.4, a, b) * np.ones(n)
+    full = stats.beta.sf(0.8, a, b) * np.ones(n)
+    return {
+        "p_china_accepts": rng.beta(6, 4, n),
+        "p_accept": rng.beta(4, 6, n),
+        "p_hold_monitoring": rng.beta(5, 5, n),
+        "p_hold_after": rng.beta(3, 6, n),
+        "p_level_low": low, "p_level_partial": 1 - low - full, "p_level_full": full,
+        "launches_prevented_per_month": rng.gamma(4, 0.6, n),
+        "long_range_prevented_per_month": rng.gamma(2, 0.25, n),
+    }
+
+
+def scale_down_probability(result) -> float:
+    """P(a scale-down is chosen): reach probability of each spring decision choosing one."""
+    total = 0.0
+    for path, option in result.policy.items():
+        if path.endswith(f"/{SECOND_DECISION}") and option != "full exercises":
+            total += result.reach_probabilities[path]
+    return total
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_case()
+
+
+def test_case_tree_has_the_three_strategies_and_a_graded_second_decision(case):
+    assert [b.label for b in case.tree.root.branches] == ["status quo", "freeze-for-freeze",
+                                                           "freeze-plus-pressure"]
+    result = evaluate(case.tree, n=N, seed=3, supplied=synthetic_supplied())
+    spring = [p for p in result.policy if p.endswith(f"/{SECOND_DECISION}")]
+    assert {p.split("China's cooperation/")[1].split("/")[0] for p in spring} == {
+        "low", "partial", "full"}
+    options = result.option_values[spring[0]].coords["option"].values.tolist()
+    assert options == ["full exercises", "command-post only", "off the Peninsula",
+                       "no decapitation drills", "all three"]
+
+
+def test_every_judgment_has_a_rationale(case):
+    table = case.assumptions()
+    judgments = table[table["judgment"]]
+    assert len(judgments) >= 20
+    assert (judgments["rationale"].str.len() > 10).all(), judgments.index[
+        judgments["rationale"].str.len() <= 10].tolist()
+    assert judgments[["5%", "95%"]].notna().all().all()
+
+
+def test_raising_readiness_weight_never_raises_scale_down(case):
+    supplied = synthetic_supplied(cooperation_mean=0.7)
+    shares = [scale_down_probability(evaluate(case.tree, n=N, seed=5, supplied=supplied,
+                                              overrides={"w_readiness": w}))
+              for w in np.linspace(0.05, 1.5, 12)]
+    assert all(b <= a + 1e-12 for a, b in zip(shares, shares[1:])), shares
+    assert shares[0] > shares[-1]  # the weight matters at all
+
+
+def test_raising_china_cooperation_never_lowers_freeze_plus_pressure(case):
+    gaps = []
+    for mean in np.linspace(0.1, 0.9, 9):
+        r = evaluate(case.tree, n=N, seed=7, supplied=synthetic_supplied(cooperation_mean=mean))
+        gaps.append(r.options["freeze-plus-pressure"] - r.options["status quo"])
+    assert all(b >= a - 1e-12 for a, b in zip(gaps, gaps[1:])), gaps
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(w_readiness=st.floats(0.0, 1.0), w_pressure=st.floats(0.0, 1.0),
+       coop=st.floats(0.05, 0.95), seed=st.integers(0, 10_000))
+def test_value_of_monitoring_is_never_negative(w_readiness, w_pressure, coop, seed):
+    case = load_case()
+    supplied = synthetic_supplied(n=200, seed=seed, cooperation_mean=coop)
+    base = evaluate(case.tree, n=200, seed=seed, supplied=supplied,
+                    overrides={"w_readiness": w_readiness, "w_pressure": w_pressure})
+    adaptive = base.options["freeze-plus-pressure"]
+    options = base.option_values[next(p for p in base.policy
+                                      if p.endswith(SECOND_DECISION))].coords["option"].values
+    fixed = [evaluate(case.tree, draws=base.parameters, force={SECOND_DECISION: str(o)}
+                      ).options["freeze-plus-pressure"] for o in options]
+    assert adaptive - max(fixed) >= -1e-9
+
+
+def _obs(rows):
+    return pd.DataFrame(rows, columns=["date", "actor", "kind", "value", "source", "confidence"])
+
+
+def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_sampling):
+    sampler = {"draws": 100, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 20}
+    quiet = analyze(as_of="2017-10-31", sampler=sampler, use_cache=False)
+    launch = _obs([("2017-09-14", "DPRK", "missile_launch", 1, "synthetic test data", 1.0)])
+    breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler,
+                       use_cache=False)
+    assert breached.headline()["p_dprk_complies"] < quiet.headline()["p_dprk_complies"]
+    assert scale_down_probability(breached.result) <= scale_down_probability(quiet.result)
+    assert scale_down_probability(breached.result) == 0.0
+
+
+def test_analyze_as_of_uses_nothing_dated_later(fake_sampling, monkeypatch):
+    seen = []
+    original = evidence.load
+
+    def recording_load(name, **kwargs):
+        frame = original(name, **kwargs)
+        seen.append((name, frame))
+        return frame
+
+    monkeypatch.setattr(evidence, "load", recording_load)
+    late = _obs([("2017-09-03", "DPRK", "nuclear_test", 1, "synthetic test data", 1.0)])
+    sampler = {"draws": 50, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 10}
+    as_of = pd.Timestamp("2017-08-20")
+    result = analyze(as_of="2017-08-20", observations=late, sampler=sampler, use_cache=False)
+    assert {name for name, _ in seen} >= {"agreements", "launches_monthly", "china_enforcement"}
+    for name, frame in seen:
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                assert (frame[column].dropna() <= as_of).all(), (name, column)
+        if name == "launches_monthly":
+            assert frame["month"].max() <= "2017-07"
+    # The September test is after as_of: monitoring has not started, so nothing is breached.
+    assert (result.fits["dprk"].draws("p_hold_monitoring") > 0).all()
+
+
+def test_scenarios_load_and_change_the_tree():
+    names = [p.stem for p in list_scenarios()]
+    assert names[0] == "baseline"
+    assert {"readiness-first", "pressure-first", "pessimistic-china"} <= set(names)
+    base = load_case("baseline").tree.parameters["w_readiness"]
+    readiness = load_case("readiness-first").tree.parameters["w_readiness"]
+    assert readiness.mean() > base.mean()
+    assert load_scenario("pessimistic-china").priors["china"]["cooperation_mean"]["beta"] == 4.0
+
+
+@pytest.mark.parametrize("content, match", [
+    ("name: x\nparameters:\n  w_readines: 0.5\n", r"bad\.yaml, field 'parameters\.w_readines'.*w_readiness"),
+    ("name: x\nparameters:\n  w_readiness: {distribution: beta, alpha: -1, beta: 2}\n", r"bad\.yaml.*w_readiness"),
+    ("name: x\npriors:\n  korea: {}\n", r"unknown model 'korea'"),
+    ("name: x\nweights: {}\n", r"bad\.yaml, field 'weights'"),
+    ("name: [unclosed\n", r"bad\.yaml.*not valid YAML"),
+])
+def test_bad_scenario_files_name_file_and_field(tmp_path, content, match):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        load_case(path)
+
+
+def test_analyze_json_has_the_documented_keys(fake_sampling, capsys):
+    code = main(["analyze", "--draws", "60", "--tune", "10", "--chains", "2", "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("recommendation", "options", "probability_optimal", "contingent_plan",
+                "p_dprk_complies", "p_china_follows_through", "value_of_monitoring",
+                "diagnostics", "flags"):
+        assert key in out
+    assert out["recommendation"] in out["options"]
+    assert set(out["contingent_plan"]) == {"low", "partial", "full"}
+    assert out["value_of_monitoring"] >= 0
+
+
+def test_analyze_bad_observations_file_exits_2(tmp_path, capsys):
+    bad = tmp_path / "ledger.csv"
+    bad.write_text("date,actor,kind,value,source\n2017-09-03,Russia,nuclear_test,1,x\n")
+    assert main(["analyze", "--observations", str(bad), "--as-of", "2017-12-31"]) == 2
+    err = capsys.readouterr().err
+    assert "ledger.csv" in err and "row 2" in err and "actor" in err
