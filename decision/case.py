@@ -36,6 +36,7 @@ from decision.tree.loading import read_yaml
 
 __all__ = [
     "DEFAULT_CASE",
+    "SCENARIO_KEYS",
     "SUPPLIED_FROM_MODELS",
     "Analysis",
     "Case",
@@ -67,7 +68,8 @@ SUPPLIED_FROM_MODELS: dict[str, tuple[str, str]] = {
 STRATEGY_PROPOSAL = "freeze-plus-pressure"
 SECOND_DECISION = "Spring exercises"
 COOPERATION_NODE = "China's cooperation"
-_SCENARIO_KEYS = {"name", "description", "parameters", "priors", "settings"}
+#: Top-level keys a scenario file may have.
+SCENARIO_KEYS = frozenset({"name", "description", "parameters", "priors", "settings"})
 
 
 def case_folder(case: str = DEFAULT_CASE) -> Path:
@@ -117,8 +119,8 @@ def load_scenario(path: str | Path | None, case: str = DEFAULT_CASE) -> Scenario
         raise InputError("expected a mapping with name, description, parameters, priors",
                          file=path)
     for key in data:
-        if key not in _SCENARIO_KEYS:
-            raise InputError(f"unknown key (expected one of: {', '.join(sorted(_SCENARIO_KEYS))})",
+        if key not in SCENARIO_KEYS:
+            raise InputError(f"unknown key (expected one of: {', '.join(sorted(SCENARIO_KEYS))})",
                              file=path, field=key)
     for key in ("parameters", "priors", "settings"):
         if data.get(key) is not None and not isinstance(data[key], Mapping):

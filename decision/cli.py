@@ -22,39 +22,49 @@ app = typer.Typer(
 app.add_typer(tree_app, name="tree")
 app.add_typer(observe_app, name="observe")
 
-ParamsOpt = Annotated[Optional[Path], typer.Option("--params", help="YAML file of parameters.")]
 SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
                                                      help="Set one parameter (repeatable).")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use evidence known on this date.")]
 
 
-def _collect_parameters(params: Path | None, pairs: list[str] | None, as_of: str | None
-                        ) -> tuple[dict, str]:
-    from decision.report import load_parameter_file, parse_cli_parameters
-
-    values, source = {}, "-p"
-    if params is not None:
-        values.update(load_parameter_file(params))
-        source = str(params)
-    values.update(parse_cli_parameters(pairs or []))
-    if as_of is not None:
-        values["as_of"] = as_of
-    return values, source
-
-
 @app.command()
 def report(
-    params: ParamsOpt = None,
+    params: Annotated[Optional[Path], typer.Option(
+        "--params", help="YAML file of report parameters, or a case scenario file.")] = None,
     set_: SetOpt = None,
     as_of: AsOfOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path("reports"),
     name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the "
-                                                "parameter file's stem, else 'brief').")] = None,
+                                                "scenario or parameter file's stem, else 'brief').")] = None,
+    all_scenarios: Annotated[bool, typer.Option(
+        "--all-scenarios", help="Render every shipped scenario and an index comparing them.")] = False,
 ) -> None:
-    """Render the report: execute its notebook with papermill and export HTML."""
-    from decision.report import render_report
+    """Render the decision brief: execute its notebook with papermill and export HTML."""
+    from decision.report import (
+        is_scenario_file,
+        load_parameter_file,
+        parse_cli_parameters,
+        render_all_scenarios,
+        render_report,
+    )
 
-    values, source = _collect_parameters(params, set_, as_of)
+    values, source = {}, "-p"
+    if params is not None and is_scenario_file(params):
+        values["scenario"] = str(params)
+    elif params is not None:
+        values.update(load_parameter_file(params))
+        source = str(params)
+    values.update(parse_cli_parameters(set_ or []))
+    if as_of is not None:
+        values["as_of"] = as_of
+    if all_scenarios:
+        done, failed = render_all_scenarios(values, out_dir=out, source=source)
+        for folder in done:
+            typer.echo(f"report written to {folder / 'report.html'}")
+        typer.echo(f"index written to {out / 'scenarios.html'}")
+        for message in failed:
+            typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1 if failed else 0)
     run_name = name or (params.stem if params is not None else "brief")
     target = render_report(values, template="brief", out_dir=out, name=run_name, source=source)
     typer.echo(f"report written to {target / 'report.html'}")

@@ -38,7 +38,10 @@ __all__ = [
     "ReportFailed",
     "load_parameter_file",
     "parse_cli_parameters",
+    "is_scenario_file",
+    "render_all_scenarios",
     "render_report",
+    "write_scenario_index",
     "template_notebook",
     "template_parameters",
     "validate_parameters",
@@ -138,6 +141,12 @@ def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
             parse_date(value, field=f"{source}: {name}")
         if name.endswith("_file") and value and not Path(value).is_file():
             raise InputError(f"file not found: {value}", file=source, field=name)
+        if name == "scenario":
+            from decision.case import load_case
+
+            load_case(value)  # a bad scenario fails here, naming its file, before any run
+            if Path(value).exists():
+                value = str(Path(value).resolve())
         resolved[name] = value
     for name, value in resolved.items():
         if name.endswith("_file") and value:
@@ -323,6 +332,85 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
             shutil.rmtree(staging, ignore_errors=True)
     _write_index(out_dir)
     return target
+
+
+def is_scenario_file(path: str | os.PathLike) -> bool:
+    """True when a YAML file is a case scenario rather than a mapping of report parameters."""
+    from decision.case import SCENARIO_KEYS
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    return (isinstance(data, dict) and bool({"parameters", "priors"} & set(data))
+            and set(data) <= SCENARIO_KEYS)
+
+
+def render_all_scenarios(params: Mapping[str, Any] | None = None, *,
+                         out_dir: str | os.PathLike = "reports", source: str = "parameters"
+                         ) -> tuple[list[Path], list[str]]:
+    """Render the brief for every shipped scenario and an index page comparing them.
+
+    Returns the published folders and the messages of scenarios that failed (each failure
+    leaves that scenario's previous report in place; the others still render).
+    """
+    from decision.case import list_scenarios
+
+    out_dir = Path(out_dir)
+    done, failed = [], []
+    for path in list_scenarios():
+        try:
+            done.append(render_report({**(params or {}), "scenario": str(path)}, out_dir=out_dir,
+                                      name=path.stem, source=source))
+        except ReportFailed as exc:
+            failed.append(str(exc))
+    write_scenario_index(out_dir, [p.stem for p in list_scenarios()])
+    return done, failed
+
+
+def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
+    """``scenarios.html``: one row per scenario comparing recommendations and values."""
+    import html
+
+    out_dir = Path(out_dir)
+    rows, strategies = [], []
+    for name in names:
+        try:
+            info = json.loads((out_dir / name / "analysis.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for s in info["options"]:
+            if s not in strategies:
+                strategies.append(s)
+        rows.append((name, info))
+    head = "".join(f"<th>{html.escape(s)}<br>EV (P optimal)</th>" for s in strategies)
+    body = []
+    for name, info in rows:
+        cells = "".join(
+            f"<td>{info['options'].get(s, float('nan')):.3f} "
+            f"({100 * info['probability_optimal'].get(s, 0):.0f}%)</td>" for s in strategies)
+        plan = "; ".join(f"{html.escape(k)}: {html.escape(v)}"
+                         for k, v in info.get("contingent_plan", {}).items())
+        flags = " &#9888; convergence" if info.get("flags") else ""
+        body.append(
+            f'<tr><td><a href="{html.escape(name)}/report.html">{html.escape(name)}</a>{flags}</td>'
+            f"<td><b>{html.escape(info['recommendation'])}</b></td>{cells}"
+            f"<td>{plan}</td><td>{info['value_of_monitoring']:.4f}</td>"
+            f"<td>{100 * info['p_dprk_complies']:.0f}%</td>"
+            f"<td>{100 * info['p_china_follows_through']:.0f}%</td></tr>")
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Scenarios compared</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+        "td:first-child,th:first-child{text-align:left}</style></head><body>"
+        "<h1>Freeze-plus-pressure: scenarios compared</h1>"
+        "<p>Expected value in weighted points (status quo = 0) and the share of draws in which "
+        "each strategy is best; the contingent plan maps China's observed cooperation to the "
+        "spring exercises.</p>"
+        f"<table><tr><th>scenario</th><th>recommendation</th>{head}<th>contingent plan</th>"
+        "<th>value of monitoring</th><th>P(DPRK complies)</th><th>P(China follows through)</th>"
+        f"</tr>{''.join(body)}</table></body></html>")
+    return atomic_write_text(out_dir / "scenarios.html", page)
 
 
 def _write_index(out_dir: Path) -> None:

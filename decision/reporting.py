@@ -30,6 +30,7 @@ __all__ = [
     "headline_text",
     "percent",
     "run_header",
+    "save_analysis",
     "sources_table",
 ]
 
@@ -255,3 +256,12 @@ def tree_html(result, *, collapse: bool = True) -> str:
     svg = re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg style="width:100%;min-width:1400px;height:auto"',
                  svg, count=1)
     return f'<div class="decision-tree" style="overflow-x:auto">{svg}</div>'
+
+
+def save_analysis(analysis, path) -> None:
+    """Write the analysis JSON beside the report (for scenario indexes and trend charts)."""
+    import json
+
+    from decision.atomic import atomic_write_text
+
+    atomic_write_text(path, json.dumps(analysis.to_dict(), indent=2, sort_keys=True))

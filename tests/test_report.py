@@ -64,7 +64,7 @@ def rendered(tmp_path_factory):
 def test_report_folder_holds_html_notebook_parameters_and_manifest(rendered):
     target, _ = rendered
     assert sorted(p.name for p in target.iterdir()) == [
-        "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
+        "analysis.json", "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
     params = yaml.safe_load((target / "parameters.yaml").read_text())
     assert params["draws"] == 40 and params["as_of"] == "2017-08-20"
     manifest = json.loads((target / "manifest.json").read_text())
@@ -77,11 +77,16 @@ def test_report_html_shows_evidence_and_posteriors_without_code(rendered):
     target, _ = rendered
     html = (target / "report.html").read_text()
     assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) >= 10
-    for heading in ("The evidence", "DPRK compliance model", "China follow-through model",
-                    "Headline estimates", "Sources and reproducibility"):
+    for heading in ("The recommendation", "Strategies compared", "The value of monitoring",
+                    "The decision tree", "The evidence", "DPRK compliance model",
+                    "China follow-through model", "Headline estimates", "Assumptions",
+                    "Sources and reproducibility"):
         assert heading in html
     assert "import warnings" not in html and "fit_models(" not in html  # code is hidden
     assert "Traceback" not in html
+    assert '<svg style="width:100%' in html  # the tree diagram, inline
+    analysis = json.loads((target / "analysis.json").read_text())
+    assert analysis["recommendation"] in html
 
 
 def test_failed_render_keeps_previous_report_and_says_where(rendered, monkeypatch):
@@ -115,3 +120,34 @@ def test_cli_malformed_yaml_names_the_file_and_line(tmp_path, capsys):
     assert main(["report", "--params", str(params), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "broken.yaml" in err and "row" in err
+
+
+def test_scenario_file_renders_under_its_name(rendered, monkeypatch, capsys):
+    from decision.case import list_scenarios
+
+    _, root = rendered
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
+    scenario = next(p for p in list_scenarios() if p.stem == "readiness-first")
+    args = ["report", "--params", str(scenario), "--out", str(root / "reports")]
+    for key, value in TINY.items():
+        args += ["-p", f"{key}={value}"]
+    assert main(args) == 0
+    analysis = json.loads((root / "reports" / "readiness-first" / "analysis.json").read_text())
+    assert analysis["scenario"] == "readiness-first"
+
+
+def test_scenario_index_compares_rendered_scenarios(rendered):
+    from decision.report import write_scenario_index
+
+    _, root = rendered
+    page = write_scenario_index(root / "reports", ["brief", "readiness-first", "missing"])
+    text = page.read_text()
+    assert "brief/report.html" in text and "readiness-first/report.html" in text
+    assert "missing" not in text
+
+
+def test_bad_scenario_parameter_is_rejected_before_running(tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text("name: typo\nparameters:\n  w_readines: 0.5\n")
+    with pytest.raises(InputError, match=r"typo\.yaml, field 'parameters\.w_readines'"):
+        validate_parameters({"scenario": str(bad)})

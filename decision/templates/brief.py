@@ -48,6 +48,7 @@ analysis = cases.analyze(the_scenario, as_of=as_of, observations=observations, p
                          sampler=sampler, seed=seed, use_cache=use_cache, strict=strict)
 fits = analysis.fits
 dprk, china = fits["dprk"], fits["china"]
+reporting.save_analysis(analysis, "analysis.json")
 display(Markdown(f"**Scenario: {reporting.escape(the_scenario.name)}.** "
                  f"{reporting.escape(the_scenario.description)}"))
 display(Markdown(reporting.run_header(as_of=as_of, fits=fits, observations=observations)))
