@@ -60,6 +60,8 @@ SUPPLIED_FROM_MODELS: dict[str, tuple[str, str]] = {
     "p_level_low": ("china", "p_level_low"),
     "p_level_partial": ("china", "p_level_partial"),
     "p_level_full": ("china", "p_level_full"),
+    "breach_fraction_monitoring": ("dprk", "breach_fraction_monitoring"),
+    "breach_fraction_after": ("dprk", "breach_fraction_after"),
     "launches_prevented_per_month": ("dprk", "launches_prevented_per_month"),
     "long_range_prevented_per_month": ("dprk", "long_range_prevented_per_month"),
 }

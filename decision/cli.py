@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from decision.cli_observe import app as observe_app
+from decision.cli_sweep import sweep as sweep_command
 from decision.errors import DecisionError
 from decision.tree.cli import app as tree_app
 
@@ -21,14 +22,21 @@ app = typer.Typer(
 )
 app.add_typer(tree_app, name="tree")
 app.add_typer(observe_app, name="observe")
+app.command(name="sweep")(sweep_command)
 
 SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
                                                      help="Set one parameter (repeatable).")]
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use evidence known on this date.")]
 
 
-@app.command()
+report_app = typer.Typer(help="Render reports (the decision brief by default).",
+                         invoke_without_command=True, no_args_is_help=False)
+app.add_typer(report_app, name="report")
+
+
+@report_app.callback()
 def report(
+    ctx: typer.Context,
     params: Annotated[Optional[Path], typer.Option(
         "--params", help="YAML file of report parameters, or a case scenario file.")] = None,
     set_: SetOpt = None,
@@ -40,6 +48,8 @@ def report(
         "--all-scenarios", help="Render every shipped scenario and an index comparing them.")] = False,
 ) -> None:
     """Render the decision brief: execute its notebook with papermill and export HTML."""
+    if ctx.invoked_subcommand is not None:
+        return
     from decision.report import (
         is_scenario_file,
         load_parameter_file,
@@ -68,6 +78,99 @@ def report(
     run_name = name or (params.stem if params is not None else "brief")
     target = render_report(values, template="brief", out_dir=out, name=run_name, source=source)
     typer.echo(f"report written to {target / 'report.html'}")
+
+
+@report_app.command("monitoring")
+def report_monitoring(
+    through: Annotated[str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in "
+                                         "the ledger.")] = "latest",
+    ledger: Annotated[Path, typer.Option("--ledger", envvar="DECISION_LEDGER",
+                                         help="Observation ledger CSV.")] = Path("observations.csv"),
+    schedule: Annotated[Optional[Path], typer.Option("--schedule", help="Monitoring schedule "
+                                                     "YAML (default: the shipped one).")] = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario name or file.")] = None,
+    history: Annotated[Optional[Path], typer.Option("--history", help="Run-history database "
+                                                    "(default: <out>/history.sqlite).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for monthly reports.")] = Path(
+        "reports/monitoring"),
+    set_: SetOpt = None,
+) -> None:
+    """Render the monthly monitoring report and record the run in the run history."""
+    from decision.history import RunHistory
+    from decision.monitor import record_results, resolve_month
+    from decision.report import ReportFailed, parse_cli_parameters, render_report
+
+    month = resolve_month(through, ledger)
+    history_path = history or out / "history.sqlite"
+    values = {"through": month, "ledger_file": str(ledger),
+              "history_file": str(history_path.resolve())}
+    if schedule is not None:
+        values["schedule_file"] = str(schedule)
+    if scenario is not None:
+        values["scenario"] = scenario
+    values.update(parse_cli_parameters(set_ or []))
+    import hashlib
+
+    runs = RunHistory(history_path)
+    hashes = {"ledger": hashlib.sha256(Path(ledger).read_bytes()).hexdigest()
+              if Path(ledger).is_file() else None}
+    run_id = runs.start(month, values, hashes)
+    try:
+        target = render_report(values, template="monitoring", out_dir=out, name=month,
+                               source="-p")
+    except (ReportFailed, DecisionError) as exc:
+        runs.fail(run_id, str(exc))
+        raise
+    except BaseException as exc:
+        runs.fail(run_id, f"interrupted: {type(exc).__name__}")
+        raise
+    record_results(runs, run_id, json.loads((target / "analysis.json").read_text()))
+    typer.echo(f"report written to {target / 'report.html'} (run {run_id} recorded in "
+               f"{history_path})")
+
+
+@app.command()
+def monitor(
+    through: Annotated[str, typer.Option("--through", help="Month YYYY-MM, or 'latest'.")] = "latest",
+    ledger: Annotated[Path, typer.Option("--ledger", envvar="DECISION_LEDGER",
+                                         help="Observation ledger CSV.")] = Path("observations.csv"),
+    schedule: Annotated[Optional[Path], typer.Option("--schedule")] = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario")] = None,
+    history: Annotated[Optional[Path], typer.Option(
+        "--history", help="Run history to read the trend from.")] = Path(
+        "reports/monitoring/history.sqlite"),
+    draws: Annotated[int, typer.Option(min=10)] = 1000,
+    tune: Annotated[int, typer.Option(min=10)] = 1000,
+    chains: Annotated[int, typer.Option(min=1)] = 4,
+    seed: int = 20170820,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Update both models with the ledger through a month and re-roll the case tree."""
+    from decision.history import RunHistory
+    from decision.monitor import monitor as run_monitor
+
+    result = run_monitor(through, ledger=ledger, schedule=schedule, scenario=scenario, seed=seed,
+                         sampler={"draws": draws, "tune": tune, "chains": chains,
+                                  "random_seed": seed})
+    info = result.to_dict()
+    trend = RunHistory(history).trend() if history is not None and history.exists() else None
+    info["trend"] = [] if trend is None else trend[["month", "name", "value"]].to_dict("records")
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, sort_keys=True, default=str))
+        return
+    typer.echo(f"Monitoring through {info['through']} ({info['observations']} observations)")
+    for row in info["schedule"]:
+        typer.echo(f"  {row['month']} {row['actor']:5s} {row['item']:32s} {row['observed']}")
+    for name, value in info["headline"].items():
+        typer.echo(f"  {name:40s} {value:8.3f}")
+    typer.echo(f"Recommendation: {info['recommendation']}; China's cooperation most likely "
+               f"{info['current_cooperation_level']} -> {info['current_option']}")
+    if info["trend"]:
+        typer.echo("Trend (recorded runs):")
+        for row in info["trend"]:
+            typer.echo(f"  {row['month']} {row['name']:40s} {row['value']:8.3f}")
+    for flag in info["flags"]:
+        typer.echo(f"warning: {flag}")
 
 
 @app.command()

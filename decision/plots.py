@@ -17,6 +17,7 @@ __all__ = [
     "plot_agreement_survival",
     "plot_enforcement_record",
     "plot_launch_record",
+    "plot_monitoring_trend",
     "plot_posteriors",
     "plot_ppc",
     "plot_strategy_values",
@@ -183,6 +184,34 @@ def plot_prior_posterior(fit, var_names: Sequence[str]) -> plt.Figure:
         ax.set_title(name, fontsize=9)
         ax.set_yticks([])
     axes[0][0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_monitoring_trend(trend: pd.DataFrame | None, month: str,
+                          current: dict[str, float]) -> plt.Figure:
+    """Headline numbers by month from recorded runs, with this month's values added.
+
+    ``trend`` has columns ``month, name, value`` (:meth:`decision.history.RunHistory.trend`).
+    """
+    rows = [] if trend is None or not len(trend) else [
+        r for r in trend[["month", "name", "value"]].itertuples(index=False) if r.month != month]
+    frame = pd.DataFrame(rows, columns=["month", "name", "value"])
+    frame = pd.concat([frame, pd.DataFrame({"month": month, "name": list(current),
+                                            "value": list(current.values())})])
+    probs = [n for n in frame["name"].unique() if n.startswith("p_") or n.startswith("P(")]
+    values = [n for n in frame["name"].unique() if n.startswith("value")]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, names, label in ((axes[0], probs, "probability"), (axes[1], values, "value (points)")):
+        for name in names:
+            series = frame[frame["name"] == name].sort_values("month")
+            ax.plot(series["month"], series["value"], marker="o", label=name)
+        ax.set_ylabel(label)
+        ax.tick_params(axis="x", rotation=45)
+        ax.legend(frameon=False, fontsize=7)
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].set_title("Probabilities by month")
+    axes[1].set_title("Strategy values by month")
     fig.tight_layout()
     return fig
 

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: Report templates by name: the file in ``decision/templates`` and the default run name.
-TEMPLATES = {"brief": "brief.py"}
+TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py"}
 
 _RANGE = re.compile(r"\((?P<low>-?[0-9.eE+]*)\.\.(?P<high>-?[0-9.eE+]*)\)")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -141,6 +141,10 @@ def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
             parse_date(value, field=f"{source}: {name}")
         if name.endswith("_file") and value and not Path(value).is_file():
             raise InputError(f"file not found: {value}", file=source, field=name)
+        if name == "through":
+            from decision.monitor import month_end
+
+            month_end(value)
         if name == "scenario":
             from decision.case import load_case
 

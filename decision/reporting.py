@@ -18,6 +18,11 @@ __all__ = [
     "agreements_table",
     "assumptions_table",
     "compare_fits",
+    "current_plan_text",
+    "hashes_table",
+    "ledger_table",
+    "monitoring_header",
+    "schedule_table",
     "monitoring_text",
     "recommendation_text",
     "strategy_table",
@@ -265,3 +270,41 @@ def save_analysis(analysis, path) -> None:
     from decision.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(analysis.to_dict(), indent=2, sort_keys=True))
+
+
+def monitoring_header(result) -> str:
+    """The month, the ledger size and the date the evidence is taken as of."""
+    return (f"**Monitoring through {escape(result.through)}** (evidence and observations as of "
+            f"{escape(result.analysis.as_of.isoformat())}); {len(result.observations)} "
+            f"observations in the ledger so far.")
+
+
+def current_plan_text(result) -> str:
+    """Where China's cooperation stands and the spring option the plan points to."""
+    levels = ", ".join(f"{escape(k)} {percent(v)}" for k, v in result.level_probabilities.items())
+    option = result.current_option
+    text = (f"China's cooperation is most likely **{escape(result.current_level)}** "
+            f"({levels}).")
+    if option:
+        text += (f" If the DPRK's freeze holds to the end of monitoring, the plan points to "
+                 f"**{escape(option)}** for the spring exercises.")
+    return text
+
+
+def schedule_table(result) -> pd.DataFrame:
+    """Scheduled items due through the month with what was observed."""
+    cols = [c for c in ("item", "actor", "month", "expected", "observed", "evidence")
+            if c in result.schedule_status]
+    return result.schedule_status[cols].set_index("item")
+
+
+def ledger_table(observations: pd.DataFrame) -> pd.DataFrame:
+    """The ledger rows used, as recorded (the HTML export escapes every cell)."""
+    cols = [c for c in ("date", "actor", "kind", "value", "confidence", "source", "note")
+            if c in observations]
+    return observations[cols].reset_index(drop=True)
+
+
+def hashes_table(hashes: Mapping) -> pd.DataFrame:
+    """Data hashes of the ledger, the evidence and the schedule used."""
+    return pd.DataFrame({"sha256": {k: (v or "")[:16] for k, v in hashes.items()}})

@@ -43,6 +43,8 @@ def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
         "p_hold_monitoring": rng.beta(5, 5, n),
         "p_hold_after": rng.beta(3, 6, n),
         "p_level_low": low, "p_level_partial": 1 - low - full, "p_level_full": full,
+        "breach_fraction_monitoring": rng.uniform(0.2, 0.6, n),
+        "breach_fraction_after": rng.uniform(0.2, 0.6, n),
         "launches_prevented_per_month": rng.gamma(4, 0.6, n),
         "long_range_prevented_per_month": rng.gamma(2, 0.25, n),
     }

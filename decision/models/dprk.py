@@ -20,7 +20,10 @@ Headline quantities (all per posterior draw): ``p_accept``, ``p_hold_monitoring`
 holds through the monitoring window, given what monitoring has seen), ``p_hold_after`` (it then
 holds through the next exercise cycle after a scale-down), ``p_dprk_complies`` (the product of the
 three), ``p_hold_new_freeze`` (a fresh freeze holds through the window: what history alone says),
-``launches_prevented_per_month`` and ``long_range_prevented_per_month``.
+``launches_prevented_per_month`` and ``long_range_prevented_per_month``, and, for a freeze that
+breaks, the expected share of the period it held before the breach: ``breach_fraction_monitoring``
+(within the monitoring window, given what monitoring has seen: a breach seen in month *k* held
+for *k - 1/2* months) and ``breach_fraction_after`` (within the next cycle).
 """
 
 from __future__ import annotations
@@ -81,6 +84,8 @@ class DPRKComplianceModel(BayesianModel):
         "p_hold_new_freeze",
         "launches_prevented_per_month",
         "long_range_prevented_per_month",
+        "breach_fraction_monitoring",
+        "breach_fraction_after",
     )
     free_vars: ClassVar[tuple[str, ...]] = (
         "breach_shape", "breach_scale", "p_accept", "export_rate", "export_detection",
@@ -114,6 +119,40 @@ class DPRKComplianceModel(BayesianModel):
             "breach_month": record.dprk_breach_month,
             "export_confidence": record.export_confidence_by_month,
             "accept_outcomes": record.dprk_accept_outcomes,
+        }
+
+    def derived(self, posterior) -> dict[str, Any]:
+        """Expected share of a period held before a breach, from the Weibull per draw."""
+        import xarray as xr
+
+        k = posterior["breach_shape"].values[..., None]
+        lam = posterior["breach_scale"].values[..., None]
+        horizon = float(self.settings["monitoring_months"])
+        after = float(self.settings["after_months"])
+        m = float(self.data["months_monitored"])
+        breach = self.data["breach_month"]
+
+        def held_share(start: float, length: float) -> np.ndarray:
+            grid = np.linspace(start, start + length, 201)
+            surv = np.exp(-((grid / lam) ** k))
+            gap = surv[..., 0] - surv[..., -1]
+            area = np.trapezoid(surv - surv[..., -1:], grid, axis=-1)
+            share = np.where(gap > 1e-12, area / np.maximum(gap, 1e-300) / length, 0.5)
+            return np.clip(share, 0.0, 1.0)
+
+        if breach is not None:
+            monitoring = np.full(k.shape[:-1], min((breach - 0.5) / horizon, 1.0))
+        elif m >= horizon:
+            monitoring = np.ones(k.shape[:-1])
+        else:
+            monitoring = (m + held_share(m, horizon - m) * (horizon - m)) / horizon
+        start = max(horizon, m)
+        dims = posterior["breach_shape"].dims
+        coords = posterior["breach_shape"].coords
+        return {
+            "breach_fraction_monitoring": xr.DataArray(monitoring, dims=dims, coords=coords),
+            "breach_fraction_after": xr.DataArray(held_share(start, after), dims=dims,
+                                                  coords=coords),
         }
 
     def build(self):

@@ -1,0 +1,153 @@
+"""The monthly monitoring update: ledger through a month -> updated models -> re-rolled case tree.
+
+:func:`monitor` reads the observation ledger up to the end of a month, refits both models with
+it (evidence as of the same day), re-evaluates the case tree, and compares what was observed
+with the monitoring schedule. :func:`record_run` keeps every monthly run in the run history
+(SQLite), from which :func:`trend` draws the trend of every headline number.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from decision.errors import InputError
+
+__all__ = [
+    "HEADLINE_NUMBERS",
+    "MonitorResult",
+    "month_end",
+    "monitor",
+    "record_results",
+    "resolve_month",
+]
+
+#: Numbers recorded for every monthly run (and drawn as trends).
+HEADLINE_NUMBERS = ("p_dprk_complies", "p_china_follows_through", "p_china_accepts",
+                    "p_hold_monitoring", "value_of_monitoring")
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def month_end(month: str) -> dt.date:
+    """Last day of a ``YYYY-MM`` month."""
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise InputError(f"expected a month as YYYY-MM, got {month!r}", field="through")
+    year, mon = int(month[:4]), int(month[5:])
+    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+def resolve_month(through: str, ledger: str | Path) -> str:
+    """``latest`` means the latest month with an observation in the ledger."""
+    if through != "latest":
+        month_end(through)
+        return through
+    from decision.ledger import latest_month
+
+    month = latest_month(ledger)
+    if month is None:
+        raise InputError("the ledger has no observations, so there is no latest month",
+                         file=ledger)
+    return month
+
+
+@dataclasses.dataclass
+class MonitorResult:
+    """One monthly update."""
+
+    through: str
+    analysis: Any
+    observations: pd.DataFrame
+    schedule_status: pd.DataFrame
+    current_level: str
+    level_probabilities: dict[str, float]
+    hashes: dict[str, str]
+
+    @property
+    def current_option(self) -> str | None:
+        """The second-stage option the contingent plan points to at the likeliest level."""
+        return self.analysis.contingent_plan.get(self.current_level)
+
+    def headline(self) -> dict[str, float]:
+        """The recorded numbers: probabilities, values and probability optimal per strategy."""
+        d = self.analysis.to_dict()
+        out = {name: float(d[name]) for name in HEADLINE_NUMBERS}
+        for strategy, value in d["options"].items():
+            out[f"value: {strategy}"] = float(value)
+            out[f"P(optimal): {strategy}"] = float(d["probability_optimal"].get(strategy, 0.0))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (``decision monitor --json``)."""
+        status = self.schedule_status
+        return {
+            "through": self.through,
+            "as_of": self.analysis.as_of.isoformat(),
+            "observations": int(len(self.observations)),
+            "recommendation": self.analysis.recommendation,
+            "contingent_plan": dict(self.analysis.contingent_plan),
+            "current_cooperation_level": self.current_level,
+            "cooperation_level_probabilities": self.level_probabilities,
+            "current_option": self.current_option,
+            "schedule": status[["item", "actor", "month", "expected", "observed"]]
+            .astype(str).to_dict(orient="records"),
+            "headline": self.headline(),
+            "flags": self.analysis.to_dict()["flags"],
+            "hashes": self.hashes,
+        }
+
+
+def _sha256(path: str | Path | None) -> str | None:
+    if not path:
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def monitor(through: str, *, ledger: str | Path, schedule: str | Path | None = None,
+            scenario: str | Path | None = None, sampler: Mapping[str, Any] | None = None,
+            seed: int = 20170820, use_cache: bool = True, strict: bool = False
+            ) -> MonitorResult:
+    """Update the analysis with the ledger through ``through`` (``YYYY-MM`` or ``latest``).
+
+    Evidence and observations are used as of the last day of that month.
+    """
+    from decision import evidence
+    from decision.case import analyze
+    from decision.ledger import validate_ledger
+    from decision.observations import load_observations
+    from decision.schedule import compare_to_schedule, default_schedule_path, load_schedule
+
+    month = resolve_month(through, ledger)
+    as_of = month_end(month)
+    validate_ledger(ledger)
+    observations = load_observations(ledger, as_of=as_of)
+    the_schedule = load_schedule(schedule)
+    status = compare_to_schedule(the_schedule, observations, month)
+    analysis = analyze(scenario, as_of=as_of, observations=observations, sampler=sampler,
+                       seed=seed, use_cache=use_cache, strict=strict)
+    china = analysis.fits["china"]
+    levels = {name[len("p_level_"):]: float(china.draws(name).mean())
+              for name in china.headline_names if name.startswith("p_level_")}
+    hashes = {"ledger": _sha256(ledger), "evidence": evidence.data_hash(as_of=as_of),
+              "schedule": _sha256(schedule or default_schedule_path())}
+    return MonitorResult(month, analysis, observations, status,
+                         max(levels, key=levels.get), levels, hashes)
+
+
+def record_results(history, run_id: int, analysis_json: Mapping[str, Any]) -> None:
+    """Finish a history run with the headline numbers of a rendered monitoring report."""
+    values = {name: analysis_json[name] for name in HEADLINE_NUMBERS if name in analysis_json}
+    for strategy, value in analysis_json.get("options", {}).items():
+        values[f"value: {strategy}"] = value
+        values[f"P(optimal): {strategy}"] = analysis_json["probability_optimal"].get(strategy, 0)
+    history.finish(run_id, {k: float(v) for k, v in values.items()
+                            if v is not None and np.isfinite(float(v))})
