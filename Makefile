@@ -8,7 +8,11 @@ STAMP  := $(VENV)/.bootstrap-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 export MPLBACKEND := Agg
 
-.PHONY: help bootstrap system-deps report test test-fast test-slow notebooks lab bench clean sync-notebooks
+LEDGER ?= observations.csv
+EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
+
+.PHONY: help bootstrap system-deps report test test-fast test-slow notebooks lab bench clean \
+	sync-notebooks monthly monthly-example all-scenarios
 
 help:
 	@echo "make report      render the default report into reports/brief/report.html"
@@ -17,6 +21,9 @@ help:
 	@echo "make test-slow   full fits with convergence checks"
 	@echo "make lab         start JupyterLab on notebooks/ with the project's kernel"
 	@echo "make bench       benchmarks, printed as ratios against an in-run baseline"
+	@echo "make monthly     monthly monitoring report for the latest month in \$$LEDGER (cron-friendly)"
+	@echo "make monthly-example  the worked Sep 2017 - Feb 2018 example: six monthly reports"
+	@echo "make all-scenarios    the brief for every scenario, plus reports/scenarios.html"
 
 # Graphviz's `dot` draws decision trees; on Debian it is installed here when missing.
 system-deps:
@@ -37,6 +44,20 @@ bootstrap: system-deps $(STAMP)
 
 report: bootstrap
 	$(BIN)/decision report
+
+# For cron: renders reports/monitoring/<latest month>/ and records the run in
+# reports/monitoring/history.sqlite. Exits non-zero (and records the failure) if it fails.
+monthly: bootstrap
+	$(BIN)/decision report monitoring --through latest --ledger $(LEDGER)
+
+monthly-example: bootstrap
+	@for m in $(EXAMPLE_MONTHS); do \
+	  $(BIN)/decision report monitoring --through $$m \
+	    --ledger examples/monitoring-2017/observations.csv --out reports/example-monitoring || exit 1; \
+	done
+
+all-scenarios: bootstrap
+	$(BIN)/decision report --all-scenarios
 
 test: test-fast test-slow
 

@@ -47,6 +47,7 @@ __all__ = [
     "load_case",
     "load_scenario",
     "merged_priors",
+    "probability_of_scale_down",
 ]
 
 DEFAULT_CASE = "freeze_plus_pressure"
@@ -70,6 +71,7 @@ SUPPLIED_FROM_MODELS: dict[str, tuple[str, str]] = {
 STRATEGY_PROPOSAL = "freeze-plus-pressure"
 SECOND_DECISION = "Spring exercises"
 COOPERATION_NODE = "China's cooperation"
+FULL_EXERCISES = "full exercises"
 #: Top-level keys a scenario file may have.
 SCENARIO_KEYS = frozenset({"name", "description", "parameters", "priors", "settings"})
 
@@ -282,6 +284,19 @@ def merged_priors(scenario: Scenario, extra: Mapping[str, Any] | None = None
                           where=f"priors.{key}")
         out[key] = deep_merge(base, (extra or {}).get(key), where=f"priors.{key}")
     return out
+
+
+def probability_of_scale_down(result: TreeResult) -> float:
+    """Probability that the spring exercises are scaled down under the optimal policy.
+
+    The sum, over the spring-exercise decisions whose chosen option is not full exercises, of
+    the probability of reaching that decision (averaged over draws).
+    """
+    total = 0.0
+    for path, option in result.policy.items():
+        if path.endswith(f"/{SECOND_DECISION}") and option != FULL_EXERCISES:
+            total += float(result.reach_probabilities[path])
+    return total
 
 
 def _plan_by_level(result: TreeResult) -> tuple[dict[str, str], dict[str, float]]:

@@ -23,6 +23,7 @@ from decision.case import (
     list_scenarios,
     load_case,
     load_scenario,
+    probability_of_scale_down,
 )
 from decision.cli import main
 from decision.errors import InputError
@@ -48,15 +49,6 @@ def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
         "launches_prevented_per_month": rng.gamma(4, 0.6, n),
         "long_range_prevented_per_month": rng.gamma(2, 0.25, n),
     }
-
-
-def scale_down_probability(result) -> float:
-    """P(a scale-down is chosen): reach probability of each spring decision choosing one."""
-    total = 0.0
-    for path, option in result.policy.items():
-        if path.endswith(f"/{SECOND_DECISION}") and option != "full exercises":
-            total += result.reach_probabilities[path]
-    return total
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +79,7 @@ def test_every_judgment_has_a_rationale(case):
 
 def test_raising_readiness_weight_never_raises_scale_down(case):
     supplied = synthetic_supplied(cooperation_mean=0.7)
-    shares = [scale_down_probability(evaluate(case.tree, n=N, seed=5, supplied=supplied,
+    shares = [probability_of_scale_down(evaluate(case.tree, n=N, seed=5, supplied=supplied,
                                               overrides={"w_readiness": w}))
               for w in np.linspace(0.05, 1.5, 12)]
     assert all(b <= a + 1e-12 for a, b in zip(shares, shares[1:])), shares
@@ -129,8 +121,8 @@ def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_s
     breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler,
                        use_cache=False)
     assert breached.headline()["p_dprk_complies"] < quiet.headline()["p_dprk_complies"]
-    assert scale_down_probability(breached.result) <= scale_down_probability(quiet.result)
-    assert scale_down_probability(breached.result) == 0.0
+    assert probability_of_scale_down(breached.result) <= probability_of_scale_down(quiet.result)
+    assert probability_of_scale_down(breached.result) == 0.0
 
 
 def test_analyze_as_of_uses_nothing_dated_later(fake_sampling, monkeypatch):
