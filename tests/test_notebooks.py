@@ -15,7 +15,7 @@ TINY = {"draws": 30, "tune": 30, "chains": 2}
 
 def test_there_are_analyst_notebooks():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01_evidence", "02_dprk_model", "03_china_model"} <= names
+    assert {"01_evidence", "02_dprk_model", "03_china_model", "04_case"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

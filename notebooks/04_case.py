@@ -1,0 +1,68 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (decision)
+#     language: python
+#     name: decision
+# ---
+
+# %% [markdown]
+# # The freeze-plus-pressure decision
+#
+# The case tree (`decision/cases/freeze_plus_pressure/tree.yaml`) fed with the two models'
+# posterior draws: strategies, the contingent plan, the value of monitoring, and what-ifs on
+# single judgments. Edit the tree or a scenario file, not this notebook.
+
+# %% tags=["parameters"]
+as_of = "2017-08-20"  # only evidence public on this date
+scenario = "baseline"  # a shipped scenario's name or a scenario file
+draws = 1000  # posterior draws per chain
+tune = 1000  # tuning steps per chain
+chains = 4  # Markov chains
+seed = 20170820  # random seed
+whatif = {"w_readiness": 0.6, "china_keeps_if_full": 0.1}  # judgments to fix, one at a time
+
+# %%
+from IPython.display import HTML, Markdown, display
+
+from decision import case, plots, reporting
+from decision.tree import evaluate
+
+sampler = {"draws": draws, "tune": tune, "chains": chains, "random_seed": seed}
+
+# %% [markdown]
+# ## Analysis
+
+# %%
+analysis = case.analyze(scenario, as_of=as_of, sampler=sampler, seed=seed)
+display(Markdown(reporting.recommendation_text(analysis)))
+display(reporting.strategy_table(analysis))
+fig = plots.plot_strategy_values(analysis)
+display(Markdown(reporting.monitoring_text(analysis)))
+
+# %% [markdown]
+# ## The tree, rolled back
+
+# %%
+display(HTML(reporting.tree_html(analysis.result)))
+
+# %% [markdown]
+# ## What if one judgment were fixed?
+
+# %%
+for name, value in whatif.items():
+    result = evaluate(analysis.case.tree, draws=analysis.result.parameters,
+                      overrides={name: value})
+    display(Markdown(f"**{name} = {value}**: best strategy {result.optimal}; "
+                     + ", ".join(f"{k} {v:.3f}" for k, v in result.options.items())))
+
+# %% [markdown]
+# ## Assumptions
+
+# %%
+display(reporting.assumptions_table(analysis))
