@@ -51,6 +51,7 @@ __all__ = [
 TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py"}
 
 _RANGE = re.compile(r"\((?P<low>-?[0-9.eE+]*)\.\.(?P<high>-?[0-9.eE+]*)\)")
+_CDN_SCRIPT = re.compile(r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _VERSIONED = ("decision", "pymc", "pytensor", "arviz", "numpy", "pandas", "scipy", "xarray",
               "papermill", "nbconvert", "matplotlib")
@@ -254,7 +255,9 @@ def _export_html(executed: Path) -> str:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    return body
+    # Self-contained: the reports have no widgets or math, so the template's CDN scripts
+    # (require.js, MathJax) are dropped and the page opens offline with nothing to fetch.
+    return _CDN_SCRIPT.sub("", body)
 
 
 def render_report(params: Mapping[str, Any] | None = None, *, template: str = "brief",

@@ -151,3 +151,23 @@ def test_bad_scenario_parameter_is_rejected_before_running(tmp_path):
     bad.write_text("name: typo\nparameters:\n  w_readines: 0.5\n")
     with pytest.raises(InputError, match=r"typo\.yaml, field 'parameters\.w_readines'"):
         validate_parameters({"scenario": str(bad)})
+
+
+def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, monkeypatch,
+                                                                   tmp_path):
+    _, root = rendered
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
+    scenario = tmp_path / "hostile.yaml"
+    scenario.write_text(
+        "name: hostile\n"
+        "description: <script>alert('description')</script>\n"
+        "parameters:\n"
+        "  d_moral: {distribution: triangular, low: 0.1, mode: 0.3, high: 0.5, judgment: true,\n"
+        "            rationale: \"<img src=x onerror=alert('rationale')>\"}\n")
+    target = render_report({**TINY, "scenario": str(scenario)}, out_dir=root / "reports",
+                           name="hostile")
+    html = (target / "report.html").read_text()
+    assert "<script>alert('description')</script>" not in html
+    assert "&lt;script&gt;alert(" in html
+    assert "<img src=x onerror" not in html and "&lt;img src=x onerror" in html
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", html)
