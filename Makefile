@@ -6,7 +6,6 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bootstrap-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
-export MPLBACKEND := Agg
 
 LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02

@@ -11,6 +11,7 @@ failed run's executed notebook is kept under ``<out>/.failed/`` and the error sa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -242,6 +243,21 @@ def _manifest(template: str, params: Mapping[str, Any], started: float,
     }
 
 
+@contextlib.contextmanager
+def _kernel_environment():
+    """Environment the report kernel inherits: figures must render inline whatever
+    ``MPLBACKEND`` the caller has set (a headless ``Agg`` would silently drop them)."""
+    saved = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved
+
+
 def _export_html(executed: Path) -> str:
     import nbformat
     from nbconvert import HTMLExporter
@@ -311,11 +327,12 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
         source_nb.write_text(nb_text, encoding="utf-8")
         executed = staging / "report.ipynb"
         try:
-            papermill.execute_notebook(
-                str(source_nb), str(executed), parameters=resolved, kernel_name="python3",
-                cwd=str(staging), progress_bar=False, request_save_on_cell_execute=False,
-                execution_timeout=timeout,
-            )
+            with _kernel_environment():
+                papermill.execute_notebook(
+                    str(source_nb), str(executed), parameters=resolved, kernel_name="python3",
+                    cwd=str(staging), progress_bar=False, request_save_on_cell_execute=False,
+                    execution_timeout=timeout,
+                )
         except Exception as exc:  # papermill raises PapermillExecutionError and friends
             failed = out_dir / ".failed" / f"{name}-{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}"
             failed.parent.mkdir(parents=True, exist_ok=True)
