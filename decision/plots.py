@@ -232,3 +232,234 @@ def plot_strategy_values(analysis) -> plt.Figure:
     ax.set_title("Value of each strategy across draws")
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity analysis and value of information (data from decision.sensitivity)
+# --------------------------------------------------------------------------------------------
+
+__all__ += [
+    "plot_acceptability",
+    "plot_evppi",
+    "plot_prior_sensitivity",
+    "plot_sobol",
+    "plot_spider",
+    "plot_strategy_region",
+    "plot_tornado",
+]
+
+
+def _sensitivity_units(attrs) -> str:
+    units = attrs.get("units", "") if hasattr(attrs, "get") else ""
+    return f" ({units})" if units else ""
+
+
+def plot_tornado(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
+    """Tornado chart of :func:`decision.sensitivity.tornado`: the widest swing on top.
+
+    Each bar runs from the quantity at the low end of a parameter's range to its value at the
+    high end (blue: low end, orange: high end); the labels give the range. For the decision
+    margin, a red line marks zero: where a bar crosses it the recommendation switches.
+    """
+    shown = table if top is None else table.head(top)
+    shown = shown.iloc[::-1]
+    base = float(shown["base"].iloc[0]) if len(shown) else 0.0
+    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.38 * max(len(shown), 1)))
+    y = np.arange(len(shown))
+    for yi, (_, row) in zip(y, shown.iterrows()):
+        for end, color in (("at_low", _BLUE), ("at_high", _ORANGE)):
+            ax.barh(yi, row[end] - base, left=base, color=color, height=0.6, alpha=0.85)
+        ax.plot([row["minimum"], row["maximum"]], [yi, yi], color=_GREY, lw=0.8)
+    labels = [f"{name}  [{row['low']:.3g} – {row['high']:.3g}]" for name, row in shown.iterrows()]
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(base, color="black", lw=1)
+    quantity = table.attrs.get("quantity", "margin")
+    if quantity == "margin":
+        ax.axvline(0.0, color=_RED, lw=1, ls="--", label="switch (margin = 0)")
+        ax.set_xlabel(f"decision margin{_sensitivity_units(table.attrs)}")
+    else:
+        ax.set_xlabel(f"value of '{quantity}'{_sensitivity_units(table.attrs)}")
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=_BLUE, label="low end of range"),
+               Patch(color=_ORANGE, label="high end of range")]
+    if quantity == "margin":
+        handles.append(plt.Line2D([], [], color=_RED, ls="--", label="switch (margin = 0)"))
+    ax.legend(handles=handles, frameon=False, fontsize=8, loc="lower right")
+    others = table.attrs.get("others", "mean")
+    title = ("One-way sensitivity (others at "
+             + ("their base case)" if others == "mean" else "their draws)"))
+    if quantity == "margin" and table.attrs.get("margin"):
+        title += f"\nmargin: {table.attrs['margin']}"
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_spider(data, quantity: str = "margin", *, parameters: Sequence[str] | None = None,
+                top: int = 8) -> plt.Figure:
+    """Spider chart of a :func:`decision.sensitivity.one_way` result.
+
+    One line per parameter: the quantity along the parameter's range, in normalised units
+    (0 = low end, 1 = high end). Without ``parameters``, the ``top`` with the widest swing.
+    """
+    values = data["margin"] if quantity == "margin" else data["value"].sel(option=quantity)
+    names = [str(p) for p in data.coords["parameter"].values]
+    if parameters is None:
+        swing = np.nanmax(values.values, axis=1) - np.nanmin(values.values, axis=1)
+        parameters = [names[i] for i in np.argsort(-swing, kind="stable")[:top]]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    position = data["position"].values
+    for name in parameters:
+        ax.plot(position, values.sel(parameter=name).values, marker=".", label=name)
+    if quantity == "margin":
+        ax.axhline(0.0, color=_RED, lw=1, ls="--")
+        ax.set_ylabel(f"decision margin{_sensitivity_units(data.attrs)}")
+    else:
+        ax.set_ylabel(f"value of '{quantity}'{_sensitivity_units(data.attrs)}")
+    ax.set_xlabel("position in the parameter's range (0 = low end, 1 = high end)")
+    ax.set_title("Spider plot")
+    ax.legend(frameon=False, fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def plot_strategy_region(data) -> plt.Figure:
+    """Which option is optimal where, on a :func:`decision.sensitivity.two_way` grid.
+
+    The base case is marked with a cross; cells where the linked probabilities cannot be
+    satisfied are left white.
+    """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    x, y = data.attrs["x"], data.attrs["y"]
+    options = [str(o) for o in data.coords["option"].values]
+    palette = [_BLUE, _ORANGE, _RED, "#4c956c", "#7b2cbf", "#8d6e63", _GREY][:len(options)]
+    index = np.ma.masked_less(data["optimal_index"].values.T, 0)
+    cmap = ListedColormap(palette).with_extremes(bad="white")
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.pcolormesh(data.coords[x].values, data.coords[y].values, index, cmap=cmap,
+                  norm=BoundaryNorm(np.arange(len(options) + 1) - 0.5, len(options)),
+                  shading="nearest")
+    ax.plot(data.attrs.get("base_x", np.nan), data.attrs.get("base_y", np.nan), marker="x",
+            color="black", ms=10, mew=2, ls="none", label="base case")
+    present = sorted({int(i) for i in data["optimal_index"].values.ravel() if i >= 0})
+    handles = [Patch(color=palette[i], label=options[i]) for i in present]
+    handles.append(plt.Line2D([], [], marker="x", color="black", ls="none", label="base case"))
+    ax.legend(handles=handles, frameon=True, fontsize=8, loc="best")
+    ax.set_xlabel(data.attrs.get("x_description") or x)
+    ax.set_ylabel(data.attrs.get("y_description") or y)
+    ax.set_title(f"Optimal strategy by {x} and {y}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_acceptability(data) -> plt.Figure:
+    """Acceptability curve of :func:`decision.sensitivity.acceptability`.
+
+    The probability that each option is optimal against the parameter's value; the band at
+    the top shows the option with the highest expected value; the dotted line the base case.
+    """
+    parameter = data.attrs.get("parameter", "parameter")
+    grid = data.coords["value"].values
+    options = [str(o) for o in data.coords["option"].values]
+    palette = [_BLUE, _ORANGE, _RED, "#4c956c", "#7b2cbf", "#8d6e63", _GREY]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, option in enumerate(options):
+        ax.plot(grid, data["probability_optimal"].sel(option=option).values, marker=".",
+                color=palette[i % len(palette)], label=option)
+    optimal = data["optimal"].values
+    step = np.diff(grid).mean() if grid.size > 1 else 1.0
+    for value, option in zip(grid, optimal):
+        if option in options:
+            ax.axvspan(value - step / 2, value + step / 2, ymin=0.97, ymax=1.0,
+                       color=palette[options.index(option) % len(palette)], lw=0)
+    if "base_input" in data.attrs:
+        ax.axvline(float(data.attrs["base_input"]), color=_GREY, ls=":", label="base case")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel(data.attrs.get("parameter_description") or parameter)
+    ax.set_ylabel("probability optimal")
+    ax.set_title(f"Acceptability curve over {parameter} (band: best in expectation)")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
+    """EVPPI bar chart of :func:`decision.sensitivity.evppi`, with 95% intervals (±1.96 SE)
+    and the EVPI (the bound) as a dashed line."""
+    shown = table.sort_values("evppi", ascending=False, kind="stable")
+    if top is not None:
+        shown = shown.head(top)
+    shown = shown.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.35 * max(len(shown), 1)))
+    y = np.arange(len(shown))
+    colors = [_ORANGE if kind == "group" else _BLUE for kind in shown["kind"]]
+    ax.barh(y, shown["evppi"], xerr=1.96 * shown["se"], color=colors, height=0.6,
+            error_kw={"ecolor": _GREY, "lw": 1})
+    ax.set_yticks(y, shown.index, fontsize=8)
+    if "evpi" in table.attrs:
+        ax.axvline(float(table.attrs["evpi"]), color=_RED, ls="--", lw=1, label="EVPI")
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.set_xlabel(f"EVPPI{_sensitivity_units(table.attrs)} (orange: groups)")
+    ax.set_title("Expected value of partial perfect information")
+    fig.tight_layout()
+    return fig
+
+
+def plot_sobol(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
+    """First-order and total Sobol indices of :func:`decision.sensitivity.sobol`, with their
+    bootstrap confidence intervals."""
+    shown = table if top is None else table.head(top)
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.4 * max(len(shown), 1)))
+    y = np.arange(len(shown))[::-1]
+    ax.barh(y + 0.18, shown["ST"], xerr=shown["ST_conf"], height=0.36, color=_ORANGE,
+            label="total (ST)", error_kw={"ecolor": _GREY, "lw": 1})
+    ax.barh(y - 0.18, shown["S1"], xerr=shown["S1_conf"], height=0.36, color=_BLUE,
+            label="first order (S1)", error_kw={"ecolor": _GREY, "lw": 1})
+    ax.set_yticks(y, shown.index, fontsize=8)
+    ax.axvline(0, color=_GREY, lw=0.8)
+    ax.set_xlabel(f"share of the variance of {table.attrs.get('output', 'the output')}")
+    ax.set_title("Sobol sensitivity indices")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prior_sensitivity(data) -> plt.Figure:
+    """Prior sensitivity of :func:`decision.sensitivity.prior_sensitivity`.
+
+    One heat map per power (alpha): the cumulative Jensen-Shannon distance between the base
+    and the power-scaled posterior of each tree quantity (blank: the quantity comes from the
+    other model). A prior whose power-scaling changes the recommendation is marked with "!"
+    and one whose importance weights are unreliable (Pareto k > 0.7) with "?".
+    """
+    alphas = [float(a) for a in data.coords["alpha"].values]
+    priors = [str(p) for p in data.coords["prior"].values]
+    quantities = [str(q) for q in data.coords["quantity"].values]
+    cjs = data["cjs"].values
+    top = max(float(np.nanmax(cjs)) if np.isfinite(cjs).any() else 0.0, 0.1)
+    fig, axes = plt.subplots(1, len(alphas), figsize=(3.2 * len(alphas) + 3.5,
+                                                      2.5 + 0.3 * len(priors)),
+                             squeeze=False, sharey=True, layout="constrained")
+    image = None
+    for ax, (a, alpha) in zip(axes[0], enumerate(alphas)):
+        image = ax.imshow(np.ma.masked_invalid(cjs[:, a, :]), cmap="Oranges", vmin=0, vmax=top,
+                          aspect="auto")
+        ax.set_xticks(range(len(quantities)), quantities, rotation=60, ha="right", fontsize=7)
+        marks = []
+        for i, prior in enumerate(priors):
+            mark = ""
+            if bool(data["recommendation_changes"].values[i, a]):
+                mark += " !"
+            if not bool(data["reliable"].values[i, a]):
+                mark += " ?"
+            marks.append(prior + mark)
+        if a == 0:
+            ax.set_yticks(range(len(priors)), marks, fontsize=7)
+        ax.set_title(f"prior power alpha = {alpha:g}", fontsize=9)
+    fig.colorbar(image, ax=axes[0].tolist(), label="CJS distance", shrink=0.8)
+    fig.suptitle("Prior sensitivity of the posterior quantities the tree uses\n"
+                 "(! the recommendation changes, ? importance weights unreliable)", fontsize=9)
+    return fig
