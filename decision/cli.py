@@ -78,6 +78,39 @@ def report(
     typer.echo(f"report written to {target / 'report.html'}")
 
 
+@report_app.command("sensitivity")
+def report_sensitivity(
+    params: Annotated[Optional[Path], typer.Option(
+        "--params", help="YAML file of report parameters, or a case scenario file.")] = None,
+    set_: SetOpt = None,
+    as_of: AsOfOpt = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path("reports"),
+    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: "
+                                                "sensitivity[-<scenario>]).")] = None,
+) -> None:
+    """Render the sensitivity and value-of-information report."""
+    from decision.report import (
+        is_scenario_file,
+        load_parameter_file,
+        parse_cli_parameters,
+        render_report,
+    )
+
+    values, source = {}, "-p"
+    if params is not None and is_scenario_file(params):
+        values["scenario"] = str(params)
+    elif params is not None:
+        values.update(load_parameter_file(params))
+        source = str(params)
+    values.update(parse_cli_parameters(set_ or []))
+    if as_of is not None:
+        values["as_of"] = as_of
+    run_name = name or ("sensitivity" + (f"-{params.stem}" if params is not None else ""))
+    target = render_report(values, template="sensitivity", out_dir=out, name=run_name,
+                           source=source)
+    typer.echo(f"report written to {target / 'report.html'}")
+
+
 @report_app.command("monitoring")
 def report_monitoring(
     through: Annotated[str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in "

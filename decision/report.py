@@ -49,7 +49,8 @@ __all__ = [
 ]
 
 #: Report templates by name: the file in ``decision/templates`` and the default run name.
-TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py"}
+TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py",
+             "sensitivity": "sensitivity.py"}
 
 _RANGE = re.compile(r"\((?P<low>-?[0-9.eE+]*)\.\.(?P<high>-?[0-9.eE+]*)\)")
 _CDN_SCRIPT = re.compile(r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)

@@ -17,6 +17,7 @@ from decision import evidence
 __all__ = [
     "agreements_table",
     "assumptions_table",
+    "change_our_mind_text",
     "compare_fits",
     "current_plan_text",
     "hashes_table",
@@ -34,6 +35,8 @@ __all__ = [
     "headline_table",
     "headline_text",
     "percent",
+    "preposterior_table",
+    "prior_sensitivity_table",
     "run_header",
     "save_analysis",
     "sources_table",
@@ -308,3 +311,75 @@ def ledger_table(observations: pd.DataFrame) -> pd.DataFrame:
 def hashes_table(hashes: Mapping) -> pd.DataFrame:
     """Data hashes of the ledger, the evidence and the schedule used."""
     return pd.DataFrame({"sha256": {k: (v or "")[:16] for k, v in hashes.items()}})
+
+
+def change_our_mind_text(changers) -> str:
+    """Plain words: which judgments drive the call, where it flips, what is worth learning."""
+    lines = [f"The recommendation is **{escape(changers.reference)}**."]
+    if len(changers.drivers):
+        names = ", ".join(f"**{escape(p)}**" for p in changers.drivers.index[:3])
+        lines.append(f"Across their 5th-95th percentile ranges, the inputs that move its "
+                     f"margin most are {names}.")
+    if len(changers.switches):
+        items = []
+        for row in changers.switches.itertuples():
+            # from_option is optimal just below the threshold, to_option just above it.
+            if row.base_input > row.threshold:
+                direction, becomes = "falls below", row.from_option
+            else:
+                direction, becomes = "rises above", row.to_option
+            items.append(f"- **{escape(row.parameter)}** {direction} {row.threshold:.3g} "
+                         f"(now {row.base_input:.3g}): the choice becomes "
+                         f"**{escape(becomes)}**")
+        lines += ["", "The choice switches within a plausible range if:", "", *items]
+    else:
+        lines.append("No single input switches the choice within its plausible range.")
+    if len(changers.evppi):
+        ranked = ", ".join(f"{escape(n)} ({v:.4f})" for n, v in changers.evppi["evppi"].items())
+        lines += ["", f"Most worth learning before deciding (EVPPI, points; EVPI "
+                  f"{changers.evpi:.4f}): {ranked}."]
+    else:
+        lines += ["", f"Perfect information on all inputs is worth {changers.evpi:.4f} points; "
+                  "no single input's information is worth measurably more than nothing."]
+    return "\n".join(lines)
+
+
+def preposterior_table(monitoring) -> pd.DataFrame:
+    """The value of six months of monitoring by Bayesian updating, with its checks."""
+    rows = {
+        "EVSI of monitoring (Bayesian updating, strategy re-chosen)": (
+            float(monitoring["evsi"]), None),
+        "EVSI, regression estimate (check)": (float(monitoring["evsi_regression"]),
+                                              float(monitoring["evsi_regression_se"])),
+        "EVPPI of the model variables monitoring informs (upper bound)": (
+            float(monitoring["evppi_model"]), float(monitoring["evppi_model_se"])),
+        "EVPPI of the tree inputs monitoring informs": (
+            float(monitoring["evppi_tree"]), float(monitoring["evppi_tree_se"])),
+        "EVPI (all inputs)": (float(monitoring["evpi"]), None),
+        "value of adapting the spring exercises to monitoring (in the tree)": (
+            float(monitoring["value_of_monitoring_in_tree"]), None),
+    }
+    return pd.DataFrame({"points": {k: round(v, 5) for k, (v, _) in rows.items()},
+                         "standard error": {k: ("" if se is None else round(se, 5))
+                                            for k, (_, se) in rows.items()}})
+
+
+def prior_sensitivity_table(priors) -> pd.DataFrame:
+    """One row per prior and scaling: largest shift of a tree input, and the recommendation."""
+    rows = []
+    for prior in priors["prior"].values:
+        for alpha in priors["alpha"].values:
+            sel = priors.sel(prior=prior, alpha=alpha)
+            shift = np.abs(sel["shift_sd"].values)
+            worst = (str(sel["quantity"].values[int(np.nanargmax(shift))])
+                     if np.isfinite(shift).any() else "")
+            rows.append({
+                "prior": str(prior), "power": float(alpha),
+                "largest shift (posterior sd)": round(float(np.nanmax(shift)), 3)
+                if np.isfinite(shift).any() else np.nan,
+                "of": worst,
+                "recommendation": str(sel["optimal"].values),
+                "changes": "YES" if bool(sel["recommendation_changes"].values) else "",
+                "weights reliable": bool(sel["reliable"].values),
+            })
+    return pd.DataFrame(rows).set_index(["prior", "power"])

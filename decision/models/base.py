@@ -243,6 +243,7 @@ class BayesianModel:
         return {
             "model": self.name,
             "package_version": __version__,
+            "model_source": self.source_hash(),
             "as_of": self.as_of.isoformat(),
             "data_hash": self.data_hash(),
             "priors": self.priors,
@@ -250,6 +251,21 @@ class BayesianModel:
             "sampler": self.sampler,
             "seed": self.sampler["random_seed"],
         }
+
+    @classmethod
+    def source_hash(cls) -> str:
+        """Hash of the code that defines the model, so an edited model is never served a
+        posterior sampled from its previous definition."""
+        import inspect
+
+        from decision.models import monitoring
+
+        files = sorted({inspect.getfile(c) for c in cls.__mro__
+                        if c.__module__.startswith("decision.")} | {inspect.getfile(monitoring)})
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(Path(file).read_bytes())
+        return digest.hexdigest()[:16]
 
     def cache_key(self) -> str:
         """Content hash of :meth:`inputs`: equal keys mean an identical fit."""

@@ -19,6 +19,7 @@ JSON. Settings are merged over each module's documented ``DEFAULTS`` with
                                        EVSI by Bayesian updating (importance reweighting)
 :func:`prior_sensitivity`              power-scaling of each prior of both models
 :func:`sobol`, :func:`sobol_indices`   Sobol indices with SALib
+:func:`what_would_change_our_mind`     top drivers, switches and EVPPI for a brief
 =====================================  ===============================================
 """
 
@@ -31,12 +32,14 @@ from decision.sensitivity.preposterior import (
 from decision.sensitivity.priors import prior_sensitivity
 from decision.sensitivity.psa import acceptability, psa
 from decision.sensitivity.sobol import sobol, sobol_indices
+from decision.sensitivity.summary import MindChangers, what_would_change_our_mind
 from decision.sensitivity.space import ParameterSpace, parameter_space
 from decision.sensitivity.thresholds import thresholds
 from decision.sensitivity.twoway import two_way
 from decision.sensitivity.voi import evpi, evppi, evppi_bruteforce
 
 __all__ = [
+    "MindChangers",
     "MonitoringStudy",
     "ParameterSpace",
     "acceptability",
@@ -55,4 +58,5 @@ __all__ = [
     "tornado",
     "two_way",
     "value_of_monitoring_preposterior",
+    "what_would_change_our_mind",
 ]

@@ -37,7 +37,7 @@ import warnings
 from IPython.display import HTML, Markdown, display
 
 from decision import case as cases
-from decision import evidence, models, plots, reporting
+from decision import evidence, models, plots, reporting, sensitivity
 from decision.observations import load_observations
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -74,6 +74,18 @@ fig = plots.plot_strategy_values(analysis)
 
 # %%
 display(Markdown(reporting.monitoring_text(analysis)))
+
+# %% [markdown]
+# ## What would change our mind
+#
+# One input at a time, over its 5th-95th percentile range (the others at their base case),
+# and the expected value of perfect information about each (regression EVPPI). The full
+# analysis is the sensitivity report (`decision report sensitivity`).
+
+# %%
+changers = sensitivity.what_would_change_our_mind(analysis.result)
+display(Markdown(reporting.change_our_mind_text(changers)))
+fig = plots.plot_tornado(changers.drivers, top=None)
 
 # %% [markdown]
 # ## The decision tree

@@ -99,3 +99,10 @@ def test_strict_mode_raises_on_flagged_fit(fake_sampling):
                                              "prior_predictive_draws": 10})
     with pytest.raises(ConvergenceError, match="bulk ESS"):
         model.fit(strict=True)
+
+
+def test_cache_key_follows_the_model_code(monkeypatch):
+    model = ChinaFollowThroughModel()
+    key = model.cache_key()
+    monkeypatch.setattr(ChinaFollowThroughModel, "source_hash", classmethod(lambda cls: "edited"))
+    assert ChinaFollowThroughModel().cache_key() != key
