@@ -171,3 +171,27 @@ def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, mon
     assert "&lt;script&gt;alert(" in html
     assert "<img src=x onerror" not in html and "&lt;img src=x onerror" in html
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", html)
+
+
+def test_sensitivity_report_renders_every_section(rendered, monkeypatch):
+    _, root = rendered
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
+    target = render_report({**TINY, "sobol_base": 32}, template="sensitivity",
+                           out_dir=root / "reports", name="sensitivity")
+    html = (target / "report.html").read_text()
+    for heading in ("One-way: tornado and spider", "Thresholds", "Two-way",
+                    "Probabilistic sensitivity", "Value of information", "Prior sensitivity",
+                    "Global sensitivity"):
+        assert heading in html
+    assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) >= 8
+
+
+@pytest.mark.slow
+def test_brief_with_the_full_budget_converges(tmp_path, monkeypatch):
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(tmp_path / "cache"))
+    target = render_report({}, out_dir=tmp_path / "reports", name="brief")
+    analysis = json.loads((target / "analysis.json").read_text())
+    assert analysis["diagnostics_ok"], analysis["flags"]
+    assert analysis["draws"] == 4000
+    html = (target / "report.html").read_text()
+    assert "did not pass its convergence checks" not in html
