@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from decision.cli_observe import app as observe_app
+from decision.cli_sweep import sweep as sweep_command
 from decision.errors import DecisionError
 from decision.tree.cli import app as tree_app
 
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(tree_app, name="tree")
 app.add_typer(observe_app, name="observe")
+app.command(name="sweep")(sweep_command)
 
 SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
                                                      help="Set one parameter (repeatable).")]
