@@ -10,7 +10,7 @@ DEV_STAMP := $(VENV)/.dev-stamp
 LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
 
-.PHONY: help bootstrap system-deps report test test-fast test-slow notebooks lab bench clean \
+.PHONY: help bootstrap system-deps test-deps report test test-fast test-slow notebooks lab bench clean \
 	sync-notebooks monthly monthly-example all-scenarios
 
 help:
@@ -30,6 +30,15 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "warning: graphviz 'dot' not found; install it (apt-get install graphviz) to draw trees" >&2; fi; }
+
+# Headless Chromium opens the rendered brief in tests/hardening/test_browser.py (which fails,
+# saying why, without it); on Debian it is installed here when missing. `make report` does not
+# need it. DECISION_CHROMIUM may name another Chromium or Chrome binary instead.
+test-deps:
+	@[ -n "$$DECISION_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "warning: chromium not found; install it (apt-get install chromium) for the browser test" >&2; fi; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
@@ -60,7 +69,7 @@ all-scenarios: bootstrap
 
 test: test-fast test-slow
 
-test-fast: bootstrap
+test-fast: bootstrap test-deps
 	$(BIN)/python -m pytest -m "not slow"
 
 test-slow: bootstrap

@@ -31,6 +31,7 @@ import yaml
 
 from decision.config import DEFAULT_AS_OF, parse_date
 from decision.errors import InputError
+from decision.safe_yaml import load_yaml, read_limited
 from decision.tree import Tree, TreeResult, evaluate, load_tree
 from decision.tree.loading import read_yaml
 
@@ -110,9 +111,13 @@ def load_scenario(path: str | Path | None, case: str = DEFAULT_CASE) -> Scenario
     if not path.suffix and not path.exists():
         path = case_folder(case) / "scenarios" / f"{path.name}.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
     except FileNotFoundError:
         raise InputError("scenario file not found", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a scenario file", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
@@ -280,8 +285,11 @@ def merged_priors(scenario: Scenario, extra: Mapping[str, Any] | None = None
         if key not in MODELS:
             raise InputError(f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
                              file=scenario.path, field=f"priors.{key}")
-        base = deep_merge(MODELS[key].default_priors, scenario.priors.get(key),
-                          where=f"priors.{key}")
+        try:
+            base = deep_merge(MODELS[key].default_priors, scenario.priors.get(key),
+                              where=f"priors.{key}")
+        except InputError as exc:
+            raise InputError(exc.detail, file=exc.file or scenario.path, field=exc.field) from None
         out[key] = deep_merge(base, (extra or {}).get(key), where=f"priors.{key}")
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from pathlib import Path
@@ -46,6 +47,12 @@ def report(
                                                 "scenario or parameter file's stem, else 'brief').")] = None,
     all_scenarios: Annotated[bool, typer.Option(
         "--all-scenarios", help="Render every shipped scenario and an index comparing them.")] = False,
+    from_manifest: Annotated[Optional[Path], typer.Option(
+        "--from-manifest", metavar="FILE", help="Re-render a report exactly from its "
+        "manifest.json (same template and parameters; refuses if an input has changed).")] = None,
+    allow_changes: Annotated[bool, typer.Option(
+        "--allow-changes", help="With --from-manifest: render even if the template or an "
+        "input file has changed since.")] = False,
 ) -> None:
     """Render the decision brief: execute its notebook with papermill and export HTML."""
     if ctx.invoked_subcommand is not None:
@@ -55,8 +62,20 @@ def report(
         load_parameter_file,
         parse_cli_parameters,
         render_all_scenarios,
+        render_from_manifest,
         render_report,
     )
+
+    if from_manifest is not None:
+        if params is not None or set_ or as_of is not None or all_scenarios:
+            raise typer.BadParameter("--from-manifest takes the parameters from the manifest; "
+                                     "give only --out and --name with it")
+        target, warnings = render_from_manifest(from_manifest, out_dir=out, name=name,
+                                                allow_changes=allow_changes)
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        typer.echo(f"report written to {target / 'report.html'}")
+        return
 
     values, source = {}, "-p"
     if params is not None and is_scenario_file(params):
@@ -318,6 +337,11 @@ def _exit_types() -> tuple[type[BaseException], ...]:
     return (typer.Exit, click.exceptions.Exit)
 
 
+#: Errors that mean the disk cannot take the write: a full disk, a full quota, read-only.
+_STORAGE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+                   errno.EROFS: "read-only file system"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
     import click
@@ -326,6 +350,15 @@ def main(argv: list[str] | None = None) -> int:
         result = app(args=argv, standalone_mode=False)
     except DecisionError as exc:
         typer.echo(f"error: {exc}", err=True)
+        return 2
+    except OSError as exc:
+        # Every write is staged beside its target and moved into place only when complete,
+        # so a full disk leaves every earlier file as it was.
+        if exc.errno not in _STORAGE_ERRORS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{_STORAGE_ERRORS[exc.errno]}; nothing was overwritten",
+                   err=True)
         return 2
     except _exit_types() as exc:
         return exc.exit_code

@@ -27,11 +27,16 @@ def deep_merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None,
         If ``overrides`` names a key that ``defaults`` does not have.
     """
     merged = copy.deepcopy(dict(defaults))
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise InputError(f"expected a mapping, got {type(overrides).__name__}", field=where)
     for key, value in (overrides or {}).items():
         if key not in merged:
             known = ", ".join(sorted(merged))
             raise InputError(f"unknown key '{key}' (expected one of: {known})", field=f"{where}.{key}")
-        if isinstance(merged[key], Mapping) and isinstance(value, Mapping):
+        if isinstance(merged[key], Mapping):
+            if not isinstance(value, Mapping):
+                raise InputError(f"expected a mapping, got {type(value).__name__}",
+                                 field=f"{where}.{key}")
             merged[key] = deep_merge(merged[key], value, where=f"{where}.{key}")
         else:
             merged[key] = copy.deepcopy(value)

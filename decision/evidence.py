@@ -91,6 +91,10 @@ _HASH_VERSION = "decision.evidence/1"
 #: Separator between several sources in one ``source`` cell.
 SOURCE_SEPARATOR = "; "
 
+#: Largest CSV file read (evidence, observations, ledgers), in bytes: a ledger of monthly
+#: observations is a few kilobytes, so a file this large is a mistake, refused before parsing.
+MAX_CSV_BYTES = 16 * 2**20
+
 
 # ---------------------------------------------------------------------------
 # Table specifications (shared with decision.observations)
@@ -381,17 +385,37 @@ def validate_table(text: pd.DataFrame, spec: TableSpec, *, file: str | None) -> 
     return typed
 
 
+def read_csv_bytes(path: str | os.PathLike, *, file: str) -> bytes:
+    """The bytes of a CSV file, at most :data:`MAX_CSV_BYTES` (else an :class:`InputError`).
+
+    ``FileNotFoundError`` and other ``OSError`` pass through for the caller's message.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(f"file is more than the limit of {MAX_CSV_BYTES // 2**20} MB for a "
+                         "CSV file; nothing was read", file=file)
+    return data
+
+
 def read_text_csv(path: str | os.PathLike, *, file: str) -> pd.DataFrame:
     """Read a CSV as text: every cell a stripped string, blank cells as NaN.
 
     Blank lines are kept as blank rows so row numbers match the file; blank lines at
-    the end are dropped.
+    the end are dropped. A file larger than :data:`MAX_CSV_BYTES` is refused.
     """
+    import io
+
+    source = path
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+        if isinstance(path, (str, os.PathLike)):
+            source = io.BytesIO(read_csv_bytes(path, file=file))
+        raw = pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False,
                           skip_blank_lines=False, encoding="utf-8")
     except FileNotFoundError:
         raise InputError("file not found: expected an existing CSV file", file=file) from None
+    except IsADirectoryError:
+        raise InputError("is a folder: expected a CSV file", file=file) from None
     except pd.errors.EmptyDataError:
         raise InputError("file is empty: expected a header row", file=file) from None
     except pd.errors.ParserError as exc:

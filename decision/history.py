@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import errno
 import functools
 import json
 import math
@@ -58,7 +59,7 @@ DEFAULT_HISTORY_PATH = Path("reports") / "monitoring" / "history.sqlite"
 #: Version of the database layout written by this module.
 SCHEMA_VERSION = 1
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -147,7 +148,7 @@ def _check_month(month: Any) -> str:
     if isinstance(month, (dt.date, pd.Timestamp)):
         return pd.Timestamp(month).strftime("%Y-%m")
     text = str(month).strip()
-    if not _MONTH.match(text):
+    if not _MONTH.fullmatch(text):
         raise InputError(f"expected a month as YYYY-MM, got {month!r}", field="month")
     return text
 
@@ -176,6 +177,15 @@ def _clean_results(results: Mapping[str, Any]) -> dict[str, float | None]:
         else:
             out[name] = number
     return out
+
+
+def _no_space_left(path: Path) -> bool:
+    """True when the file system holding ``path`` has (almost) no free space."""
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 1 << 16
 
 
 def _process_start(pid: int) -> float | None:
@@ -273,6 +283,11 @@ class RunHistory:
             if "not a database" in str(exc) or "malformed" in str(exc):
                 raise InputError(f"not a readable run-history database ({exc})",
                                  file=self.path) from None
+            if "disk is full" in str(exc) or ("disk I/O error" in str(exc)
+                                              and _no_space_left(self.path)):
+                # The transaction was rolled back; say so plainly (SQLite reports a full
+                # disk as an I/O error when its shared-memory index cannot grow).
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
             raise
         finally:
             conn.close()

@@ -72,7 +72,7 @@ import pandas as pd
 
 from decision.atomic import atomic_path
 from decision.errors import DecisionError, InputError
-from decision.evidence import read_text_csv
+from decision.evidence import read_csv_bytes, read_text_csv
 from decision.observations import ACTORS, COLUMNS, KINDS, validate_observations
 
 __all__ = [
@@ -91,7 +91,7 @@ LOCK_TIMEOUT = 60.0
 
 _FIRST_ROW = 2  # the header is row 1
 _STEP_TAG = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.\-]*)\]")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
 
 def step_tags(note: Any) -> tuple[str, ...]:
@@ -241,7 +241,7 @@ def _parse(text: str, file: str, *, rules: bool = True) -> _Ledger:
 def _read(path: Path) -> _Ledger:
     file = str(path)
     try:
-        data = path.read_bytes()
+        data = read_csv_bytes(path, file=file)
     except FileNotFoundError:
         raise InputError("file not found: expected an observation ledger (CSV); create one "
                          "with `decision observe add`", file=file) from None
@@ -278,7 +278,7 @@ def _parse_bound(value: Any, *, end: bool, field: str) -> pd.Timestamp:
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).normalize()
     text = str(value).strip()
-    if _MONTH.match(text):
+    if _MONTH.fullmatch(text):
         first = pd.Timestamp(f"{text}-01")
         return (first + pd.offsets.MonthEnd(0)) if end else first
     try:
@@ -470,7 +470,7 @@ def _add_locked(path: Path, *, date, actor, kind, value, source, confidence, not
                 insert_late) -> pd.Series:
     file = str(path)
     exists = path.exists()
-    old_bytes = path.read_bytes() if exists and path.is_file() else b""
+    old_bytes = read_csv_bytes(path, file=file) if exists and path.is_file() else b""
     if exists and not path.is_file():
         raise InputError("is not a file: expected an observation ledger (CSV file)", file=file)
     if not exists and not create:

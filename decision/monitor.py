@@ -35,12 +35,12 @@ __all__ = [
 HEADLINE_NUMBERS = ("p_dprk_complies", "p_china_follows_through", "p_china_accepts",
                     "p_hold_monitoring", "value_of_monitoring")
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
 
 def month_end(month: str) -> dt.date:
     """Last day of a ``YYYY-MM`` month."""
-    if not isinstance(month, str) or not _MONTH.match(month):
+    if not isinstance(month, str) or not _MONTH.fullmatch(month):
         raise InputError(f"expected a month as YYYY-MM, got {month!r}", field="through")
     year, mon = int(month[:4]), int(month[5:])
     return dt.date(year, mon, calendar.monthrange(year, mon)[1])

@@ -7,19 +7,29 @@ a range as ``(low..high)``, which :func:`validate_parameters` enforces before an
 A run writes into a staging folder beside the output and is moved into ``<out>/<name>/`` only
 when every file is complete, so a failed or killed run never touches the previous report. A
 failed run's executed notebook is kept under ``<out>/.failed/`` and the error says where.
+
+Parameters are plain data (text, finite numbers, booleans, lists and mappings with text keys,
+size-limited) and reach the notebook as Python literals: :func:`render_report` checks that the
+parameters cell papermill writes reads back, literal by literal, as the validated values.
+The exported HTML carries no script and a Content-Security-Policy that forbids fetching
+anything, so text from input files can neither run nor call out when a report is opened.
+The manifest records what :func:`render_from_manifest` needs to re-render a report exactly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -30,21 +40,26 @@ from typing import Any
 
 import yaml
 
-from decision.atomic import atomic_write_text, replace_directory
+from decision.atomic import atomic_write_text, default_folder_mode, replace_directory
 from decision.config import parse_date
 from decision.errors import DecisionError, InputError
+from decision.safe_yaml import load_yaml, read_limited
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "TEMPLATES",
     "ReportFailed",
+    "check_run_name",
     "load_parameter_file",
     "parse_cli_parameters",
     "is_scenario_file",
     "render_all_scenarios",
+    "render_from_manifest",
     "render_report",
     "write_scenario_index",
     "template_notebook",
     "template_parameters",
+    "template_sha256",
     "validate_parameters",
 ]
 
@@ -53,8 +68,16 @@ TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py",
              "sensitivity": "sensitivity.py"}
 
 _RANGE = re.compile(r"\((?P<low>-?[0-9.eE+]*)\.\.(?P<high>-?[0-9.eE+]*)\)")
-_CDN_SCRIPT = re.compile(r"<script[^>]*\ssrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>\s*", re.I | re.S)
+#: Reports fetch nothing and run nothing: images are data: URLs, styles are inline.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+                           "font-src data:; script-src 'none'; base-uri 'none'; "
+                           "form-action 'none'")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
+#: Limits on one parameter value (lists and mappings, e.g. ``priors``).
+MAX_PARAMETER_VALUES = 10_000
+MAX_PARAMETER_DEPTH = 20
+MAX_PARAMETER_TEXT = 10_000
 _VERSIONED = ("decision", "pymc", "pytensor", "arviz", "numpy", "pandas", "scipy", "xarray",
               "papermill", "nbconvert", "matplotlib")
 
@@ -79,6 +102,14 @@ def template_notebook(template: str = "brief"):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     return nb
+
+
+def template_sha256(template: str = "brief") -> str:
+    """SHA-256 of a template's source file (stable: the notebook form has random cell ids)."""
+    if template not in TEMPLATES:
+        raise InputError(f"unknown report '{template}'", field="report")
+    source = resources.files("decision.templates").joinpath(TEMPLATES[template])
+    return hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def template_parameters(template: str = "brief") -> dict[str, dict[str, Any]]:
@@ -128,22 +159,25 @@ def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
                              file=source, field=name)
         spec = declared[name]
         kind = spec["type"]
+        _check_plain(value, source=source, field=name)
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         expected = {"int": int, "float": float, "str": str, "bool": bool,
                     "dict": dict, "list": list}.get(kind, object)
         if not isinstance(value, expected) or (kind != "bool" and isinstance(value, bool)):
-            raise InputError(f"expected {kind}, got {value!r}", file=source, field=name)
+            raise InputError(f"expected {kind}, got {_short(value)}", file=source, field=name)
         if spec["low"] is not None and value < spec["low"]:
-            raise InputError(f"expected a value >= {spec['low']:g}, got {value!r}",
+            raise InputError(f"expected a value >= {spec['low']:g}, got {_short(value)}",
                              file=source, field=name)
         if spec["high"] is not None and value > spec["high"]:
-            raise InputError(f"expected a value <= {spec['high']:g}, got {value!r}",
+            raise InputError(f"expected a value <= {spec['high']:g}, got {_short(value)}",
                              file=source, field=name)
         if name == "as_of" or name.endswith("_date"):
             parse_date(value, field=f"{source}: {name}")
         if name.endswith("_file") and value and not Path(value).is_file():
             raise InputError(f"file not found: {value}", file=source, field=name)
+        if value and name in _FILE_CHECKS:  # a bad file fails here, naming its row, before any run
+            _FILE_CHECKS[name](value)
         if name == "through":
             from decision.monitor import month_end
 
@@ -161,13 +195,114 @@ def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
     return resolved
 
 
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_observations(path: str) -> None:
+    from decision.observations import load_observations
+
+    load_observations(path)
+
+
+def _check_ledger(path: str) -> None:
+    from decision.ledger import validate_ledger
+
+    validate_ledger(path)
+
+
+def _check_schedule(path: str) -> None:
+    from decision.schedule import load_schedule
+
+    load_schedule(path)
+
+
+#: Input files read by the templates, checked (size, format) before a kernel starts.
+_FILE_CHECKS = {"observations_file": _check_observations, "ledger_file": _check_ledger,
+                "schedule_file": _check_schedule}
+
+
+def _check_plain(value: Any, *, source: str, field: str) -> None:
+    """A parameter value must be plain data the notebook receives as a Python literal.
+
+    Text, finite numbers, booleans, ``None``, lists and mappings with text keys; at most
+    :data:`MAX_PARAMETER_VALUES` values (aliases counted where used), nested at most
+    :data:`MAX_PARAMETER_DEPTH` levels, texts of at most :data:`MAX_PARAMETER_TEXT`
+    characters. Anything else (bytes from ``!!binary``, sets, dates inside a mapping, NaN)
+    is an :class:`InputError`.
+    """
+    count = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_PARAMETER_VALUES:
+            raise InputError(f"more than {MAX_PARAMETER_VALUES} values", file=source,
+                             field=field)
+        if depth > MAX_PARAMETER_DEPTH:
+            raise InputError(f"nested more than {MAX_PARAMETER_DEPTH} levels deep",
+                             file=source, field=field)
+        if item is None or isinstance(item, (bool, int)):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                raise InputError(f"expected a finite number, got {item!r}", file=source,
+                                 field=field)
+        elif isinstance(item, str):
+            if len(item) > MAX_PARAMETER_TEXT:
+                raise InputError(f"text longer than {MAX_PARAMETER_TEXT} characters",
+                                 file=source, field=field)
+        elif isinstance(item, list):
+            stack.extend((x, depth + 1) for x in item)
+        elif isinstance(item, dict):
+            for key, x in item.items():
+                if not isinstance(key, str):
+                    raise InputError(f"expected text keys, got {key!r}", file=source,
+                                     field=field)
+                stack.append((key, depth + 1))
+                stack.append((x, depth + 1))
+        else:
+            raise InputError(f"expected plain data (text, numbers, true/false, lists, "
+                             f"mappings), got {type(item).__name__}", file=source, field=field)
+
+
+def _parameters_code(resolved: Mapping[str, Any]) -> str:
+    """The parameters cell papermill injects, checked to be nothing but literal assignments
+    that read back as ``resolved`` (so no value can become code, whatever it contains)."""
+    import ast
+
+    from papermill.translators import PythonTranslator
+
+    code = PythonTranslator.codify(dict(resolved))
+    values: dict[str, Any] = {}
+    try:
+        for statement in ast.parse(code).body:
+            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name)):
+                raise ValueError(ast.dump(statement)[:80])
+            values[statement.targets[0].id] = ast.literal_eval(statement.value)
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as exc:
+        raise DecisionError(f"internal error: the parameters would not reach the notebook as "
+                            f"plain values ({exc}); nothing was run") from None
+    if values != dict(resolved):
+        wrong = sorted(k for k in resolved if values.get(k, object()) != resolved[k])
+        raise DecisionError("internal error: parameters would not reach the notebook "
+                            f"unchanged ({', '.join(wrong)}); nothing was run")
+    return code
+
+
 def load_parameter_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a YAML mapping of parameter names to values (safe loader)."""
+    """Read a YAML mapping of parameter names to values (safe loader, size-limited)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
     except FileNotFoundError:
         raise InputError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a parameter file", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
@@ -189,9 +324,11 @@ def parse_cli_parameters(pairs: list[str]) -> dict[str, Any]:
         if not sep or not name.strip():
             raise InputError(f"expected NAME=VALUE, got {pair!r}", file="-p")
         try:
-            parsed = yaml.safe_load(value) if value.strip() else ""
+            parsed = load_yaml(value, file="-p") if value.strip() else ""
         except yaml.YAMLError:
             parsed = value
+        except InputError as exc:
+            raise InputError(exc.detail, file="-p", field=name.strip()) from None
         if isinstance(parsed, dt.date):  # keep dates as the ISO text the template expects
             parsed = value.strip()
         out[name.strip()] = parsed
@@ -220,27 +357,68 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _manifest(template: str, params: Mapping[str, Any], started: float,
-              notebook_text: str) -> dict[str, Any]:
+def _sha256_file(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 of everything a report reads besides the package's code: the evidence as of
+    the report's date, the scenario and case tree, and every ``*_file`` parameter (the
+    shipped schedule when ``schedule_file`` is empty)."""
     from decision import evidence
 
+    hashes: dict[str, str] = {}
     as_of = params.get("as_of")
-    hashes = {}
+    if not as_of and params.get("through"):
+        from decision.monitor import month_end
+
+        as_of = month_end(params["through"]).isoformat()
     if as_of:
         hashes["evidence"] = evidence.data_hash(as_of=as_of)
-    obs_file = params.get("observations_file")
-    if obs_file:
-        hashes["observations"] = hashlib.sha256(Path(obs_file).read_bytes()).hexdigest()
+    if "scenario" in params:
+        from decision.case import case_folder, load_scenario
+
+        scenario = load_scenario(params["scenario"])
+        if scenario.path and Path(scenario.path).is_file():
+            hashes["scenario"] = _sha256_file(scenario.path)
+        hashes["case_tree"] = _sha256_file(case_folder() / "tree.yaml")
+    for name, value in sorted(params.items()):
+        if not name.endswith("_file"):
+            continue
+        if value and Path(value).is_file():
+            hashes[name.removesuffix("_file")] = _sha256_file(value)
+        elif not value and name == "schedule_file":
+            from decision.schedule import default_schedule_path
+
+            hashes["schedule"] = _sha256_file(default_schedule_path())
+    return hashes
+
+
+#: Hashes that may change between a report and its re-rendering with a warning only (the
+#: run history gains the report's own run after it is rendered).
+_CONTEXT_HASHES = ("history",)
+
+
+def _manifest(template: str, name: str, params: Mapping[str, Any], started: float
+              ) -> dict[str, Any]:
     return {
         "template": template,
-        "template_sha256": hashlib.sha256(notebook_text.encode()).hexdigest(),
+        "name": name,
+        "template_sha256": template_sha256(template),
         "parameters": dict(params),
         "seed": params.get("seed"),
-        "data_hashes": hashes,
+        "data_hashes": _input_hashes(params),
         "versions": _versions(),
         "git_commit": _git_commit(),
+        "platform": {"system": platform.system(), "machine": platform.machine(),
+                     "python_implementation": platform.python_implementation()},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 2),
+        "rerender": "decision report --from-manifest <this file>",
     }
 
 
@@ -264,7 +442,10 @@ def _export_html(executed: Path) -> str:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells):
+        # Cell ids are random; numbered ones make the same report the same bytes.
+        if "id" in cell:
+            cell["id"] = f"cell-{number}"
         # Sampler progress and library warnings stay in report.ipynb, not in the reader's HTML.
         if cell.get("cell_type") == "code":
             cell.outputs = [o for o in cell.outputs
@@ -272,9 +453,18 @@ def _export_html(executed: Path) -> str:
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    # Self-contained: the reports have no widgets or math, so the template's CDN scripts
-    # (require.js, MathJax) are dropped and the page opens offline with nothing to fetch.
-    return _CDN_SCRIPT.sub("", body)
+    # Self-contained and inert: the reports have no widgets, math or diagrams, so every
+    # script of the template is dropped (require.js and MathJax from a CDN, and the module
+    # that imports mermaid from a CDN when a page holds a ```mermaid block), and a
+    # Content-Security-Policy forbids scripts and any fetch: text from an input file can
+    # neither run nor call out, and the page opens offline with nothing to fetch.
+    body = _SCRIPT.sub("", body)
+    policy = (f'<meta http-equiv="Content-Security-Policy" '
+              f'content="{CONTENT_SECURITY_POLICY}"/>')
+    head = re.search(r"<head[^>]*>", body, re.I)
+    if head is None:  # pragma: no cover - nbconvert's templates all have a head
+        raise DecisionError("internal error: the exported HTML has no <head>")
+    return body[:head.end()] + "\n" + policy + body[head.end():]
 
 
 def render_report(params: Mapping[str, Any] | None = None, *, template: str = "brief",
@@ -312,14 +502,15 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
     import papermill
 
     name = name or template
-    if not _NAME.match(name):
-        raise InputError("expected a run name of letters, digits, '.', '_' or '-' "
-                         "(not starting with '.' or '-')", field="name")
+    check_run_name(name)
     resolved = validate_parameters(params or {}, template, source=source)
+    _parameters_code(resolved)
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-", dir=out_dir))
+    _remove_stale_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}.{_HOST}-",
+                                    dir=out_dir))
     started = time.time()
     try:
         nb = template_notebook(template)
@@ -335,6 +526,8 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
                     execution_timeout=timeout,
                 )
         except Exception as exc:  # papermill raises PapermillExecutionError and friends
+            if _disk_full(exc):  # keep nothing on a full disk; say so plainly
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out_dir)) from None
             failed = out_dir / ".failed" / f"{name}-{dt.datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}"
             failed.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging, failed)
@@ -348,10 +541,15 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
         (staging / "report.html").write_text(_export_html(executed), encoding="utf-8")
         (staging / "parameters.yaml").write_text(
             yaml.safe_dump(resolved, sort_keys=True, allow_unicode=True), encoding="utf-8")
-        manifest = _manifest(template, resolved, started, nb_text)
+        manifest = _manifest(template, name, resolved, started)
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True),
                                                encoding="utf-8")
+        os.chmod(staging, default_folder_mode())  # mkdtemp made it private
         replace_directory(staging, target)
+    except OSError as exc:
+        if _disk_full(exc) or exc.errno == errno.EROFS:  # one clear line naming the folder
+            raise OSError(exc.errno, exc.strerror, exc.filename or str(out_dir)) from None
+        raise
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -359,14 +557,128 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
     return target
 
 
+def check_run_name(name: str) -> str:
+    """A run name is a single folder name: letters, digits, ``.``, ``_`` and ``-``, not
+    starting with ``.`` or ``-`` (so never ``..``, a path, or a hidden folder)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InputError(f"expected a run name of letters, digits, '.', '_' or '-' "
+                         f"(not starting with '.' or '-'), got {name!r}", field="name")
+    return name
+
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+_STAGING = re.compile(r"\..+\.staging-(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})-[^/]*")
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _remove_stale_staging(out_dir: Path) -> None:
+    """Delete staging folders left by killed runs on this machine (their process is gone)."""
+    try:
+        entries = list(out_dir.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _STAGING.fullmatch(entry.name)
+        if (match and match["host"] == _HOST and not _process_alive(int(match["pid"]))
+                and entry.is_dir()):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True for an error that says the disk (or quota) is full, also from inside the kernel."""
+    codes = (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, OSError) and exc.errno in codes:
+        return True
+    text = f"{getattr(exc, 'evalue', '')} {exc}"
+    return any(os.strerror(code) in text for code in codes)
+
+
+def render_from_manifest(manifest_file: str | os.PathLike, *,
+                         out_dir: str | os.PathLike = "reports", name: str | None = None,
+                         allow_changes: bool = False) -> tuple[Path, list[str]]:
+    """Re-render a report from its ``manifest.json``: same template, same parameters.
+
+    Before anything runs, the template and every input the manifest hashed (evidence as of the
+    report's date, scenario, case tree, observation / ledger / schedule files) are hashed again
+    and compared: a difference means the re-rendered report would not be the same, and is an
+    error unless ``allow_changes``. Different package versions, git commit or platform, and a
+    changed run history, are returned as warnings (the numbers may differ in the last digits).
+
+    Returns
+    -------
+    (Path, list of str)
+        The published folder and the warnings.
+
+    Raises
+    ------
+    InputError
+        The manifest cannot be read, or (without ``allow_changes``) an input has changed.
+    """
+    path = Path(manifest_file)
+    try:
+        info = json.loads(read_limited(path, 10_000_000).decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError("file not found: expected a report's manifest.json", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder: expected a report's manifest.json", file=path) from None
+    except (ValueError, UnicodeDecodeError):
+        raise InputError("not a report manifest (not JSON)", file=path) from None
+    if (not isinstance(info, dict) or info.get("template") not in TEMPLATES
+            or not isinstance(info.get("parameters"), dict)):
+        raise InputError("not a report manifest: expected 'template' (one of "
+                         f"{', '.join(TEMPLATES)}) and 'parameters'", file=path)
+    template, params = info["template"], info["parameters"]
+    name = check_run_name(name or info.get("name") or path.resolve().parent.name)
+    resolved = validate_parameters(params, template, source=str(path))
+    changed, warnings = [], []
+    recorded = info.get("template_sha256")
+    if recorded and recorded != template_sha256(template):
+        changed.append(f"the '{template}' report template has changed")
+    now = _input_hashes(resolved)
+    for key, value in sorted((info.get("data_hashes") or {}).items()):
+        if now.get(key) == value:
+            continue
+        what = f"the {key.replace('_', ' ')} data" if key != "evidence" else "the evidence"
+        message = (f"{what} has changed (sha256 {str(value)[:12]} in the manifest, "
+                   f"{str(now.get(key))[:12]} now)")
+        (warnings if key in _CONTEXT_HASHES else changed).append(message)
+    for package, version in sorted((info.get("versions") or {}).items()):
+        have = _versions().get(package)
+        if have != version:
+            warnings.append(f"{package} {version} in the manifest, {have} installed")
+    commit = info.get("git_commit")
+    if commit and commit != _git_commit():
+        warnings.append(f"rendered from git commit {commit}, now {_git_commit()}")
+    elif commit and commit.endswith("-dirty"):
+        warnings.append("rendered from uncommitted changes: the code may have changed since")
+    if changed and not allow_changes:
+        raise InputError("cannot re-render exactly: " + "; ".join(changed)
+                         + " (pass --allow-changes to render with today's inputs)", file=path)
+    warnings = changed + warnings
+    target = render_report(resolved, template=template, out_dir=out_dir, name=name,
+                           source=str(path))
+    return target, warnings
+
+
 def is_scenario_file(path: str | os.PathLike) -> bool:
     """True when a YAML file is a case scenario rather than a mapping of report parameters."""
     from decision.case import SCENARIO_KEYS
 
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
+        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
+        return False  # then read as a parameter file, which reports the problem
     return (isinstance(data, dict) and bool({"parameters", "priors"} & set(data))
             and set(data) <= SCENARIO_KEYS)
 
@@ -439,11 +751,24 @@ def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
 
 
 def _write_index(out_dir: Path) -> None:
-    """A small index.html listing every published report, newest first."""
+    """A small index.html listing every published report, newest first.
+
+    Listing and writing happen under one lock, so of two runs finishing at once the one that
+    writes last lists both reports.
+    """
+    import filelock
+
+    with filelock.FileLock(str(out_dir / ".index.lock")):
+        _write_index_locked(out_dir)
+
+
+def _write_index_locked(out_dir: Path) -> None:
     import html
 
     rows = []
     for manifest in out_dir.glob("*/manifest.json"):
+        if manifest.parent.name.startswith("."):  # staging and failed runs
+            continue
         try:
             info = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -6,7 +6,7 @@ Markdown, so a value such as ``<script>`` shows as text.
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -58,9 +58,30 @@ LABELS = {
 }
 
 
+#: Characters replaced wherever they are: HTML's five (as :func:`html.escape` writes them)
+#: and those that start Markdown links, images, code, emphasis, tables, strikethrough, math,
+#: headings and autolinks (as numeric character references, which Markdown never reads as
+#: syntax and a browser shows as the character).
+_ESCAPES = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
+    **{c: f"&#{ord(c)};" for c in "\\`*_[]!|~$#:"},
+})
+#: Markdown that only counts at the start of a line: lists, block quotes, setext headings.
+_LINE_START = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))", re.M)
+
+
 def escape(value) -> str:
-    """HTML-escape any value for safe inclusion in Markdown or HTML."""
-    return html.escape(str(value), quote=True)
+    """Escape any value for safe inclusion in Markdown or HTML: it shows as typed.
+
+    HTML is escaped (``<script>`` shows as text) and so is Markdown syntax: a description
+    such as ``![x](https://host/pixel.png)``, ``[click](javascript:...)`` or a
+    ```` ```mermaid ```` fence shows as those characters, never as an image that calls out, a
+    link that runs script, or a diagram that loads a library.
+    """
+    text = re.sub(r"\n[ \t]+", "\n", str(value))  # no indented code blocks
+    text = text.translate(_ESCAPES)
+    return _LINE_START.sub(lambda m: f"&#{ord(m[1])};" if m[1] else f"{m[2]}&#{ord(m[3])};",
+                           text)
 
 
 def percent(x: float) -> str:
@@ -255,7 +276,6 @@ def assumptions_table(analysis) -> pd.DataFrame:
 
 def tree_html(result, *, collapse: bool = True) -> str:
     """The rolled-back tree as inline SVG scaled to the page width (self-contained HTML)."""
-    import re
 
     from decision.tree import draw_tree
 

@@ -52,6 +52,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, StringConstrain
 from decision.errors import InputError
 from decision.ledger import step_tags, validate_ledger
 from decision.observations import COLUMNS, validate_observations
+from decision.safe_yaml import load_yaml, read_limited
 
 __all__ = [
     "MEASURES",
@@ -283,14 +284,17 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
     path = Path(path) if path is not None else default_schedule_path()
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path).decode("utf-8")
     except FileNotFoundError:
         raise InputError("file not found: expected a monitoring schedule (YAML)",
+                         file=file) from None
+    except IsADirectoryError:
+        raise InputError("is a folder: expected a monitoring schedule (YAML file)",
                          file=file) from None
     except UnicodeDecodeError:
         raise InputError("cannot decode: expected UTF-8 text", file=file) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, file=file)  # safe loader; size, nesting and alias limits
         lines = _node_lines(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

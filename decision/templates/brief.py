@@ -34,6 +34,7 @@ priors = {}  # prior overrides by model, merged over the scenario's, e.g. {"dprk
 # %%
 import warnings
 
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from decision import case as cases
@@ -41,6 +42,8 @@ from decision import evidence, models, plots, reporting, sensitivity
 from decision.observations import load_observations
 
 warnings.filterwarnings("ignore", category=FutureWarning)
+pd.set_option("display.max_colwidth", None)  # sources and rationales in full
+pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
 the_scenario = cases.load_scenario(scenario)

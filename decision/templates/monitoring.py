@@ -34,12 +34,15 @@ use_cache = True  # serve unchanged fits from the posterior cache
 # %%
 import warnings
 
+import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from decision import monitor, plots, reporting
 from decision.history import RunHistory
 
 warnings.filterwarnings("ignore", category=FutureWarning)
+pd.set_option("display.max_colwidth", None)  # sources and rationales in full
+pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 result = monitor.monitor(through, ledger=ledger_file, schedule=schedule_file or None,
                          scenario=scenario, sampler=sampler, seed=seed, use_cache=use_cache,

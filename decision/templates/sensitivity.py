@@ -36,6 +36,7 @@ sobol_base = 256  # Sobol base sample size (16..65536)
 # %%
 import warnings
 
+import pandas as pd
 from IPython.display import Markdown, display
 
 from decision import case as cases
@@ -45,6 +46,7 @@ from decision.observations import load_observations
 from decision.sensitivity.case import parameter_groups, supplied_by_model
 
 warnings.filterwarnings("ignore", category=FutureWarning)
+pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
 analysis = cases.analyze(scenario, as_of=as_of, observations=observations, sampler=sampler,

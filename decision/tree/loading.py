@@ -73,32 +73,30 @@ _TreeLoader.construct_mapping = _construct_mapping
 
 def read_yaml(path: str | os.PathLike):
     """Read a YAML file safely (no code, no duplicate keys, size-limited)."""
+    from decision.safe_yaml import load_yaml, read_limited
+
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder, not a tree file", file=path)
     try:
-        size = path.stat().st_size
+        data = read_limited(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise InputError("no such file", file=path) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    if path.is_dir():
-        raise InputError("is a folder, not a tree file", file=path)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"file is {size} bytes, more than the limit of {MAX_FILE_BYTES}",
-                         file=path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=path) from None
     try:
-        return yaml.load(text, Loader=_TreeLoader)  # noqa: S506 - a SafeLoader subclass
+        # A SafeLoader subclass; aliases are limited by the builder's node count (MAX_NODES).
+        return load_yaml(text, file=path, loader=_TreeLoader, max_nodes=None)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(f"not valid YAML{where}: {exc.problem}", file=path) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=path) from None
-    except RecursionError:
-        raise InputError("YAML nested too deeply", file=path) from None
 
 
 def load_tree(source, *, name: str | None = None) -> Tree:
