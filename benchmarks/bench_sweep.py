@@ -16,6 +16,9 @@ Run: ``python benchmarks/bench_sweep.py`` (``make bench`` runs every ``bench_*.p
    measures sampling on the workers. Goal: a speed-up of at least 1.7x from one to two
    workers.
 
+3. **Load.** Tree-only sweeps of 1,000 and 10,000 sampled scenarios: the peak memory of the
+   client and of the largest worker, and their ratio (bounded memory: far below 10x).
+
 The machine may be shared: ratios, not absolute times, are what to compare between runs.
 """
 
@@ -157,6 +160,42 @@ def bench_refit(folder: Path) -> None:
           f"{speedup / SPEEDUP_GOAL:.2f} of the goal, {verdict} it)")
 
 
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_load(folder: Path) -> None:
+    """Peak memory of a 10,000-scenario tree-only sweep against a 1,000-scenario one."""
+    from distributed import Client
+
+    post = synthetic_posterior()
+    peaks = {}
+    for n in (1000, 10_000):
+        spec = {"draws": 200, "batch_size": 200,
+                "sample": {"n": n, "seed": 3, "method": "lhs",
+                           "parameters": {"w_pressure": {"low": 0.1, "high": 0.4},
+                                          "china_keeps_if_full": {"low": 0.0, "high": 0.7}}}}
+        sweep = load_sweep(write(folder, f"load-{n}", spec))
+        with local_cluster(WORKERS) as cluster, Client(cluster) as client:
+            start = time.perf_counter()
+            summary = run_sweep(sweep, folder / "out", client=client, base_posterior=post,
+                                progress=False)
+            elapsed = time.perf_counter() - start
+            workers = client.run(_peak_mb)
+        frame = read_results(folder / "out" / sweep.name)
+        assert summary.ok and len(frame) == n == frame["scenario_id"].nunique(), summary
+        peaks[n] = (elapsed, _peak_mb(), max(workers.values()))
+    print("load: tree-only sweeps of 1,000 and 10,000 scenarios (200 draws each), peak memory")
+    for n, (elapsed, client_mb, worker_mb) in peaks.items():
+        print(f"  {n:6,d} scenarios  {elapsed:7.1f} s  client peak {client_mb:6.0f} MB  "
+              f"largest worker peak {worker_mb:6.0f} MB")
+    (_, c1, w1), (_, c10, w10) = peaks[1000], peaks[10_000]
+    print(f"  10x the scenarios -> client peak x{c10 / c1:.2f}, worker peak x{w10 / w1:.2f} "
+          "(bounded: far below 10x)")
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} cores"
@@ -171,6 +210,7 @@ def main() -> None:
             os.environ["DECISION_CACHE_DIR"] = str(folder / "cache")
             bench_tree_only(folder)
             bench_refit(folder)
+            bench_load(folder)
             print(f"machine: {_load()}")
         finally:
             if previous is None:
