@@ -59,6 +59,7 @@ from decision.case import (
 )
 from decision.config import DEFAULT_AS_OF, deep_merge, parse_date
 from decision.errors import DecisionError, InputError
+from decision.safe_yaml import load_yaml, read_limited
 
 __all__ = [
     "MODES",
@@ -236,7 +237,8 @@ def sweep_folder(out: str | os.PathLike, name: str) -> Path:
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # The package's one YAML reader: safe tags only, size, nesting and alias limits.
+        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
     except FileNotFoundError:
         raise InputError("sweep file not found", file=path) from None
     except IsADirectoryError:

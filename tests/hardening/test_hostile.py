@@ -472,7 +472,7 @@ def _extend(children):
 _EXPRESSIONS = st.recursive(_ATOMS, _extend, max_leaves=25)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_EXPRESSIONS)
 def test_fuzzed_python_like_expressions_are_refused_or_numeric(text):
     _check_expression(text)
@@ -480,7 +480,8 @@ def test_fuzzed_python_like_expressions_are_refused_or_numeric(text):
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
-       | st.text(alphabet="pqcost_0123456789.+-*/()%@[]{}<>=!~^&|,:;'\"\\ \n\tlambda", max_size=120))
+       | st.text(alphabet="pqcost_0123456789.+-*/()%@[]{}<>=!~^&|,:;'\"\\ \n\tlambda",
+                 max_size=120))
 def test_fuzzed_text_is_refused_or_numeric(text):
     _check_expression(text)
 
