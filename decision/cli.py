@@ -30,6 +30,24 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAM
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use evidence known on this date.")]
 
 
+def _report_values(params: Path | None, pairs: list[str] | None, as_of: str | None
+                   ) -> tuple[dict, str]:
+    """Report parameters from ``--params`` (a parameter file or a scenario), ``-p`` and
+    ``--as-of``, and where they came from (for error messages)."""
+    from decision.report import is_scenario_file, load_parameter_file, parse_cli_parameters
+
+    values, source = {}, "-p"
+    if params is not None and is_scenario_file(params):
+        values["scenario"] = str(params)
+    elif params is not None:
+        values.update(load_parameter_file(params))
+        source = str(params)
+    values.update(parse_cli_parameters(pairs or []))
+    if as_of is not None:
+        values["as_of"] = as_of
+    return values, source
+
+
 report_app = typer.Typer(help="Render reports (the decision brief by default).",
                          invoke_without_command=True, no_args_is_help=False)
 app.add_typer(report_app, name="report")
@@ -58,9 +76,6 @@ def report(
     if ctx.invoked_subcommand is not None:
         return
     from decision.report import (
-        is_scenario_file,
-        load_parameter_file,
-        parse_cli_parameters,
         render_all_scenarios,
         render_from_manifest,
         render_report,
@@ -77,15 +92,7 @@ def report(
         typer.echo(f"report written to {target / 'report.html'}")
         return
 
-    values, source = {}, "-p"
-    if params is not None and is_scenario_file(params):
-        values["scenario"] = str(params)
-    elif params is not None:
-        values.update(load_parameter_file(params))
-        source = str(params)
-    values.update(parse_cli_parameters(set_ or []))
-    if as_of is not None:
-        values["as_of"] = as_of
+    values, source = _report_values(params, set_, as_of)
     if all_scenarios:
         done, failed = render_all_scenarios(values, out_dir=out, source=source)
         for folder in done:
@@ -111,21 +118,10 @@ def report_sensitivity(
 ) -> None:
     """Render the sensitivity and value-of-information report."""
     from decision.report import (
-        is_scenario_file,
-        load_parameter_file,
-        parse_cli_parameters,
         render_report,
     )
 
-    values, source = {}, "-p"
-    if params is not None and is_scenario_file(params):
-        values["scenario"] = str(params)
-    elif params is not None:
-        values.update(load_parameter_file(params))
-        source = str(params)
-    values.update(parse_cli_parameters(set_ or []))
-    if as_of is not None:
-        values["as_of"] = as_of
+    values, source = _report_values(params, set_, as_of)
     run_name = name or ("sensitivity" + (f"-{params.stem}" if params is not None else ""))
     target = render_report(values, template="sensitivity", out_dir=out, name=run_name,
                            source=source)
