@@ -34,10 +34,14 @@ def main() -> None:
         cold = _timed(exe + ["analyze", "--json"])
         warm = min(_timed(exe + ["analyze", "--json"]) for _ in range(3))
         print(f"baseline (python -c 'import decision.case, decision.models'): {baseline:.2f} s")
-        print(f"decision analyze, cold posterior cache: {cold:6.1f} s = {cold / baseline:5.1f} x baseline")
+        print(
+            f"decision analyze, cold posterior cache: {cold:6.1f} s = {cold / baseline:5.1f} x baseline"
+        )
         status = "meets" if warm < 5 else "misses"
-        print(f"decision analyze, warm posterior cache: {warm:6.1f} s = {warm / baseline:5.1f} x "
-              f"baseline ({status} the 5 s goal)")
+        print(
+            f"decision analyze, warm posterior cache: {warm:6.1f} s = {warm / baseline:5.1f} x "
+            f"baseline ({status} the 5 s goal)"
+        )
 
         scenarios = list_scenarios()
         elapsed, total = [], 0.0
@@ -49,10 +53,14 @@ def main() -> None:
         write_scenario_index(tmp / "reports", [p.stem for p in scenarios])
         print("rendering scenarios one after another (posterior cache as left by analyze):")
         for k, (path, t) in enumerate(zip(scenarios, elapsed), start=1):
-            print(f"  {k} scenario(s) ({path.stem:18s}) cumulative {t:6.1f} s = "
-                  f"{t / baseline:6.1f} x baseline, {t / k:5.1f} s per scenario")
-        print("growth: linear in the number of scenarios; a scenario that changes priors "
-              "pays one refit, the others reuse the cached posteriors")
+            print(
+                f"  {k} scenario(s) ({path.stem:18s}) cumulative {t:6.1f} s = "
+                f"{t / baseline:6.1f} x baseline, {t / k:5.1f} s per scenario"
+            )
+        print(
+            "growth: linear in the number of scenarios; a scenario that changes priors "
+            "pays one refit, the others reuse the cached posteriors"
+        )
 
 
 if __name__ == "__main__":

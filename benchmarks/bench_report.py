@@ -18,19 +18,27 @@ import papermill
 
 from decision.report import render_report
 
-GOALS = {"cold run (empty caches)": 60.0, "re-run, nothing changed": 10.0,
-         "re-run, one prior changed": 25.0}
+GOALS = {
+    "cold run (empty caches)": 60.0,
+    "re-run, nothing changed": 10.0,
+    "re-run, one prior changed": 25.0,
+}
 
 
 def _baseline(workdir: Path) -> float:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import decision, decision.models, decision.plots")]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     src = workdir / "baseline.ipynb"
     nbformat.write(nb, src)
     start = time.perf_counter()
-    papermill.execute_notebook(str(src), str(workdir / "baseline-out.ipynb"), progress_bar=False,
-                               kernel_name="python3")
+    papermill.execute_notebook(
+        str(src), str(workdir / "baseline-out.ipynb"), progress_bar=False, kernel_name="python3"
+    )
     return time.perf_counter() - start
 
 
@@ -52,8 +60,10 @@ def main() -> None:
     for label, seconds in runs.items():
         goal = GOALS[label]
         status = "meets" if seconds < goal else "misses"
-        print(f"{label:30s} {seconds:6.1f} s  = {seconds / baseline:5.1f} x baseline  "
-              f"({status} the {goal:.0f} s goal)")
+        print(
+            f"{label:30s} {seconds:6.1f} s  = {seconds / baseline:5.1f} x baseline  "
+            f"({status} the {goal:.0f} s goal)"
+        )
 
 
 if __name__ == "__main__":

@@ -46,16 +46,19 @@ def main() -> int:
     small = {k: v[:ONE_WAY_DRAWS] for k, v in supplied.items()}
     draws_small = tree.sample_parameters(ONE_WAY_DRAWS, seed=2, supplied=small)
     result = evaluate(tree, n=EVPPI_DRAWS, seed=3, supplied=supplied)
-    uncertain = [k for k, s in tree.parameters.items()
-                 if s.kind in ("distribution", "supplied")]
+    uncertain = [k for k, s in tree.parameters.items() if s.kind in ("distribution", "supplied")]
     twenty = uncertain[:20]
-    print(f"tree: {tree.name}, {len(tree.nodes)} nodes, {len(uncertain)} uncertain parameters "
-          "(supplied draws synthetic)")
+    print(
+        f"tree: {tree.name}, {len(tree.nodes)} nodes, {len(uncertain)} uncertain parameters "
+        "(supplied draws synthetic)"
+    )
 
     base_small, _ = timed(lambda: evaluate(tree, draws=draws_small), 5)
     base_large, _ = timed(lambda: evaluate(tree, draws=result.parameters), 5)
-    print(f"baseline: evaluate at N={ONE_WAY_DRAWS:,}: {base_small * 1e3:.1f} ms; "
-          f"at N={EVPPI_DRAWS:,}: {base_large * 1e3:.1f} ms")
+    print(
+        f"baseline: evaluate at N={ONE_WAY_DRAWS:,}: {base_small * 1e3:.1f} ms; "
+        f"at N={EVPPI_DRAWS:,}: {base_large * 1e3:.1f} ms"
+    )
 
     print(f"{'analysis':66s} {'seconds':>8s} {'x baseline':>11s}")
 
@@ -64,28 +67,40 @@ def main() -> int:
 
     t_mean, _ = timed(lambda: one_way(tree, draws=draws_small, parameters=twenty))
     row("one-way, 20 parameters x 11 points, others at base case", t_mean, base_small)
-    t_draws, _ = timed(lambda: one_way(tree, draws=draws_small, parameters=twenty,
-                                       others="draws"))
-    row(f"one-way, 20 parameters x 11 points, others at N={ONE_WAY_DRAWS:,} draws", t_draws,
-        base_small)
+    t_draws, _ = timed(lambda: one_way(tree, draws=draws_small, parameters=twenty, others="draws"))
+    row(
+        f"one-way, 20 parameters x 11 points, others at N={ONE_WAY_DRAWS:,} draws",
+        t_draws,
+        base_small,
+    )
     t_thr, _ = timed(lambda: thresholds(tree, draws=draws_small, parameters=twenty), 1)
     row("thresholds, 20 parameters (grid 41 + Brent)", t_thr, base_small)
     t_evppi, table = timed(lambda: evppi(result), 1)
-    row(f"EVPPI, each of {len(table)} parameters, N={EVPPI_DRAWS:,} (gam, 200 SE draws)",
-        t_evppi, base_large)
+    row(
+        f"EVPPI, each of {len(table)} parameters, N={EVPPI_DRAWS:,} (gam, 200 SE draws)",
+        t_evppi,
+        base_large,
+    )
     t_groups, groups = timed(lambda: evppi(result, [], groups=parameter_groups(case)), 1)
-    row(f"EVPPI, {len(groups)} named groups, N={EVPPI_DRAWS:,} (gp for > 3 parameters)",
-        t_groups, base_large)
-    t_sobol, _ = timed(lambda: sobol(tree, draws=draws_small, joint=supplied_by_model(case),
-                                     seed=4), 1)
-    row("Sobol indices, n_base 512 (SALib + one batched rollback)", t_sobol,
-        base_small)
+    row(
+        f"EVPPI, {len(groups)} named groups, N={EVPPI_DRAWS:,} (gp for > 3 parameters)",
+        t_groups,
+        base_large,
+    )
+    t_sobol, _ = timed(
+        lambda: sobol(tree, draws=draws_small, joint=supplied_by_model(case), seed=4), 1
+    )
+    row("Sobol indices, n_base 512 (SALib + one batched rollback)", t_sobol, base_small)
 
     worst = max(t_mean, t_draws)
-    print(f"goal: one-way over 20 parameters < {ONE_WAY_GOAL:g} s: "
-          f"{'met' if worst < ONE_WAY_GOAL else 'NOT met'} ({worst:.2f} s, the slower mode)")
-    print(f"goal: EVPPI of every parameter at N={EVPPI_DRAWS:,} < {EVPPI_GOAL:g} s: "
-          f"{'met' if t_evppi < EVPPI_GOAL else 'NOT met'} ({t_evppi:.2f} s)")
+    print(
+        f"goal: one-way over 20 parameters < {ONE_WAY_GOAL:g} s: "
+        f"{'met' if worst < ONE_WAY_GOAL else 'NOT met'} ({worst:.2f} s, the slower mode)"
+    )
+    print(
+        f"goal: EVPPI of every parameter at N={EVPPI_DRAWS:,} < {EVPPI_GOAL:g} s: "
+        f"{'met' if t_evppi < EVPPI_GOAL else 'NOT met'} ({t_evppi:.2f} s)"
+    )
     return 0
 
 

@@ -47,8 +47,7 @@ from decision.sweep import (
 TREE_GOAL_SECONDS = 30.0
 SPEEDUP_GOAL = 1.7
 WORKERS = 2
-REFIT_SAMPLER = {"draws": 100, "tune": 100, "chains": 2, "cores": 1,
-                 "prior_predictive_draws": 50}
+REFIT_SAMPLER = {"draws": 100, "tune": 100, "chains": 2, "cores": 1, "prior_predictive_draws": 50}
 
 
 def synthetic_posterior(n: int = 4000, seed: int = 0) -> Posterior:
@@ -59,8 +58,9 @@ def synthetic_posterior(n: int = 4000, seed: int = 0) -> Posterior:
     supplied["p_level_low"], supplied["p_level_partial"], supplied["p_level_full"] = levels.T
     supplied["launches_prevented_per_month"] = rng.gamma(5, 0.5, n)
     supplied["long_range_prevented_per_month"] = rng.gamma(2, 0.25, n)
-    return Posterior("synthetic", supplied, {h: float("nan") for h in HEADLINE}, True, (),
-                     False, 0.0)
+    return Posterior(
+        "synthetic", supplied, {h: float("nan") for h in HEADLINE}, True, (), False, 0.0
+    )
 
 
 def write(folder: Path, name: str, data: dict) -> Path:
@@ -80,8 +80,7 @@ def _grid() -> dict:
 def _timed_sweep(folder: Path, name: str, spec: dict, post: Posterior):
     sweep = load_sweep(write(folder, name, spec))
     start = time.perf_counter()
-    summary = run_sweep(sweep, folder / "out", workers=WORKERS, base_posterior=post,
-                        progress=False)
+    summary = run_sweep(sweep, folder / "out", workers=WORKERS, base_posterior=post, progress=False)
     elapsed = time.perf_counter() - start
     frame = read_results(folder / "out" / sweep.name)
     assert summary.ok and len(frame) == len(sweep.scenarios), (summary, len(frame))
@@ -90,8 +89,10 @@ def _timed_sweep(folder: Path, name: str, spec: dict, post: Posterior):
 
 def _verdict(elapsed: float) -> str:
     verdict = "meets" if elapsed < TREE_GOAL_SECONDS else "MISSES"
-    return f"goal < {TREE_GOAL_SECONDS:.0f} s: {elapsed / TREE_GOAL_SECONDS:.2f} of the goal " \
-           f"({verdict} it)"
+    return (
+        f"goal < {TREE_GOAL_SECONDS:.0f} s: {elapsed / TREE_GOAL_SECONDS:.2f} of the goal "
+        f"({verdict} it)"
+    )
 
 
 def bench_tree_only(folder: Path) -> None:
@@ -106,41 +107,59 @@ def bench_tree_only(folder: Path) -> None:
     loop, loop_cpu = time.perf_counter() - start, time.process_time() - cpu
 
     sweep, elapsed, worker_cpu = _timed_sweep(folder, "tree-1000", spec, post)
-    _, elapsed_vom, vom_cpu = _timed_sweep(folder, "tree-1000-vom",
-                                           dict(spec, value_of_monitoring=True), post)
+    _, elapsed_vom, vom_cpu = _timed_sweep(
+        folder, "tree-1000-vom", dict(spec, value_of_monitoring=True), post
+    )
 
-    print(f"tree-only sweep: {n} scenarios x {sweep.draws} draws, {WORKERS} workers, "
-          f"batches of {sweep.batch_size}")
-    print(f"  baseline (plain loop, 1 process)   {loop:7.2f} s  {1000 * loop / n:6.1f} "
-          "ms/scenario")
-    print(f"  sweep (cluster start included)     {elapsed:7.2f} s  {1000 * elapsed / n:6.1f} "
-          "ms/scenario")
+    print(
+        f"tree-only sweep: {n} scenarios x {sweep.draws} draws, {WORKERS} workers, "
+        f"batches of {sweep.batch_size}"
+    )
+    print(f"  baseline (plain loop, 1 process)   {loop:7.2f} s  {1000 * loop / n:6.1f} ms/scenario")
+    print(
+        f"  sweep (cluster start included)     {elapsed:7.2f} s  {1000 * elapsed / n:6.1f} "
+        "ms/scenario"
+    )
     print(f"  ratio sweep / baseline: {elapsed / loop:.2f}  (speed-up {loop / elapsed:.2f}x)")
-    print(f"  CPU per scenario: baseline {1000 * loop_cpu / n:.1f} ms, in the workers "
-          f"{1000 * worker_cpu / n:.1f} ms (ratio {worker_cpu / loop_cpu:.2f}); wall/CPU of "
-          f"the baseline {loop / loop_cpu:.2f} (above 1: the machine is shared)")
+    print(
+        f"  CPU per scenario: baseline {1000 * loop_cpu / n:.1f} ms, in the workers "
+        f"{1000 * worker_cpu / n:.1f} ms (ratio {worker_cpu / loop_cpu:.2f}); wall/CPU of "
+        f"the baseline {loop / loop_cpu:.2f} (above 1: the machine is shared)"
+    )
     print(f"  {_verdict(elapsed)}")
-    print(f"  with value_of_monitoring: true     {elapsed_vom:7.2f} s  "
-          f"{1000 * elapsed_vom / n:6.1f} ms/scenario (workers' CPU "
-          f"{1000 * vom_cpu / n:.1f} ms/scenario); {_verdict(elapsed_vom)}")
+    print(
+        f"  with value_of_monitoring: true     {elapsed_vom:7.2f} s  "
+        f"{1000 * elapsed_vom / n:6.1f} ms/scenario (workers' CPU "
+        f"{1000 * vom_cpu / n:.1f} ms/scenario); {_verdict(elapsed_vom)}"
+    )
 
 
 def bench_refit(folder: Path) -> None:
     from distributed import Client
 
     alphas = [1.5, 2.5, 3.5, 4.5]
-    spec = {"draws": 500, "use_cache": False, "sampler": REFIT_SAMPLER,
-            "grid": {"priors.dprk.accept.alpha": alphas}}
+    spec = {
+        "draws": 500,
+        "use_cache": False,
+        "sampler": REFIT_SAMPLER,
+        "grid": {"priors.dprk.accept.alpha": alphas},
+    }
     timings, warm = {}, {}
     for workers in (WORKERS, 1):
         with local_cluster(workers) as cluster, Client(cluster) as client:
             # Warm-up, untimed: imports in every worker and, the first time on this machine,
             # PyTensor's compilation of the model graphs (one per prior value).
-            warm_spec = dict(spec, grid={"priors.dprk.accept.alpha":
-                                         alphas if workers == WORKERS else alphas[:1]})
+            warm_spec = dict(
+                spec,
+                grid={"priors.dprk.accept.alpha": alphas if workers == WORKERS else alphas[:1]},
+            )
             start = time.perf_counter()
-            run_sweep(load_sweep(write(folder, f"warm-{workers}", warm_spec)),
-                      folder / "out", client=client, progress=False)
+            run_sweep(
+                load_sweep(write(folder, f"warm-{workers}", warm_spec)),
+                folder / "out",
+                client=client,
+                progress=False,
+            )
             warm[workers] = time.perf_counter() - start
             sweep = load_sweep(write(folder, f"refit-{workers}", spec))
             start = time.perf_counter()
@@ -149,15 +168,21 @@ def bench_refit(folder: Path) -> None:
         assert summary.ok and summary.computed == len(alphas), summary
     speedup = timings[1] / timings[WORKERS]
     s = REFIT_SAMPLER
-    print(f"refit sweep: {len(alphas)} scenarios with different DPRK priors, each sampling "
-          f"both models ({s['chains']} chains x {s['tune']} tune + {s['draws']} draws)")
-    print(f"  (untimed warm-ups: {warm[WORKERS]:.1f} s with {WORKERS} workers, "
-          f"{warm[1]:.1f} s with 1)")
+    print(
+        f"refit sweep: {len(alphas)} scenarios with different DPRK priors, each sampling "
+        f"both models ({s['chains']} chains x {s['tune']} tune + {s['draws']} draws)"
+    )
+    print(
+        f"  (untimed warm-ups: {warm[WORKERS]:.1f} s with {WORKERS} workers, "
+        f"{warm[1]:.1f} s with 1)"
+    )
     print(f"  1 worker  {timings[1]:7.2f} s")
     print(f"  {WORKERS} workers {timings[WORKERS]:7.2f} s")
     verdict = "meets" if speedup >= SPEEDUP_GOAL else "MISSES"
-    print(f"  speed-up 1 -> {WORKERS} workers: {speedup:.2f}x  (goal >= {SPEEDUP_GOAL}x: "
-          f"{speedup / SPEEDUP_GOAL:.2f} of the goal, {verdict} it)")
+    print(
+        f"  speed-up 1 -> {WORKERS} workers: {speedup:.2f}x  (goal >= {SPEEDUP_GOAL}x: "
+        f"{speedup / SPEEDUP_GOAL:.2f} of the goal, {verdict} it)"
+    )
 
 
 def _peak_mb() -> float:
@@ -173,15 +198,25 @@ def bench_load(folder: Path) -> None:
     post = synthetic_posterior()
     peaks = {}
     for n in (1000, 10_000):
-        spec = {"draws": 200, "batch_size": 200,
-                "sample": {"n": n, "seed": 3, "method": "lhs",
-                           "parameters": {"w_pressure": {"low": 0.1, "high": 0.4},
-                                          "china_keeps_if_full": {"low": 0.0, "high": 0.7}}}}
+        spec = {
+            "draws": 200,
+            "batch_size": 200,
+            "sample": {
+                "n": n,
+                "seed": 3,
+                "method": "lhs",
+                "parameters": {
+                    "w_pressure": {"low": 0.1, "high": 0.4},
+                    "china_keeps_if_full": {"low": 0.0, "high": 0.7},
+                },
+            },
+        }
         sweep = load_sweep(write(folder, f"load-{n}", spec))
         with local_cluster(WORKERS) as cluster, Client(cluster) as client:
             start = time.perf_counter()
-            summary = run_sweep(sweep, folder / "out", client=client, base_posterior=post,
-                                progress=False)
+            summary = run_sweep(
+                sweep, folder / "out", client=client, base_posterior=post, progress=False
+            )
             elapsed = time.perf_counter() - start
             workers = client.run(_peak_mb)
         frame = read_results(folder / "out" / sweep.name)
@@ -189,11 +224,15 @@ def bench_load(folder: Path) -> None:
         peaks[n] = (elapsed, _peak_mb(), max(workers.values()))
     print("load: tree-only sweeps of 1,000 and 10,000 scenarios (200 draws each), peak memory")
     for n, (elapsed, client_mb, worker_mb) in peaks.items():
-        print(f"  {n:6,d} scenarios  {elapsed:7.1f} s  client peak {client_mb:6.0f} MB  "
-              f"largest worker peak {worker_mb:6.0f} MB")
+        print(
+            f"  {n:6,d} scenarios  {elapsed:7.1f} s  client peak {client_mb:6.0f} MB  "
+            f"largest worker peak {worker_mb:6.0f} MB"
+        )
     (_, c1, w1), (_, c10, w10) = peaks[1000], peaks[10_000]
-    print(f"  10x the scenarios -> client peak x{c10 / c1:.2f}, worker peak x{w10 / w1:.2f} "
-          "(bounded: far below 10x)")
+    print(
+        f"  10x the scenarios -> client peak x{c10 / c1:.2f}, worker peak x{w10 / w1:.2f} "
+        "(bounded: far below 10x)"
+    )
 
 
 def _load() -> str:

@@ -39,14 +39,24 @@ def tree_spec() -> dict:
     for i, name in enumerate(LAUNCHES):
         parameters[f"p_high_{name}"] = {"distribution": "beta", "alpha": 2 + i, "beta": 6}
         parameters[f"s_mid_{name}"] = {"distribution": "uniform", "low": 0.3, "high": 0.6}
-        parameters[f"revenue_{name}"] = {"distribution": "lognormal", "mu": 4 + 0.1 * i,
-                                         "sigma": 0.3}
+        parameters[f"revenue_{name}"] = {
+            "distribution": "lognormal",
+            "mu": 4 + 0.1 * i,
+            "sigma": 0.3,
+        }
         parameters[f"cost_{name}"] = {"distribution": "normal", "mean": 40 + 5 * i, "sd": 8}
-        parameters[f"upside_{name}"] = {"distribution": "pert", "low": 1.2, "mode": 1.5,
-                                        "high": 2.5}
+        parameters[f"upside_{name}"] = {
+            "distribution": "pert",
+            "low": 1.2,
+            "mode": 1.5,
+            "high": 2.5,
+        }
         markets = {}
-        shares = {"high": f"p_high_{name}", "medium": f"(1 - p_high_{name}) * s_mid_{name}",
-                  "low": f"(1 - p_high_{name}) * (1 - s_mid_{name})"}
+        shares = {
+            "high": f"p_high_{name}",
+            "medium": f"(1 - p_high_{name}) * s_mid_{name}",
+            "low": f"(1 - p_high_{name}) * (1 - s_mid_{name})",
+        }
         factors = {"high": f"upside_{name}", "medium": "1", "low": "0.4"}
         for market, probability in shares.items():
             revenue = f"revenue_{name} * {factors[market]}"
@@ -61,10 +71,14 @@ def tree_spec() -> dict:
                         "type": "chance",
                         "name": "Execution",
                         "outcomes": {
-                            "success": {"probability": "p_success",
-                                        "payoff": f"discount * {revenue} * 1.2"},
-                            "failure": {"probability": "1 - p_success",
-                                        "payoff": f"discount * {revenue} * 0.3"},
+                            "success": {
+                                "probability": "p_success",
+                                "payoff": f"discount * {revenue} * 1.2",
+                            },
+                            "failure": {
+                                "probability": "1 - p_success",
+                                "payoff": f"discount * {revenue} * 0.3",
+                            },
                         },
                     },
                     "hold": {"payoff": f"discount * 0.5 * {revenue}"},
@@ -72,8 +86,12 @@ def tree_spec() -> dict:
             }
         options[f"launch {name}"] = {"type": "chance", "name": "Market", "outcomes": markets}
     options["do nothing"] = {"payoff": 0}
-    return {"name": "Benchmark", "units": "M", "parameters": parameters,
-            "root": {"type": "decision", "name": "Strategy", "options": options}}
+    return {
+        "name": "Benchmark",
+        "units": "M",
+        "parameters": parameters,
+        "root": {"type": "decision", "name": "Strategy", "options": options},
+    }
 
 
 def baseline(draws: dict[str, np.ndarray]) -> np.ndarray:
@@ -122,9 +140,11 @@ def main() -> int:
     decisions = len(tree.decision_nodes)
     uncertain = sum(p.is_uncertain for p in tree.parameters.values())
     print(f"tree: {leaves} leaves, {decisions} decision nodes, {uncertain} uncertain parameters")
-    header = (f"{'N':>9} {'draws/s (all)':>14} {'draws/s (rollback)':>19} {'rollback s':>11} "
-              f"{'x baseline':>11} {'sample s':>9} {'peak MB':>8} {'x baseline':>11} "
-              f"{'B/draw':>7}")
+    header = (
+        f"{'N':>9} {'draws/s (all)':>14} {'draws/s (rollback)':>19} {'rollback s':>11} "
+        f"{'x baseline':>11} {'sample s':>9} {'peak MB':>8} {'x baseline':>11} "
+        f"{'B/draw':>7}"
+    )
     print(header)
     rows = []
     for n in SIZES:
@@ -137,23 +157,30 @@ def main() -> int:
         mem = peak_bytes(lambda: evaluate(tree, draws=draws))
         mem_base = peak_bytes(lambda: baseline(draws))
         rows.append((n, t_rollback, mem))
-        print(f"{n:>9,} {n / t_all:>14,.0f} {n / t_rollback:>19,.0f} {t_rollback:>11.3f} "
-              f"{t_rollback / t_base:>11.2f} {t_sample:>9.3f} {mem / 1e6:>8.1f} "
-              f"{mem / mem_base:>11.2f} {mem / n:>7.0f}")
+        print(
+            f"{n:>9,} {n / t_all:>14,.0f} {n / t_rollback:>19,.0f} {t_rollback:>11.3f} "
+            f"{t_rollback / t_base:>11.2f} {t_sample:>9.3f} {mem / 1e6:>8.1f} "
+            f"{mem / mem_base:>11.2f} {mem / n:>7.0f}"
+        )
     n = SIZES[-1]
     risky = dict(tree_spec(), utility={"type": "exponential", "risk_tolerance": 200})
     risky_tree = load_tree(risky)
     draws = risky_tree.sample_parameters(n, seed=1)
     t_risky = timed(lambda: evaluate(risky_tree, draws=draws), 3)
-    print(f"exponential utility, N={n:,}: rollback {t_risky:.3f} s "
-          f"({t_risky / rows[-1][1]:.2f} x the linear rollback)")
+    print(
+        f"exponential utility, N={n:,}: rollback {t_risky:.3f} s "
+        f"({t_risky / rows[-1][1]:.2f} x the linear rollback)"
+    )
     n, seconds, _ = rows[-1]
     verdict = "met" if seconds < GOAL_SECONDS else "NOT met"
-    print(f"goal: {n:,} draws through the rollback in < {GOAL_SECONDS} s: {verdict} "
-          f"({seconds:.3f} s)")
+    print(
+        f"goal: {n:,} draws through the rollback in < {GOAL_SECONDS} s: {verdict} ({seconds:.3f} s)"
+    )
     growth = rows[-1][2] / rows[0][2] / (rows[-1][0] / rows[0][0])
-    print(f"memory growth from N={rows[0][0]:,} to N={rows[-1][0]:,}, relative to linear: "
-          f"{growth:.2f} (1.00 = linear)")
+    print(
+        f"memory growth from N={rows[0][0]:,} to N={rows[-1][0]:,}, relative to linear: "
+        f"{growth:.2f} (1.00 = linear)"
+    )
     return 0
 
 

@@ -10,8 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_path", "default_folder_mode",
-           "replace_directory"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "atomic_path",
+    "default_folder_mode",
+    "replace_directory",
+]
 
 
 #: A full disk, a full quota, a read-only file system.
@@ -98,8 +103,13 @@ def _exchange(a: Path, b: Path) -> bool:
         except (OSError, AttributeError):
             _renameat2 = False
             return False
-        function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                             ctypes.c_uint]
+        function.argtypes = [
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_uint,
+        ]
         function.restype = ctypes.c_int
         _renameat2 = function
     if _renameat2 is False:

@@ -6,7 +6,9 @@ may override the Bayesian models' priors::
 
     name: pessimistic-china
     description: ...
-    parameters:
+
+Parameters
+----------
       china_keeps_if_full: {distribution: triangular, low: 0, mode: 0.2, high: 0.4, ...}
     priors:
       china: {cooperation_mean: {alpha: 1.5, beta: 4.0}}
@@ -120,25 +122,33 @@ def load_scenario(path: str | Path | None, case: str = DEFAULT_CASE) -> Scenario
         raise InputError("not UTF-8 text", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                         row=mark.line + 1 if mark else None) from None
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise InputError("expected a mapping with name, description, parameters, priors",
-                         file=path)
+        raise InputError("expected a mapping with name, description, parameters, priors", file=path)
     for key in data:
         if key not in SCENARIO_KEYS:
-            raise InputError(f"unknown key (expected one of: {', '.join(sorted(SCENARIO_KEYS))})",
-                             file=path, field=key)
+            raise InputError(
+                f"unknown key (expected one of: {', '.join(sorted(SCENARIO_KEYS))})",
+                file=path,
+                field=key,
+            )
     for key in ("parameters", "priors", "settings"):
         if data.get(key) is not None and not isinstance(data[key], Mapping):
             raise InputError("expected a mapping", file=path, field=key)
-    return Scenario(name=str(data.get("name") or path.stem),
-                    description=str(data.get("description") or ""),
-                    parameters=dict(data.get("parameters") or {}),
-                    priors=dict(data.get("priors") or {}),
-                    settings=dict(data.get("settings") or {}), path=str(path))
+    return Scenario(
+        name=str(data.get("name") or path.stem),
+        description=str(data.get("description") or ""),
+        parameters=dict(data.get("parameters") or {}),
+        priors=dict(data.get("priors") or {}),
+        settings=dict(data.get("settings") or {}),
+        path=str(path),
+    )
 
 
 @dataclasses.dataclass
@@ -168,14 +178,17 @@ class Case:
             lo = hi = np.nan
             if spec.is_uncertain and hasattr(spec, "ppf") and kind == "distribution":
                 lo, hi = (float(x) for x in spec.ppf(np.array([0.05, 0.95])))
-            rows.append({
-                "parameter": name,
-                "kind": "posterior draws" if kind == "supplied" else kind,
-                "judgment": bool(getattr(spec, "judgment", False)),
-                "description": spec.description or "",
-                "5%": lo, "95%": hi,
-                "rationale": spec.rationale or spec.source or "",
-            })
+            rows.append(
+                {
+                    "parameter": name,
+                    "kind": "posterior draws" if kind == "supplied" else kind,
+                    "judgment": bool(getattr(spec, "judgment", False)),
+                    "description": spec.description or "",
+                    "5%": lo,
+                    "95%": hi,
+                    "rationale": spec.rationale or spec.source or "",
+                }
+            )
         return pd.DataFrame(rows).set_index("parameter")
 
 
@@ -192,8 +205,9 @@ def load_case(scenario: str | Path | Scenario | None = None, case: str = DEFAULT
 
             close = difflib.get_close_matches(str(name), params, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"unknown parameter{hint}", file=scen.path or scen.name,
-                             field=f"parameters.{name}")
+            raise InputError(
+                f"unknown parameter{hint}", file=scen.path or scen.name, field=f"parameters.{name}"
+            )
         params[name] = spec
     data["parameters"] = params
     try:
@@ -230,11 +244,15 @@ class Analysis:
         values = np.asarray(per_draw)
         names = list(self.result.options)
         lo, hi = np.percentile(values, [5, 95], axis=0)
-        return pd.DataFrame({
-            "expected value": [self.result.options[n] for n in names],
-            "5%": lo, "95%": hi,
-            "probability optimal": [self.result.probability_optimal.get(n, 0.0) for n in names],
-        }, index=pd.Index(names, name="strategy"))
+        return pd.DataFrame(
+            {
+                "expected value": [self.result.options[n] for n in names],
+                "5%": lo,
+                "95%": hi,
+                "probability optimal": [self.result.probability_optimal.get(n, 0.0) for n in names],
+            },
+            index=pd.Index(names, name="strategy"),
+        )
 
     def headline(self) -> dict[str, float]:
         dprk, china = self.fits["dprk"], self.fits["china"]
@@ -244,8 +262,9 @@ class Analysis:
             "p_china_accepts": float(china.draws("p_china_accepts").mean()),
             "p_accept": float(dprk.draws("p_accept").mean()),
             "p_hold_monitoring": float(dprk.draws("p_hold_monitoring").mean()),
-            "launches_prevented_per_month":
-                float(dprk.draws("launches_prevented_per_month").mean()),
+            "launches_prevented_per_month": float(
+                dprk.draws("launches_prevented_per_month").mean()
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,10 +277,12 @@ class Analysis:
             "as_of": self.as_of.isoformat(),
             "recommendation": self.recommendation,
             "options": {k: float(v) for k, v in self.result.options.items()},
-            "options_90": {k: [float(table.loc[k, "5%"]), float(table.loc[k, "95%"])]
-                           for k in table.index},
-            "probability_optimal": {k: float(v)
-                                    for k, v in self.result.probability_optimal.items()},
+            "options_90": {
+                k: [float(table.loc[k, "5%"]), float(table.loc[k, "95%"])] for k in table.index
+            },
+            "probability_optimal": {
+                k: float(v) for k, v in self.result.probability_optimal.items()
+            },
             "contingent_plan": dict(self.contingent_plan),
             "contingent_plan_probability": dict(self.contingent_plan_probability),
             **self.headline(),
@@ -274,8 +295,9 @@ class Analysis:
         }
 
 
-def merged_priors(scenario: Scenario, extra: Mapping[str, Any] | None = None
-                  ) -> dict[str, dict[str, Any]]:
+def merged_priors(
+    scenario: Scenario, extra: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """A scenario's prior overrides with ``extra`` merged over them, model by model."""
     from decision.config import deep_merge
     from decision.models import MODELS
@@ -283,11 +305,15 @@ def merged_priors(scenario: Scenario, extra: Mapping[str, Any] | None = None
     out = {}
     for key in {**scenario.priors, **(extra or {})}:
         if key not in MODELS:
-            raise InputError(f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
-                             file=scenario.path, field=f"priors.{key}")
+            raise InputError(
+                f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
+                file=scenario.path,
+                field=f"priors.{key}",
+            )
         try:
-            base = deep_merge(MODELS[key].default_priors, scenario.priors.get(key),
-                              where=f"priors.{key}")
+            base = deep_merge(
+                MODELS[key].default_priors, scenario.priors.get(key), where=f"priors.{key}"
+            )
         except InputError as exc:
             raise InputError(exc.detail, file=exc.file or scenario.path, field=exc.field) from None
         out[key] = deep_merge(base, (extra or {}).get(key), where=f"priors.{key}")
@@ -322,12 +348,19 @@ def _plan_by_level(result: TreeResult) -> tuple[dict[str, str], dict[str, float]
     return {lvl: max(set(opts), key=opts.count) for lvl, opts in plan.items()}, share
 
 
-def analyze(scenario: str | Path | Scenario | None = None, *, case: str = DEFAULT_CASE,
-            as_of: dt.date | str = DEFAULT_AS_OF, observations: pd.DataFrame | None = None,
-            priors: Mapping[str, Any] | None = None,
-            sampler: Mapping[str, Any] | None = None, seed: int = 20170820,
-            use_cache: bool = True, strict: bool = False, fits: Mapping | None = None
-            ) -> Analysis:
+def analyze(
+    scenario: str | Path | Scenario | None = None,
+    *,
+    case: str = DEFAULT_CASE,
+    as_of: dt.date | str = DEFAULT_AS_OF,
+    observations: pd.DataFrame | None = None,
+    priors: Mapping[str, Any] | None = None,
+    sampler: Mapping[str, Any] | None = None,
+    seed: int = 20170820,
+    use_cache: bool = True,
+    strict: bool = False,
+    fits: Mapping | None = None,
+) -> Analysis:
     """Fit the models, feed their draws to the case tree, and evaluate it.
 
     Parameters
@@ -351,10 +384,15 @@ def analyze(scenario: str | Path | Scenario | None = None, *, case: str = DEFAUL
     the_case = load_case(scenario, case)
     as_of = parse_date(as_of)
     if fits is None:
-        fits = fit_models(as_of=as_of, observations=observations,
-                          priors=merged_priors(the_case.scenario, priors),
-                          settings=the_case.scenario.settings,
-                          sampler=sampler, use_cache=use_cache, strict=strict)
+        fits = fit_models(
+            as_of=as_of,
+            observations=observations,
+            priors=merged_priors(the_case.scenario, priors),
+            settings=the_case.scenario.settings,
+            sampler=sampler,
+            use_cache=use_cache,
+            strict=strict,
+        )
     supplied = the_case.supplied_draws(fits)
     n = len(next(iter(supplied.values())))
     result = evaluate(the_case.tree, n=n, seed=seed, supplied=supplied)

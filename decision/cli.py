@@ -6,7 +6,7 @@ import errno
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,15 +25,19 @@ app.add_typer(tree_app, name="tree")
 app.add_typer(observe_app, name="observe")
 app.command(name="sweep")(sweep_command)
 
-SetOpt = Annotated[Optional[list[str]], typer.Option("-p", "--set", metavar="NAME=VALUE",
-                                                     help="Set one parameter (repeatable).")]
-AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="Use evidence known on this date.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("-p", "--set", metavar="NAME=VALUE", help="Set one parameter (repeatable)."),
+]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Use evidence known on this date.")]
 
 
-def _report_values(params: Path | None, pairs: list[str] | None, as_of: str | None
-                   ) -> tuple[dict, str]:
+def _report_values(
+    params: Path | None, pairs: list[str] | None, as_of: str | None
+) -> tuple[dict, str]:
     """Report parameters from ``--params`` (a parameter file or a scenario), ``-p`` and
-    ``--as-of``, and where they came from (for error messages)."""
+    ``--as-of``, and where they came from (for error messages).
+    """
     from decision.report import is_scenario_file, load_parameter_file, parse_cli_parameters
 
     values, source = {}, "-p"
@@ -48,29 +52,56 @@ def _report_values(params: Path | None, pairs: list[str] | None, as_of: str | No
     return values, source
 
 
-report_app = typer.Typer(help="Render reports (the decision brief by default).",
-                         invoke_without_command=True, no_args_is_help=False)
+report_app = typer.Typer(
+    help="Render reports (the decision brief by default).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 app.add_typer(report_app, name="report")
 
 
 @report_app.callback()
 def report(
     ctx: typer.Context,
-    params: Annotated[Optional[Path], typer.Option(
-        "--params", help="YAML file of report parameters, or a case scenario file.")] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="YAML file of report parameters, or a case scenario file."),
+    ] = None,
     set_: SetOpt = None,
     as_of: AsOfOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path("reports"),
-    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: the "
-                                                "scenario or parameter file's stem, else 'brief').")] = None,
-    all_scenarios: Annotated[bool, typer.Option(
-        "--all-scenarios", help="Render every shipped scenario and an index comparing them.")] = False,
-    from_manifest: Annotated[Optional[Path], typer.Option(
-        "--from-manifest", metavar="FILE", help="Re-render a report exactly from its "
-        "manifest.json (same template and parameters; refuses if an input has changed).")] = None,
-    allow_changes: Annotated[bool, typer.Option(
-        "--allow-changes", help="With --from-manifest: render even if the template or an "
-        "input file has changed since.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path(
+        "reports"
+    ),
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Run name (default: the scenario or parameter file's stem, else 'brief').",
+        ),
+    ] = None,
+    all_scenarios: Annotated[
+        bool,
+        typer.Option(
+            "--all-scenarios", help="Render every shipped scenario and an index comparing them."
+        ),
+    ] = False,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest",
+            metavar="FILE",
+            help="Re-render a report exactly from its "
+            "manifest.json (same template and parameters; refuses if an input has changed).",
+        ),
+    ] = None,
+    allow_changes: Annotated[
+        bool,
+        typer.Option(
+            "--allow-changes",
+            help="With --from-manifest: render even if the template or an "
+            "input file has changed since.",
+        ),
+    ] = False,
 ) -> None:
     """Render the decision brief: execute its notebook with papermill and export HTML."""
     if ctx.invoked_subcommand is not None:
@@ -83,10 +114,13 @@ def report(
 
     if from_manifest is not None:
         if params is not None or set_ or as_of is not None or all_scenarios:
-            raise typer.BadParameter("--from-manifest takes the parameters from the manifest; "
-                                     "give only --out and --name with it")
-        target, warnings = render_from_manifest(from_manifest, out_dir=out, name=name,
-                                                allow_changes=allow_changes)
+            raise typer.BadParameter(
+                "--from-manifest takes the parameters from the manifest; "
+                "give only --out and --name with it"
+            )
+        target, warnings = render_from_manifest(
+            from_manifest, out_dir=out, name=name, allow_changes=allow_changes
+        )
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         typer.echo(f"report written to {target / 'report.html'}")
@@ -108,13 +142,18 @@ def report(
 
 @report_app.command("sensitivity")
 def report_sensitivity(
-    params: Annotated[Optional[Path], typer.Option(
-        "--params", help="YAML file of report parameters, or a case scenario file.")] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="YAML file of report parameters, or a case scenario file."),
+    ] = None,
     set_: SetOpt = None,
     as_of: AsOfOpt = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path("reports"),
-    name: Annotated[Optional[str], typer.Option("--name", help="Run name (default: "
-                                                "sensitivity[-<scenario>]).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path(
+        "reports"
+    ),
+    name: Annotated[
+        str | None, typer.Option("--name", help="Run name (default: sensitivity[-<scenario>]).")
+    ] = None,
 ) -> None:
     """Render the sensitivity and value-of-information report."""
     from decision.report import (
@@ -123,24 +162,34 @@ def report_sensitivity(
 
     values, source = _report_values(params, set_, as_of)
     run_name = name or ("sensitivity" + (f"-{params.stem}" if params is not None else ""))
-    target = render_report(values, template="sensitivity", out_dir=out, name=run_name,
-                           source=source)
+    target = render_report(
+        values, template="sensitivity", out_dir=out, name=run_name, source=source
+    )
     typer.echo(f"report written to {target / 'report.html'}")
 
 
 @report_app.command("monitoring")
 def report_monitoring(
-    through: Annotated[str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in "
-                                         "the ledger.")] = "latest",
-    ledger: Annotated[Path, typer.Option("--ledger", envvar="DECISION_LEDGER",
-                                         help="Observation ledger CSV.")] = Path("observations.csv"),
-    schedule: Annotated[Optional[Path], typer.Option("--schedule", help="Monitoring schedule "
-                                                     "YAML (default: the shipped one).")] = None,
-    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Scenario name or file.")] = None,
-    history: Annotated[Optional[Path], typer.Option("--history", help="Run-history database "
-                                                    "(default: <out>/history.sqlite).")] = None,
+    through: Annotated[
+        str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in the ledger.")
+    ] = "latest",
+    ledger: Annotated[
+        Path, typer.Option("--ledger", envvar="DECISION_LEDGER", help="Observation ledger CSV.")
+    ] = Path("observations.csv"),
+    schedule: Annotated[
+        Path | None,
+        typer.Option("--schedule", help="Monitoring schedule YAML (default: the shipped one)."),
+    ] = None,
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="Scenario name or file.")
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", help="Run-history database (default: <out>/history.sqlite)."),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for monthly reports.")] = Path(
-        "reports/monitoring"),
+        "reports/monitoring"
+    ),
     set_: SetOpt = None,
 ) -> None:
     """Render the monthly monitoring report and record the run in the run history."""
@@ -150,8 +199,11 @@ def report_monitoring(
 
     month = resolve_month(through, ledger)
     history_path = history or out / "history.sqlite"
-    values = {"through": month, "ledger_file": str(ledger),
-              "history_file": str(history_path.resolve())}
+    values = {
+        "through": month,
+        "ledger_file": str(ledger),
+        "history_file": str(history_path.resolve()),
+    }
     if schedule is not None:
         values["schedule_file"] = str(schedule)
     if scenario is not None:
@@ -160,12 +212,14 @@ def report_monitoring(
     import hashlib
 
     runs = RunHistory(history_path)
-    hashes = {"ledger": hashlib.sha256(Path(ledger).read_bytes()).hexdigest()
-              if Path(ledger).is_file() else None}
+    hashes = {
+        "ledger": hashlib.sha256(Path(ledger).read_bytes()).hexdigest()
+        if Path(ledger).is_file()
+        else None
+    }
     run_id = runs.start(month, values, hashes)
     try:
-        target = render_report(values, template="monitoring", out_dir=out, name=month,
-                               source="-p")
+        target = render_report(values, template="monitoring", out_dir=out, name=month, source="-p")
     except (ReportFailed, DecisionError) as exc:
         runs.fail(run_id, str(exc))
         raise
@@ -173,20 +227,24 @@ def report_monitoring(
         runs.fail(run_id, f"interrupted: {type(exc).__name__}")
         raise
     record_results(runs, run_id, json.loads((target / "analysis.json").read_text()))
-    typer.echo(f"report written to {target / 'report.html'} (run {run_id} recorded in "
-               f"{history_path})")
+    typer.echo(
+        f"report written to {target / 'report.html'} (run {run_id} recorded in {history_path})"
+    )
 
 
 @app.command()
 def monitor(
-    through: Annotated[str, typer.Option("--through", help="Month YYYY-MM, or 'latest'.")] = "latest",
-    ledger: Annotated[Path, typer.Option("--ledger", envvar="DECISION_LEDGER",
-                                         help="Observation ledger CSV.")] = Path("observations.csv"),
-    schedule: Annotated[Optional[Path], typer.Option("--schedule")] = None,
-    scenario: Annotated[Optional[str], typer.Option("--scenario")] = None,
-    history: Annotated[Optional[Path], typer.Option(
-        "--history", help="Run history to read the trend from.")] = Path(
-        "reports/monitoring/history.sqlite"),
+    through: Annotated[
+        str, typer.Option("--through", help="Month YYYY-MM, or 'latest'.")
+    ] = "latest",
+    ledger: Annotated[
+        Path, typer.Option("--ledger", envvar="DECISION_LEDGER", help="Observation ledger CSV.")
+    ] = Path("observations.csv"),
+    schedule: Annotated[Path | None, typer.Option("--schedule")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario")] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Run history to read the trend from.")
+    ] = Path("reports/monitoring/history.sqlite"),
     draws: Annotated[int, typer.Option(min=10)] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
@@ -197,9 +255,14 @@ def monitor(
     from decision.history import RunHistory
     from decision.monitor import monitor as run_monitor
 
-    result = run_monitor(through, ledger=ledger, schedule=schedule, scenario=scenario, seed=seed,
-                         sampler={"draws": draws, "tune": tune, "chains": chains,
-                                  "random_seed": seed})
+    result = run_monitor(
+        through,
+        ledger=ledger,
+        schedule=schedule,
+        scenario=scenario,
+        seed=seed,
+        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+    )
     info = result.to_dict()
     trend = RunHistory(history).trend() if history is not None and history.exists() else None
     info["trend"] = [] if trend is None else trend[["month", "name", "value"]].to_dict("records")
@@ -211,8 +274,10 @@ def monitor(
         typer.echo(f"  {row['month']} {row['actor']:5s} {row['item']:32s} {row['observed']}")
     for name, value in info["headline"].items():
         typer.echo(f"  {name:40s} {value:8.3f}")
-    typer.echo(f"Recommendation: {info['recommendation']}; China's cooperation most likely "
-               f"{info['current_cooperation_level']} -> {info['current_option']}")
+    typer.echo(
+        f"Recommendation: {info['recommendation']}; China's cooperation most likely "
+        f"{info['current_cooperation_level']} -> {info['current_option']}"
+    )
     if info["trend"]:
         typer.echo("Trend (recorded runs):")
         for row in info["trend"]:
@@ -224,13 +289,16 @@ def monitor(
 @app.command()
 def fit(
     as_of: AsOfOpt = None,
-    observations: Annotated[Optional[Path], typer.Option(
-        "--observations", help="Monitoring observations CSV.")] = None,
+    observations: Annotated[
+        Path | None, typer.Option("--observations", help="Monitoring observations CSV.")
+    ] = None,
     draws: Annotated[int, typer.Option(min=10)] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
     seed: int = 20170820,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail when a fit does not converge.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when a fit does not converge.")
+    ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Always resample.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -241,9 +309,13 @@ def fit(
 
     as_of = as_of or DEFAULT_AS_OF.isoformat()
     obs = load_observations(observations, as_of=as_of) if observations else None
-    fits = models.fit_models(as_of=as_of, observations=obs, use_cache=not no_cache, strict=strict,
-                             sampler={"draws": draws, "tune": tune, "chains": chains,
-                                      "random_seed": seed})
+    fits = models.fit_models(
+        as_of=as_of,
+        observations=obs,
+        use_cache=not no_cache,
+        strict=strict,
+        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+    )
     result = {
         key: {
             "headline": {n: float(f.draws(n).mean()) for n in f.headline_names},
@@ -256,8 +328,11 @@ def fit(
         typer.echo(json.dumps(result, indent=2))
         return
     for key, info in result.items():
-        flag = "ok" if info["diagnostics"]["ok"] else "FLAGGED: " + "; ".join(
-            info["diagnostics"]["flags"])
+        flag = (
+            "ok"
+            if info["diagnostics"]["ok"]
+            else "FLAGGED: " + "; ".join(info["diagnostics"]["flags"])
+        )
         typer.echo(f"{key} ({'cache' if info['from_cache'] else 'sampled'}; diagnostics {flag})")
         for n, v in info["headline"].items():
             typer.echo(f"  {n:34s} {v:8.3f}")
@@ -265,16 +340,21 @@ def fit(
 
 @app.command()
 def analyze(
-    params: Annotated[Optional[Path], typer.Option(
-        "--params", help="Scenario file (or the name of a shipped scenario).")] = None,
-    observations: Annotated[Optional[Path], typer.Option(
-        "--observations", help="Monitoring observations CSV.")] = None,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="Scenario file (or the name of a shipped scenario)."),
+    ] = None,
+    observations: Annotated[
+        Path | None, typer.Option("--observations", help="Monitoring observations CSV.")
+    ] = None,
     as_of: AsOfOpt = None,
     draws: Annotated[int, typer.Option(min=10, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
     seed: int = 20170820,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail when a fit does not converge.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when a fit does not converge.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Fit (or load) both models, evaluate the case tree, print the recommendation."""
@@ -284,9 +364,14 @@ def analyze(
 
     as_of = as_of or DEFAULT_AS_OF.isoformat()
     obs = load_observations(observations, as_of=as_of) if observations else None
-    analysis = run_analysis(params, as_of=as_of, observations=obs, seed=seed, strict=strict,
-                            sampler={"draws": draws, "tune": tune, "chains": chains,
-                                     "random_seed": seed})
+    analysis = run_analysis(
+        params,
+        as_of=as_of,
+        observations=obs,
+        seed=seed,
+        strict=strict,
+        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+    )
     result = analysis.to_dict()
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))
@@ -301,15 +386,21 @@ def analyze(
     for name, value in result["options"].items():
         lo, hi = result["options_90"][name]
         mark = " *" if name == result["recommendation"] else ""
-        table.add_row(name + mark, f"{value:.3f}", f"{lo:.3f} to {hi:.3f}",
-                      f"{result['probability_optimal'][name]:.0%}")
+        table.add_row(
+            name + mark,
+            f"{value:.3f}",
+            f"{lo:.3f} to {hi:.3f}",
+            f"{result['probability_optimal'][name]:.0%}",
+        )
     console.print(table)
     console.print(f"Recommendation: [bold]{result['recommendation']}[/bold]")
     for level, option in result["contingent_plan"].items():
         console.print(f"  if China's cooperation is {level}: {option}")
-    console.print(f"Value of monitoring: {result['value_of_monitoring']:.4f}; "
-                  f"P(DPRK complies) {result['p_dprk_complies']:.0%}; "
-                  f"P(China follows through) {result['p_china_follows_through']:.0%}")
+    console.print(
+        f"Value of monitoring: {result['value_of_monitoring']:.4f}; "
+        f"P(DPRK complies) {result['p_dprk_complies']:.0%}; "
+        f"P(China follows through) {result['p_china_follows_through']:.0%}"
+    )
     for flag in result["flags"]:
         console.print(f"[red]warning:[/red] {flag}")
 
@@ -334,8 +425,11 @@ def _exit_types() -> tuple[type[BaseException], ...]:
 
 
 #: Errors that mean the disk cannot take the write: a full disk, a full quota, read-only.
-_STORAGE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-                   errno.EROFS: "read-only file system"}
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -353,8 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         if exc.errno not in _STORAGE_ERRORS:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{_STORAGE_ERRORS[exc.errno]}; nothing was overwritten",
-                   err=True)
+        typer.echo(f"error: {where}{_STORAGE_ERRORS[exc.errno]}; nothing was overwritten", err=True)
         return 2
     except _exit_types() as exc:
         return exc.exit_code

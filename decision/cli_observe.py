@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,16 +20,22 @@ DEFAULT_LEDGER = Path("observations.csv")
 
 app = typer.Typer(
     help="Record monitoring observations in the ledger, list them, validate the file, and "
-         "compare it with the monitoring schedule.",
+    "compare it with the monitoring schedule.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
-LedgerOpt = Annotated[Path, typer.Option(
-    "--ledger", envvar="DECISION_LEDGER", show_default=True,
-    help="The observation ledger (CSV). Default: observations.csv in the current folder, "
-         "or $DECISION_LEDGER.")]
+LedgerOpt = Annotated[
+    Path,
+    typer.Option(
+        "--ledger",
+        envvar="DECISION_LEDGER",
+        show_default=True,
+        help="The observation ledger (CSV). Default: observations.csv in the current folder, "
+        "or $DECISION_LEDGER.",
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -39,8 +45,7 @@ def _console():
 
     from rich.console import Console
 
-    return Console(markup=False, highlight=False,
-                   width=None if sys.stdout.isatty() else 160)
+    return Console(markup=False, highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _number(value: float) -> str:
@@ -52,16 +57,18 @@ def _records(frame) -> list[dict]:
     out = []
     for row, rec in frame.iterrows():
         note = rec["note"]
-        out.append({
-            "row": int(row),
-            "date": rec["date"].strftime("%Y-%m-%d"),
-            "actor": rec["actor"],
-            "kind": rec["kind"],
-            "value": float(rec["value"]),
-            "source": rec["source"],
-            "confidence": float(rec["confidence"]),
-            "note": None if not isinstance(note, str) else note,
-        })
+        out.append(
+            {
+                "row": int(row),
+                "date": rec["date"].strftime("%Y-%m-%d"),
+                "actor": rec["actor"],
+                "kind": rec["kind"],
+                "value": float(rec["value"]),
+                "source": rec["source"],
+                "confidence": float(rec["confidence"]),
+                "note": None if not isinstance(note, str) else note,
+            }
+        )
     return out
 
 
@@ -73,17 +80,30 @@ def add(
     value: Annotated[float, typer.Option("--value", help="Value for the kind.")],
     source: Annotated[str, typer.Option("--source", help="Who reported it.")],
     ledger: LedgerOpt = DEFAULT_LEDGER,
-    confidence: Annotated[Optional[float], typer.Option(
-        "--confidence", help="Probability the report is true (blank = 1).")] = None,
-    note: Annotated[Optional[str], typer.Option("--note", help="Free text.")] = None,
-    step: Annotated[Optional[str], typer.Option(
-        "--step", help="Scheduled China step this row assesses; written as '[ID]' at the "
-                       "start of the note.")] = None,
-    insert_late: Annotated[bool, typer.Option(
-        "--insert-late", help="Allow a date before the last row's: insert the line at its "
-                              "place (existing lines unchanged).")] = False,
-    create: Annotated[bool, typer.Option(
-        "--create/--no-create", help="Create the ledger if it does not exist.")] = True,
+    confidence: Annotated[
+        float | None,
+        typer.Option("--confidence", help="Probability the report is true (blank = 1)."),
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    step: Annotated[
+        str | None,
+        typer.Option(
+            "--step",
+            help="Scheduled China step this row assesses; written as '[ID]' at the "
+            "start of the note.",
+        ),
+    ] = None,
+    insert_late: Annotated[
+        bool,
+        typer.Option(
+            "--insert-late",
+            help="Allow a date before the last row's: insert the line at its "
+            "place (existing lines unchanged).",
+        ),
+    ] = False,
+    create: Annotated[
+        bool, typer.Option("--create/--no-create", help="Create the ledger if it does not exist.")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Add one observation (append-only; refuses duplicates and contradictions)."""
@@ -91,27 +111,45 @@ def add(
 
     if step is not None:
         note = f"[{step.strip()}]" + (f" {note.strip()}" if note and note.strip() else "")
-    row = add_observation(ledger, date=date, actor=actor, kind=kind, value=value, source=source,
-                          confidence=confidence, note=note, create=create,
-                          insert_late=insert_late)
+    row = add_observation(
+        ledger,
+        date=date,
+        actor=actor,
+        kind=kind,
+        value=value,
+        source=source,
+        confidence=confidence,
+        note=note,
+        create=create,
+        insert_late=insert_late,
+    )
     if as_json:
         typer.echo(json.dumps(_records(row.to_frame().T)[0]))
         return
-    conf = "" if math.isclose(float(row["confidence"]), 1.0) else (
-        f", confidence {_number(row['confidence'])}")
-    typer.echo(f"added row {row.name} to {ledger}: {row['date']:%Y-%m-%d} {row['actor']} "
-               f"{row['kind']} = {_number(row['value'])}{conf} ({row['source']})")
+    conf = (
+        ""
+        if math.isclose(float(row["confidence"]), 1.0)
+        else (f", confidence {_number(row['confidence'])}")
+    )
+    typer.echo(
+        f"added row {row.name} to {ledger}: {row['date']:%Y-%m-%d} {row['actor']} "
+        f"{row['kind']} = {_number(row['value'])}{conf} ({row['source']})"
+    )
 
 
 @app.command("list")
 def list_(
     ledger: LedgerOpt = DEFAULT_LEDGER,
-    actor: Annotated[Optional[str], typer.Option("--actor", help="DPRK or China.")] = None,
-    kind: Annotated[Optional[str], typer.Option("--kind", help="Only this kind.")] = None,
-    since: Annotated[Optional[str], typer.Option(
-        "--since", help="From this date (YYYY-MM-DD) or month (YYYY-MM).")] = None,
-    until: Annotated[Optional[str], typer.Option(
-        "--until", help="Up to this date (YYYY-MM-DD) or month (YYYY-MM), inclusive.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="DPRK or China.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="From this date (YYYY-MM-DD) or month (YYYY-MM)."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Up to this date (YYYY-MM-DD) or month (YYYY-MM), inclusive."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List observations, optionally filtered, as a table or JSON."""
@@ -126,12 +164,23 @@ def list_(
 
     table = Table(title=f"{ledger}: {len(records)} observation(s)")
     for name in ("row", "date", "actor", "kind", "value", "conf.", "source", "note"):
-        table.add_column(name, justify="right" if name in ("row", "value", "conf.")
-                         else "left", overflow="fold", no_wrap=name not in ("source", "note"))
+        table.add_column(
+            name,
+            justify="right" if name in ("row", "value", "conf.") else "left",
+            overflow="fold",
+            no_wrap=name not in ("source", "note"),
+        )
     for rec in records:
-        table.add_row(str(rec["row"]), rec["date"], rec["actor"], rec["kind"],
-                      _number(rec["value"]), _number(rec["confidence"]), rec["source"],
-                      rec["note"] or "")
+        table.add_row(
+            str(rec["row"]),
+            rec["date"],
+            rec["actor"],
+            rec["kind"],
+            _number(rec["value"]),
+            _number(rec["confidence"]),
+            rec["source"],
+            rec["note"] or "",
+        )
     _console().print(table)
 
 
@@ -147,11 +196,17 @@ def validate(ledger: LedgerOpt = DEFAULT_LEDGER) -> None:
 @app.command()
 def status(
     ledger: LedgerOpt = DEFAULT_LEDGER,
-    through: Annotated[Optional[str], typer.Option(
-        "--through", help="Last month to compare (YYYY-MM). Default: the ledger's latest "
-                          "month.")] = None,
-    schedule: Annotated[Optional[Path], typer.Option(
-        "--schedule", help="Monitoring schedule YAML (default: the shipped analyst plan).")
+    through: Annotated[
+        str | None,
+        typer.Option(
+            "--through", help="Last month to compare (YYYY-MM). Default: the ledger's latest month."
+        ),
+    ] = None,
+    schedule: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule", help="Monitoring schedule YAML (default: the shipped analyst plan)."
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -164,13 +219,17 @@ def status(
     frame = validate_ledger(ledger)
     month = through or latest_month(ledger)
     if month is None:
-        raise InputError("the ledger has no observations: give --through YYYY-MM",
-                         field="through")
+        raise InputError("the ledger has no observations: give --through YYYY-MM", field="through")
     table = compare_to_schedule(plan, frame, month)
     if as_json:
-        out = [{**rec, "evidence_rows": list(rec["evidence_rows"]),
-                "value": None if math.isnan(rec["value"]) else rec["value"]}
-               for rec in table.to_dict("records")]
+        out = [
+            {
+                **rec,
+                "evidence_rows": list(rec["evidence_rows"]),
+                "value": None if math.isnan(rec["value"]) else rec["value"],
+            }
+            for rec in table.to_dict("records")
+        ]
         typer.echo(json.dumps(out, indent=2))
         return
     from rich.table import Table
@@ -179,8 +238,13 @@ def status(
     for name in ("month", "actor", "item", "observed", "rows"):
         view.add_column(name, overflow="fold", no_wrap=name != "rows")
     for rec in table.to_dict("records"):
-        view.add_row(rec["month"], rec["actor"], rec["item"], rec["observed"],
-                     ", ".join(str(r) for r in rec["evidence_rows"]))
+        view.add_row(
+            rec["month"],
+            rec["actor"],
+            rec["item"],
+            rec["observed"],
+            ", ".join(str(r) for r in rec["evidence_rows"]),
+        )
     _console().print(view)
     if table.attrs.get("unmatched_rows"):
         rows = ", ".join(str(r) for r in table.attrs["unmatched_rows"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,24 +12,46 @@ __all__ = ["sweep"]
 
 
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(
-        metavar="SWEEP.yaml", help="The sweep definition (see docs/sweeps.md).")],
-    scheduler: Annotated[Optional[str], typer.Option(
-        "--scheduler", metavar="ADDRESS",
-        help="Address of an existing Dask scheduler (default: a local cluster).")] = None,
-    workers: Annotated[Optional[int], typer.Option(
-        "--workers", min=1, help="Worker processes of the local cluster (default: one per "
-        "core).")] = None,
-    out: Annotated[Path, typer.Option(
-        "--out", help="Folder holding one sub-folder per sweep.")] = Path("sweeps"),
-    report: Annotated[bool, typer.Option(
-        "--report", help="Also render a report per scenario (slow: each refits the "
-        "models).")] = False,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Validate and count the scenarios; run nothing.")] = False,
-    progress: Annotated[Optional[bool], typer.Option(
-        "--progress/--no-progress", help="Progress bar (default: when on a terminal).",
-        show_default=False)] = None,
+    sweep_file: Annotated[
+        Path,
+        typer.Argument(metavar="SWEEP.yaml", help="The sweep definition (see docs/sweeps.md)."),
+    ],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Address of an existing Dask scheduler (default: a local cluster).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes of the local cluster (default: one per core).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder holding one sub-folder per sweep.")
+    ] = Path("sweeps"),
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report", help="Also render a report per scenario (slow: each refits the models)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count the scenarios; run nothing.")
+    ] = False,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar (default: when on a terminal).",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run a sweep of scenarios; a re-run finishes only the scenarios still missing."""
@@ -45,37 +67,51 @@ def sweep(
         if as_json:
             typer.echo(json.dumps(info, indent=2))
         else:
-            typer.echo(f"sweep '{info['name']}': {info['scenarios']} scenarios "
-                       f"({info['tree_only']} tree-only, {info['refit']} refit on "
-                       f"{info['distinct_fits']} distinct fits) in {info['batches']} batches; "
-                       f"{info['finished']} already finished in {folder}")
+            typer.echo(
+                f"sweep '{info['name']}': {info['scenarios']} scenarios "
+                f"({info['tree_only']} tree-only, {info['refit']} refit on "
+                f"{info['distinct_fits']} distinct fits) in {info['batches']} batches; "
+                f"{info['finished']} already finished in {folder}"
+            )
         return
     try:
-        summary = run_sweep(definition, out, scheduler=scheduler, workers=workers,
-                            progress=progress, report=report)
+        summary = run_sweep(
+            definition, out, scheduler=scheduler, workers=workers, progress=progress, report=report
+        )
     except KeyboardInterrupt:
-        typer.echo("interrupted: finished scenarios are saved; run the same command again "
-                   "to finish the others", err=True)
+        typer.echo(
+            "interrupted: finished scenarios are saved; run the same command again "
+            "to finish the others",
+            err=True,
+        )
         raise typer.Exit(130) from None
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
-        typer.echo(f"sweep '{summary.name}': {summary.total} scenarios, "
-                   f"{summary.done_before} already finished, {summary.computed} computed"
-                   + (f", {summary.by_other} by another run" if summary.by_other else "")
-                   + f" in {summary.seconds:.1f} s"
-                   + (f" on {summary.workers} workers" if summary.workers else "")
-                   + "; results in "
-                   f"{Path(summary.folder) / 'results'}")
+        typer.echo(
+            f"sweep '{summary.name}': {summary.total} scenarios, "
+            f"{summary.done_before} already finished, {summary.computed} computed"
+            + (f", {summary.by_other} by another run" if summary.by_other else "")
+            + f" in {summary.seconds:.1f} s"
+            + (f" on {summary.workers} workers" if summary.workers else "")
+            + "; results in "
+            f"{Path(summary.folder) / 'results'}"
+        )
         if report:
             typer.echo(f"reports: {summary.reports} in {Path(summary.folder) / 'reports'}")
         for failure in summary.failures + summary.report_failures:
             typer.echo(f"failed: {failure}", err=True)
         if summary.errors:
-            typer.echo(f"warning: {summary.errors} scenario(s) ended with an error (see the "
-                       "'error' column)", err=True)
+            typer.echo(
+                f"warning: {summary.errors} scenario(s) ended with an error (see the "
+                "'error' column)",
+                err=True,
+            )
         if summary.missing:
-            typer.echo(f"{summary.missing} scenario(s) not finished: run the same command "
-                       "again to finish them", err=True)
+            typer.echo(
+                f"{summary.missing} scenario(s) not finished: run the same command "
+                "again to finish them",
+                err=True,
+            )
     if not summary.ok:
         raise typer.Exit(1)

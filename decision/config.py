@@ -15,8 +15,9 @@ __all__ = ["DEFAULT_AS_OF", "deep_merge", "parse_date"]
 DEFAULT_AS_OF = dt.date(2017, 8, 20)
 
 
-def deep_merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None, *,
-               where: str = "config") -> dict[str, Any]:
+def deep_merge(
+    defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None, *, where: str = "config"
+) -> dict[str, Any]:
     """Return ``defaults`` updated by ``overrides``, recursively, without mutating either.
 
     Unknown keys are an error: a typo must not silently fall back to a default.
@@ -32,11 +33,14 @@ def deep_merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any] | None,
     for key, value in (overrides or {}).items():
         if key not in merged:
             known = ", ".join(sorted(merged))
-            raise InputError(f"unknown key '{key}' (expected one of: {known})", field=f"{where}.{key}")
+            raise InputError(
+                f"unknown key '{key}' (expected one of: {known})", field=f"{where}.{key}"
+            )
         if isinstance(merged[key], Mapping):
             if not isinstance(value, Mapping):
-                raise InputError(f"expected a mapping, got {type(value).__name__}",
-                                 field=f"{where}.{key}")
+                raise InputError(
+                    f"expected a mapping, got {type(value).__name__}", field=f"{where}.{key}"
+                )
             merged[key] = deep_merge(merged[key], value, where=f"{where}.{key}")
         else:
             merged[key] = copy.deepcopy(value)

@@ -100,6 +100,7 @@ MAX_CSV_BYTES = 16 * 2**20
 # Table specifications (shared with decision.observations)
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Col:
     """One CSV column.
@@ -197,12 +198,19 @@ def _text_schema(spec: TableSpec) -> pa.DataFrameSchema:
         checks = []
         if col.kind in _FORMAT_TEST:
             test = _FORMAT_TEST[col.kind]
-            checks.append(pa.Check(lambda s, test=test: s.map(test).astype(bool),
-                                   error=_FORMAT_EXPECTED[col.kind]))
+            checks.append(
+                pa.Check(
+                    lambda s, test=test: s.map(test).astype(bool), error=_FORMAT_EXPECTED[col.kind]
+                )
+            )
         if col.choices is not None:
             allowed = set(col.choices)
-            checks.append(pa.Check(lambda s, allowed=allowed: s.isin(allowed),
-                                   error="expected one of: " + ", ".join(col.choices)))
+            checks.append(
+                pa.Check(
+                    lambda s, allowed=allowed: s.isin(allowed),
+                    error="expected one of: " + ", ".join(col.choices),
+                )
+            )
         columns[col.name] = pa.Column(nullable=not col.required, checks=checks)
     return pa.DataFrameSchema(columns, strict=True)
 
@@ -268,9 +276,13 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def schema_errors_to_input_error(exc: SchemaErrors | SchemaError, *, file: str | None,
-                                 columns: Sequence[str] = (),
-                                 data: pd.DataFrame | None = None) -> InputError:
+def schema_errors_to_input_error(
+    exc: SchemaErrors | SchemaError,
+    *,
+    file: str | None,
+    columns: Sequence[str] = (),
+    data: pd.DataFrame | None = None,
+) -> InputError:
     """Return the first failure in a pandera error as an :class:`InputError`.
 
     Row numbers are ``index + 2`` (header = row 1), so ``data`` must have a 0-based
@@ -311,10 +323,18 @@ def schema_errors_to_input_error(exc: SchemaErrors | SchemaError, *, file: str |
             else:
                 field = column
                 dtype = _DTYPE_CHECK.match(check)
-                expected = (f"expected type {dtype.group(1)}" if dtype else
-                            check if check.startswith("expected") else f"expected {check}")
-                message = (f"{expected} (failed: {value})" if row is None
-                           else f"{expected}, got {_show(value)}")
+                expected = (
+                    f"expected type {dtype.group(1)}"
+                    if dtype
+                    else check
+                    if check.startswith("expected")
+                    else f"expected {check}"
+                )
+                message = (
+                    f"{expected} (failed: {value})"
+                    if row is None
+                    else f"{expected}, got {_show(value)}"
+                )
             key = (2, row if row is not None else math.inf, order.get(field, len(order)))
             item = (key, message, row, field)
         if best is None or item[0] < best[0]:
@@ -334,11 +354,23 @@ def _failure_records(exc: SchemaErrors | SchemaError) -> list[dict[str, Any]]:
     column = getattr(getattr(exc, "schema", None), "name", None)
     cases = exc.failure_cases
     if isinstance(cases, pd.DataFrame) and "failure_case" in cases:
-        return [{"check": check or "failed check", "column": column,
-                 "failure_case": r.get("failure_case"), "index": r.get("index")}
-                for r in cases.to_dict("records")]
-    return [{"check": check or " ".join(str(exc).split()), "column": column,
-             "failure_case": cases, "index": None}]
+        return [
+            {
+                "check": check or "failed check",
+                "column": column,
+                "failure_case": r.get("failure_case"),
+                "index": r.get("index"),
+            }
+            for r in cases.to_dict("records")
+        ]
+    return [
+        {
+            "check": check or " ".join(str(exc).split()),
+            "column": column,
+            "failure_case": cases,
+            "index": None,
+        }
+    ]
 
 
 def _value_at(data: pd.DataFrame | None, row: int | None, field: str) -> str | None:
@@ -393,8 +425,11 @@ def read_csv_bytes(path: str | os.PathLike, *, file: str) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
-        raise InputError(f"file is more than the limit of {MAX_CSV_BYTES // 2**20} MB for a "
-                         "CSV file; nothing was read", file=file)
+        raise InputError(
+            f"file is more than the limit of {MAX_CSV_BYTES // 2**20} MB for a "
+            "CSV file; nothing was read",
+            file=file,
+        )
     return data
 
 
@@ -410,8 +445,14 @@ def read_text_csv(path: str | os.PathLike, *, file: str) -> pd.DataFrame:
     try:
         if isinstance(path, (str, os.PathLike)):
             source = io.BytesIO(read_csv_bytes(path, file=file))
-        raw = pd.read_csv(source, dtype=str, keep_default_na=False, na_filter=False,
-                          skip_blank_lines=False, encoding="utf-8")
+        raw = pd.read_csv(
+            source,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            encoding="utf-8",
+        )
     except FileNotFoundError:
         raise InputError("file not found: expected an existing CSV file", file=file) from None
     except IsADirectoryError:
@@ -421,9 +462,12 @@ def read_text_csv(path: str | os.PathLike, *, file: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         detail = " ".join(str(exc).split())
         line = re.search(r"line (\d+)", detail)
-        raise InputError(f"cannot parse as CSV ({detail}): expected comma-separated rows "
-                         "with the header's number of fields", file=file,
-                         row=int(line.group(1)) if line else None) from None
+        raise InputError(
+            f"cannot parse as CSV ({detail}): expected comma-separated rows "
+            "with the header's number of fields",
+            file=file,
+            row=int(line.group(1)) if line else None,
+        ) from None
     except UnicodeDecodeError:
         raise InputError("cannot decode: expected UTF-8 text", file=file) from None
     text = text_frame(raw)
@@ -438,6 +482,7 @@ def read_text_csv(path: str | os.PathLike, *, file: str) -> pd.DataFrame:
 # Check helpers
 # ---------------------------------------------------------------------------
 
+
 def _ge(v: float, what: str = "a value") -> pa.Check:
     return col_check(lambda s: s >= v, f"expected {what} >= {v:g}")
 
@@ -450,6 +495,7 @@ def _nondecreasing(what: str) -> pa.Check:
     def fn(s: pd.Series) -> pd.Series:
         prev = s.cummax().shift(1)
         return ~(s < prev)
+
     return col_check(fn, f"expected rows in {what} order (not earlier than the previous row)")
 
 
@@ -457,6 +503,7 @@ def _increasing(what: str) -> pa.Check:
     def fn(s: pd.Series) -> pd.Series:
         prev = s.cummax().shift(1)
         return ~(s <= prev)
+
     return col_check(fn, f"expected {what} to increase from row to row")
 
 
@@ -488,8 +535,16 @@ _NOTES = Col("notes", required=False)
 LAUNCHES = TableSpec(
     "launches_monthly",
     (
-        Col("month", "month", checks=(col_check(_months_consecutive,
-            "expected months in order, each one month after the previous row"),)),
+        Col(
+            "month",
+            "month",
+            checks=(
+                col_check(
+                    _months_consecutive,
+                    "expected months in order, each one month after the previous row",
+                ),
+            ),
+        ),
         Col("missiles", "int", checks=(_ge(0, "a count"),)),
         Col("launch_days", "int", checks=(_between(0, 31, "a count of days"),)),
         Col("long_range_missiles", "int", checks=(_ge(0, "a count"),)),
@@ -497,12 +552,21 @@ LAUNCHES = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("launch_days", "expected launch_days <= missiles",
-                  lambda d: d["launch_days"] <= d["missiles"]),
-        row_check("launch_days", "expected launch_days 0 exactly when missiles is 0",
-                  lambda d: d["launch_days"].eq(0) == d["missiles"].eq(0)),
-        row_check("long_range_missiles", "expected long_range_missiles <= missiles",
-                  lambda d: d["long_range_missiles"] <= d["missiles"]),
+        row_check(
+            "launch_days",
+            "expected launch_days <= missiles",
+            lambda d: d["launch_days"] <= d["missiles"],
+        ),
+        row_check(
+            "launch_days",
+            "expected launch_days 0 exactly when missiles is 0",
+            lambda d: d["launch_days"].eq(0) == d["missiles"].eq(0),
+        ),
+        row_check(
+            "long_range_missiles",
+            "expected long_range_missiles <= missiles",
+            lambda d: d["long_range_missiles"] <= d["missiles"],
+        ),
     ),
     date_field="month",
 )
@@ -510,9 +574,16 @@ LAUNCHES = TableSpec(
 NUCLEAR = TableSpec(
     "nuclear_tests",
     (
-        Col("test_number", "int", checks=(col_check(
-            lambda s: pd.Series(s.to_numpy() == np.arange(1, len(s) + 1), index=s.index),
-            "expected test numbers 1, 2, 3, ... in row order"),)),
+        Col(
+            "test_number",
+            "int",
+            checks=(
+                col_check(
+                    lambda s: pd.Series(s.to_numpy() == np.arange(1, len(s) + 1), index=s.index),
+                    "expected test numbers 1, 2, 3, ... in row order",
+                ),
+            ),
+        ),
         Col("date", "date", checks=(_increasing("date"),)),
         Col("magnitude_mb_low", "float", checks=(_between(0, 10, "a body-wave magnitude"),)),
         Col("magnitude_mb_high", "float", checks=(_between(0, 10, "a body-wave magnitude"),)),
@@ -523,10 +594,16 @@ NUCLEAR = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("magnitude_mb_high", "expected magnitude_mb_high >= magnitude_mb_low",
-                  lambda d: d["magnitude_mb_high"] >= d["magnitude_mb_low"]),
-        row_check("yield_kt_high", "expected yield_kt_high >= yield_kt_low",
-                  lambda d: _blank_or(d["yield_kt_high"] >= d["yield_kt_low"], d["yield_kt_low"])),
+        row_check(
+            "magnitude_mb_high",
+            "expected magnitude_mb_high >= magnitude_mb_low",
+            lambda d: d["magnitude_mb_high"] >= d["magnitude_mb_low"],
+        ),
+        row_check(
+            "yield_kt_high",
+            "expected yield_kt_high >= yield_kt_low",
+            lambda d: _blank_or(d["yield_kt_high"] >= d["yield_kt_low"], d["yield_kt_low"]),
+        ),
     ),
     date_field="date",
 )
@@ -545,10 +622,16 @@ AGREEMENTS = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("breach_date", "expected breach_date after signed",
-                  lambda d: _blank_or(d["breach_date"] > d["signed"], d["breach_date"])),
-        row_check("breach_event", "expected a breach_event when breach_date is given",
-                  lambda d: d["breach_date"].isna() | d["breach_event"].notna()),
+        row_check(
+            "breach_date",
+            "expected breach_date after signed",
+            lambda d: _blank_or(d["breach_date"] > d["signed"], d["breach_date"]),
+        ),
+        row_check(
+            "breach_event",
+            "expected a breach_event when breach_date is given",
+            lambda d: d["breach_date"].isna() | d["breach_event"].notna(),
+        ),
     ),
     date_field="signed",
 )
@@ -571,16 +654,26 @@ EXTENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 CHINA = TableSpec(
     "china_enforcement",
     (
-        Col("episode", checks=(_unique("episode id"), col_check(
-            lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
-            "expected an id of lower-case letters, digits and underscores"))),
+        Col(
+            "episode",
+            checks=(
+                _unique("episode id"),
+                col_check(
+                    lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
+                    "expected an id of lower-case letters, digits and underscores",
+                ),
+            ),
+        ),
         Col("commitment"),
         Col("commitment_date", "date", checks=(_nondecreasing("commitment-date"),)),
         Col("measure_type", choices=("unsc_resolution", "china_unilateral")),
         Col("related_to", required=False),
         Col("enforced", choices=("full", "partial", "none")),
-        Col("extent", "float", checks=(col_check(
-            lambda s: s.isin(EXTENTS), "expected one of 0, 0.25, 0.5, 0.75, 1"),)),
+        Col(
+            "extent",
+            "float",
+            checks=(col_check(lambda s: s.isin(EXTENTS), "expected one of 0, 0.25, 0.5, 0.75, 1"),),
+        ),
         Col("lag_months", "float", required=False, checks=(_ge(0, "a lag in months"),)),
         Col("evidence"),
         Col("evidence_date", "date"),
@@ -590,19 +683,43 @@ CHINA = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("evidence_date", "expected evidence_date on or after commitment_date",
-                  lambda d: d["evidence_date"] >= d["commitment_date"]),
-        row_check("extent", "expected extent 1 for full, 0 for none, 0.25-0.75 for partial",
-                  lambda d: pd.Series(np.where(
-                      d["enforced"] == "full", d["extent"] == 1.0,
-                      np.where(d["enforced"] == "none", d["extent"] == 0.0,
-                               (d["extent"] > 0) & (d["extent"] < 1))), index=d.index)),
-        row_check("lag_months", "expected lag_months blank exactly when enforced is none",
-                  lambda d: d["lag_months"].isna() == (d["enforced"] == "none")),
-        row_check("related_to", "expected related_to to name an episode in an earlier row",
-                  lambda d: d["related_to"].isna() | pd.Series(
-                      [r in set(d["episode"].iloc[:i]) for i, r in enumerate(d["related_to"])],
-                      index=d.index)),
+        row_check(
+            "evidence_date",
+            "expected evidence_date on or after commitment_date",
+            lambda d: d["evidence_date"] >= d["commitment_date"],
+        ),
+        row_check(
+            "extent",
+            "expected extent 1 for full, 0 for none, 0.25-0.75 for partial",
+            lambda d: pd.Series(
+                np.where(
+                    d["enforced"] == "full",
+                    d["extent"] == 1.0,
+                    np.where(
+                        d["enforced"] == "none",
+                        d["extent"] == 0.0,
+                        (d["extent"] > 0) & (d["extent"] < 1),
+                    ),
+                ),
+                index=d.index,
+            ),
+        ),
+        row_check(
+            "lag_months",
+            "expected lag_months blank exactly when enforced is none",
+            lambda d: d["lag_months"].isna() == (d["enforced"] == "none"),
+        ),
+        row_check(
+            "related_to",
+            "expected related_to to name an episode in an earlier row",
+            lambda d: (
+                d["related_to"].isna()
+                | pd.Series(
+                    [r in set(d["episode"].iloc[:i]) for i, r in enumerate(d["related_to"])],
+                    index=d.index,
+                )
+            ),
+        ),
     ),
     date_field="commitment_date",
 )
@@ -620,12 +737,18 @@ TRADE_ANNUAL = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("available_from", "expected available_from after the end of the year",
-                  lambda d: d["available_from"].dt.year > d["year"]),
-        row_check("total_usd_m", "expected at least one of total_usd_m, china_exports_usd_m, "
-                  "china_imports_usd_m",
-                  lambda d: d[["total_usd_m", "china_exports_usd_m",
-                               "china_imports_usd_m"]].notna().any(axis=1)),
+        row_check(
+            "available_from",
+            "expected available_from after the end of the year",
+            lambda d: d["available_from"].dt.year > d["year"],
+        ),
+        row_check(
+            "total_usd_m",
+            "expected at least one of total_usd_m, china_exports_usd_m, china_imports_usd_m",
+            lambda d: (
+                d[["total_usd_m", "china_exports_usd_m", "china_imports_usd_m"]].notna().any(axis=1)
+            ),
+        ),
     ),
     date_field="year",
 )
@@ -637,21 +760,39 @@ TRADE_MONTHLY = TableSpec(
         Col("period_end", "date"),
         Col("flow", choices=("total", "china_exports", "china_imports")),
         Col("value_usd_m", "float", required=False, checks=(_ge(0, "US$ millions"),)),
-        Col("yoy_change_pct", "float", required=False, checks=(col_check(
-            lambda s: s > -100, "expected a year-on-year change > -100 (per cent)"),)),
+        Col(
+            "yoy_change_pct",
+            "float",
+            required=False,
+            checks=(
+                col_check(lambda s: s > -100, "expected a year-on-year change > -100 (per cent)"),
+            ),
+        ),
         Col("available_from", "date"),
         _SOURCE,
         _NOTES,
     ),
     row_checks=(
-        row_check("period_end", "expected period_end on or after period_start",
-                  lambda d: d["period_end"] >= d["period_start"]),
-        row_check("available_from", "expected available_from on or after period_end",
-                  lambda d: d["available_from"] >= d["period_end"]),
-        row_check("value_usd_m", "expected value_usd_m or yoy_change_pct (or both)",
-                  lambda d: d["value_usd_m"].notna() | d["yoy_change_pct"].notna()),
-        row_check("flow", "expected each (period_start, period_end, flow) only once",
-                  lambda d: ~d.duplicated(["period_start", "period_end", "flow"])),
+        row_check(
+            "period_end",
+            "expected period_end on or after period_start",
+            lambda d: d["period_end"] >= d["period_start"],
+        ),
+        row_check(
+            "available_from",
+            "expected available_from on or after period_end",
+            lambda d: d["available_from"] >= d["period_end"],
+        ),
+        row_check(
+            "value_usd_m",
+            "expected value_usd_m or yoy_change_pct (or both)",
+            lambda d: d["value_usd_m"].notna() | d["yoy_change_pct"].notna(),
+        ),
+        row_check(
+            "flow",
+            "expected each (period_start, period_end, flow) only once",
+            lambda d: ~d.duplicated(["period_start", "period_end", "flow"]),
+        ),
     ),
     date_field="period_start",
 )
@@ -675,15 +816,29 @@ EXERCISES = TableSpec(
         _NOTES,
     ),
     row_checks=(
-        row_check("year", "expected rows in order of year, then season (spring before summer)",
-                  lambda d: _nondecreasing_key(d["year"] * 2 + d["season"].map(_SEASON_ORDER))),
-        row_check("start", "expected start in the row's year",
-                  lambda d: _blank_or(d["start"].dt.year == d["year"], d["start"])),
-        row_check("end", "expected end on or after start",
-                  lambda d: _blank_or(d["end"] >= d["start"], d["end"], d["start"])),
-        row_check("known_from", "expected known_from on or after start and end",
-                  lambda d: _blank_or(d["known_from"] >= d["start"], d["start"])
-                  & _blank_or(d["known_from"] >= d["end"], d["end"])),
+        row_check(
+            "year",
+            "expected rows in order of year, then season (spring before summer)",
+            lambda d: _nondecreasing_key(d["year"] * 2 + d["season"].map(_SEASON_ORDER)),
+        ),
+        row_check(
+            "start",
+            "expected start in the row's year",
+            lambda d: _blank_or(d["start"].dt.year == d["year"], d["start"]),
+        ),
+        row_check(
+            "end",
+            "expected end on or after start",
+            lambda d: _blank_or(d["end"] >= d["start"], d["end"], d["start"]),
+        ),
+        row_check(
+            "known_from",
+            "expected known_from on or after start and end",
+            lambda d: (
+                _blank_or(d["known_from"] >= d["start"], d["start"])
+                & _blank_or(d["known_from"] >= d["end"], d["end"])
+            ),
+        ),
     ),
     date_field="known_from",
 )
@@ -694,8 +849,10 @@ def _nondecreasing_key(key: pd.Series) -> pd.Series:
     return ~(key < prev)
 
 
-_SPECS: dict[str, TableSpec] = {s.name: s for s in (
-    LAUNCHES, NUCLEAR, AGREEMENTS, UNSC, CHINA, TRADE_ANNUAL, TRADE_MONTHLY, EXERCISES)}
+_SPECS: dict[str, TableSpec] = {
+    s.name: s
+    for s in (LAUNCHES, NUCLEAR, AGREEMENTS, UNSC, CHINA, TRADE_ANNUAL, TRADE_MONTHLY, EXERCISES)
+}
 
 #: The evidence tables, in the order used by :func:`describe` and :func:`data_hash`.
 NAMES: tuple[str, ...] = tuple(_SPECS)
@@ -704,6 +861,7 @@ NAMES: tuple[str, ...] = tuple(_SPECS)
 # ---------------------------------------------------------------------------
 # As-of filters
 # ---------------------------------------------------------------------------
+
 
 def _filter_launches(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     month_start = pd.to_datetime(df["month"] + "-01", format="%Y-%m-%d")
@@ -714,6 +872,7 @@ def _filter_launches(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def _by_column(column: str) -> Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]:
     def fn(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         return df[df[column] <= as_of]
+
     return fn
 
 
@@ -728,7 +887,8 @@ def _filter_agreements(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
         out.loc[censored, "breach_date"] = pd.NaT
         out.loc[censored, "breach_event"] = np.nan
         out.loc[censored, "breach_rationale"] = (
-            f"censored: no breach public by {as_of.date().isoformat()}")
+            f"censored: no breach public by {as_of.date().isoformat()}"
+        )
         out.loc[censored, "notes"] = np.nan
         out.loc[censored, "partial_compliance_first"] = pd.NA
     out["observed"] = observed
@@ -760,8 +920,9 @@ def _spec(name: str) -> TableSpec:
     try:
         return _SPECS[name]
     except KeyError:
-        raise InputError(f"unknown evidence table {name!r} (expected one of: "
-                         f"{', '.join(NAMES)})", field="name") from None
+        raise InputError(
+            f"unknown evidence table {name!r} (expected one of: {', '.join(NAMES)})", field="name"
+        ) from None
 
 
 def data_path(name: str) -> Path:
@@ -789,8 +950,9 @@ def _validated(spec: TableSpec, path: str | os.PathLike | None) -> pd.DataFrame:
     return frame.copy()
 
 
-def load(name: str, *, as_of: dt.date | str = DEFAULT_AS_OF,
-         path: str | os.PathLike | None = None) -> pd.DataFrame:
+def load(
+    name: str, *, as_of: dt.date | str = DEFAULT_AS_OF, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """Load evidence table ``name`` as known on ``as_of``.
 
     Parameters
@@ -815,50 +977,58 @@ def load(name: str, *, as_of: dt.date | str = DEFAULT_AS_OF,
     return _FILTERS[name](frame, when).reset_index(drop=True)
 
 
-def launches_monthly(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                     path: str | os.PathLike | None = None) -> pd.DataFrame:
+def launches_monthly(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """DPRK ballistic-missile launches per complete month before ``as_of``."""
     return load("launches_monthly", as_of=as_of, path=path)
 
 
-def nuclear_tests(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                  path: str | os.PathLike | None = None) -> pd.DataFrame:
+def nuclear_tests(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """DPRK nuclear tests on or before ``as_of``."""
     return load("nuclear_tests", as_of=as_of, path=path)
 
 
-def agreements(as_of: dt.date | str = DEFAULT_AS_OF, *,
-               path: str | os.PathLike | None = None) -> pd.DataFrame:
+def agreements(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """Earlier DPRK agreements with ``observed``, ``duration_months``, ``months_to_breach``."""
     return load("agreements", as_of=as_of, path=path)
 
 
-def unsc_resolutions(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                     path: str | os.PathLike | None = None) -> pd.DataFrame:
+def unsc_resolutions(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """UN Security Council sanctions resolutions adopted on or before ``as_of``."""
     return load("unsc_resolutions", as_of=as_of, path=path)
 
 
-def china_enforcement(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                      path: str | os.PathLike | None = None) -> pd.DataFrame:
+def china_enforcement(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """China's enforcement episodes whose evidence was public by ``as_of``."""
     return load("china_enforcement", as_of=as_of, path=path)
 
 
-def trade_annual(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                 path: str | os.PathLike | None = None) -> pd.DataFrame:
+def trade_annual(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """China-DPRK annual trade figures public by ``as_of``."""
     return load("trade_annual", as_of=as_of, path=path)
 
 
-def trade_monthly(as_of: dt.date | str = DEFAULT_AS_OF, *,
-                  path: str | os.PathLike | None = None) -> pd.DataFrame:
+def trade_monthly(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """China-DPRK monthly and half-year trade figures public by ``as_of``."""
     return load("trade_monthly", as_of=as_of, path=path)
 
 
-def exercises(as_of: dt.date | str = DEFAULT_AS_OF, *,
-              path: str | os.PathLike | None = None) -> pd.DataFrame:
+def exercises(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
     """US-ROK combined exercises whose status was public by ``as_of``."""
     return load("exercises", as_of=as_of, path=path)
 
@@ -867,12 +1037,12 @@ def exercises(as_of: dt.date | str = DEFAULT_AS_OF, *,
 # Summaries
 # ---------------------------------------------------------------------------
 
+
 def _canonical_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n", date_format="%Y-%m-%d")
 
 
-def data_hash(as_of: dt.date | str = DEFAULT_AS_OF, *,
-              names: Iterable[str] | None = None) -> str:
+def data_hash(as_of: dt.date | str = DEFAULT_AS_OF, *, names: Iterable[str] | None = None) -> str:
     """SHA-256 (hex) of the tables as filtered at ``as_of``; a cache key for posteriors.
 
     The hash depends only on the filtered data (and a format version), so two ``as_of``
@@ -918,11 +1088,13 @@ def describe(as_of: dt.date | str = DEFAULT_AS_OF) -> pd.DataFrame:
         frame = load(name, as_of=as_of)
         col = frame[spec.date_field] if spec.date_field else pd.Series(dtype=object)
         col = col.dropna()
-        records.append({
-            "file": spec.filename,
-            "rows": len(frame),
-            "first": _fmt(col.min()) if len(col) else None,
-            "last": _fmt(col.max()) if len(col) else None,
-            "sources": len(sources(name)),
-        })
+        records.append(
+            {
+                "file": spec.filename,
+                "rows": len(frame),
+                "first": _fmt(col.min()) if len(col) else None,
+                "last": _fmt(col.max()) if len(col) else None,
+                "sources": len(sources(name)),
+            }
+        )
     return pd.DataFrame.from_records(records, columns=["file", "rows", "first", "last", "sources"])

@@ -92,9 +92,24 @@ CREATE TABLE IF NOT EXISTS run_results (
 );
 """
 
-_RUN_COLUMNS = ["run_id", "month", "status", "state", "started_at", "finished_at", "pid",
-                "host", "parameters", "ledger_sha256", "evidence_hash", "hashes",
-                "package_version", "git_commit", "results", "error"]
+_RUN_COLUMNS = [
+    "run_id",
+    "month",
+    "status",
+    "state",
+    "started_at",
+    "finished_at",
+    "pid",
+    "host",
+    "parameters",
+    "ledger_sha256",
+    "evidence_hash",
+    "hashes",
+    "package_version",
+    "git_commit",
+    "results",
+    "error",
+]
 _TREND_COLUMNS = ["month", "name", "value", "run_id", "finished_at"]
 
 #: Keys of ``hashes`` copied into the ``ledger_sha256`` / ``evidence_hash`` columns.
@@ -103,17 +118,28 @@ _EVIDENCE_KEYS = ("evidence_hash", "evidence")
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
     root = Path(__file__).resolve().parent.parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
@@ -159,21 +185,20 @@ def _clean_results(results: Mapping[str, Any]) -> dict[str, float | None]:
     out: dict[str, float | None] = {}
     for name, value in results.items():
         if not isinstance(name, str) or not name.strip():
-            raise InputError(f"expected result names as non-blank text, got {name!r}",
-                             field="results")
+            raise InputError(
+                f"expected result names as non-blank text, got {name!r}", field="results"
+            )
         if value is None:
             out[name] = None
             continue
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InputError(f"expected a number, got {value!r}",
-                             field=f"results.{name}") from None
+            raise InputError(f"expected a number, got {value!r}", field=f"results.{name}") from None
         if math.isnan(number):
             out[name] = None
         elif math.isinf(number):
-            raise InputError(f"expected a finite number, got {value!r}",
-                             field=f"results.{name}")
+            raise InputError(f"expected a finite number, got {value!r}", field=f"results.{name}")
         else:
             out[name] = number
     return out
@@ -193,8 +218,11 @@ def _process_start(pid: int) -> float | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
+        boot = next(
+            float(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError, StopIteration):
         return None
@@ -281,10 +309,12 @@ class RunHistory:
             yield conn
         except sqlite3.DatabaseError as exc:
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise InputError(f"not a readable run-history database ({exc})",
-                                 file=self.path) from None
-            if "disk is full" in str(exc) or ("disk I/O error" in str(exc)
-                                              and _no_space_left(self.path)):
+                raise InputError(
+                    f"not a readable run-history database ({exc})", file=self.path
+                ) from None
+            if "disk is full" in str(exc) or (
+                "disk I/O error" in str(exc) and _no_space_left(self.path)
+            ):
                 # The transaction was rolled back; say so plainly (SQLite reports a full
                 # disk as an I/O error when its shared-memory index cannot grow).
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path)) from None
@@ -312,17 +342,23 @@ class RunHistory:
                 try:
                     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                     if str(mode).lower() != "wal":
-                        raise DecisionError(f"{self.path}: cannot switch the run history to "
-                                            f"WAL mode (got {mode!r})")
+                        raise DecisionError(
+                            f"{self.path}: cannot switch the run history to WAL mode (got {mode!r})"
+                        )
                     conn.execute("BEGIN IMMEDIATE")
                     try:
                         for statement in _SCHEMA.split(";"):
                             if statement.strip():
                                 conn.execute(statement)
-                        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
-                                     ("schema_version", str(SCHEMA_VERSION)))
-                        version = int(conn.execute(
-                            "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0])
+                        conn.execute(
+                            "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                            ("schema_version", str(SCHEMA_VERSION)),
+                        )
+                        version = int(
+                            conn.execute(
+                                "SELECT value FROM meta WHERE key = 'schema_version'"
+                            ).fetchone()[0]
+                        )
                     except BaseException:
                         conn.execute("ROLLBACK")
                         raise
@@ -332,22 +368,30 @@ class RunHistory:
                 break
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise DecisionError(f"{self.path}: cannot prepare the run history "
-                                        f"({exc})") from None
+                    raise DecisionError(
+                        f"{self.path}: cannot prepare the run history ({exc})"
+                    ) from None
                 time.sleep(0.05)
             except sqlite3.DatabaseError as exc:
-                raise InputError(f"not a readable run-history database ({exc})",
-                                 file=self.path) from None
+                raise InputError(
+                    f"not a readable run-history database ({exc})", file=self.path
+                ) from None
         if version > SCHEMA_VERSION:
-            raise DecisionError(f"{self.path}: run history has schema version {version}, "
-                                f"newer than this package's ({SCHEMA_VERSION}); upgrade "
-                                "the package")
+            raise DecisionError(
+                f"{self.path}: run history has schema version {version}, "
+                f"newer than this package's ({SCHEMA_VERSION}); upgrade "
+                "the package"
+            )
         self._ready = True
 
     # -- writing -------------------------------------------------------------
 
-    def start(self, month: Any, parameters: Mapping[str, Any] | None = None,
-              hashes: Mapping[str, str] | None = None) -> int:
+    def start(
+        self,
+        month: Any,
+        parameters: Mapping[str, Any] | None = None,
+        hashes: Mapping[str, str] | None = None,
+    ) -> int:
         """Record a run starting now and return its ``run_id``.
 
         Parameters
@@ -373,8 +417,19 @@ class RunHistory:
                 "INSERT INTO runs (month, status, started_at, pid, host, parameters, "
                 "ledger_sha256, evidence_hash, hashes, package_version, git_commit) "
                 "VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (month, _now(), os.getpid(), socket.gethostname(), params_json, ledger,
-                 evidence, hashes_json, version, commit))
+                (
+                    month,
+                    _now(),
+                    os.getpid(),
+                    socket.gethostname(),
+                    params_json,
+                    ledger,
+                    evidence,
+                    hashes_json,
+                    version,
+                    commit,
+                ),
+            )
             return int(cur.lastrowid)
 
     def _close_run(self, conn: sqlite3.Connection, run_id: int, status: str, **fields) -> None:
@@ -382,11 +437,16 @@ class RunHistory:
         if row is None:
             raise InputError(f"no run with id {run_id}", file=self.path, field="run_id")
         if row[0] != "running":
-            raise InputError(f"run {run_id} is already {row[0]}; only a running run can be "
-                             f"marked {status}", file=self.path, field="run_id")
+            raise InputError(
+                f"run {run_id} is already {row[0]}; only a running run can be marked {status}",
+                file=self.path,
+                field="run_id",
+            )
         sets = ", ".join(f"{k} = ?" for k in fields)
-        conn.execute(f"UPDATE runs SET status = ?, finished_at = ?, {sets} WHERE run_id = ?",
-                     (status, _now(), *fields.values(), int(run_id)))
+        conn.execute(
+            f"UPDATE runs SET status = ?, finished_at = ?, {sets} WHERE run_id = ?",
+            (status, _now(), *fields.values(), int(run_id)),
+        )
 
     def finish(self, run_id: int, results: Mapping[str, Any]) -> None:
         """Mark a running run ``succeeded`` and store its headline results.
@@ -397,8 +457,10 @@ class RunHistory:
         clean = _clean_results(results)
         with self._transaction() as conn:
             self._close_run(conn, run_id, "succeeded", results=_to_json(clean, "results"))
-            conn.executemany("INSERT INTO run_results (run_id, name, value) VALUES (?, ?, ?)",
-                             [(int(run_id), name, value) for name, value in clean.items()])
+            conn.executemany(
+                "INSERT INTO run_results (run_id, name, value) VALUES (?, ?, ?)",
+                [(int(run_id), name, value) for name, value in clean.items()],
+            )
 
     def fail(self, run_id: int, message: str) -> None:
         """Mark a running run ``failed`` with an error message."""
@@ -406,10 +468,15 @@ class RunHistory:
             self._close_run(conn, run_id, "failed", error=str(message))
 
     @contextlib.contextmanager
-    def record(self, month: Any, parameters: Mapping[str, Any] | None = None,
-               hashes: Mapping[str, str] | None = None) -> Iterator[Run]:
+    def record(
+        self,
+        month: Any,
+        parameters: Mapping[str, Any] | None = None,
+        hashes: Mapping[str, str] | None = None,
+    ) -> Iterator[Run]:
         """Context manager around a run: ``start`` on entry; on exit ``finish`` with
-        ``run.results``, or ``fail`` with the exception (which is re-raised)."""
+        ``run.results``, or ``fail`` with the exception (which is re-raised).
+        """
         run = Run(run_id=self.start(month, parameters, hashes), month=_check_month(month))
         try:
             yield run
@@ -447,8 +514,11 @@ class RunHistory:
             for key in ("parameters", "hashes", "results"):
                 rec[key] = json.loads(rec[key]) if rec[key] else None
             state = rec["status"]
-            if state == "running" and rec["host"] == host and not _process_alive(
-                    rec["pid"], rec["started_at"]):
+            if (
+                state == "running"
+                and rec["host"] == host
+                and not _process_alive(rec["pid"], rec["started_at"])
+            ):
                 state = "interrupted"
             rec["state"] = state
             records.append(rec)
@@ -458,7 +528,9 @@ class RunHistory:
             if not pd.api.types.is_numeric_dtype(frame[name]):
                 frame[name] = pd.Series(
                     [None if isinstance(v, float) and math.isnan(v) else v for v in frame[name]],
-                    index=frame.index, dtype=object)
+                    index=frame.index,
+                    dtype=object,
+                )
         return frame
 
     def trend(self, names: Iterable[str] | None = None) -> pd.DataFrame:

@@ -106,13 +106,15 @@ def ledger_sha256(path: str | os.PathLike) -> str:
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except FileNotFoundError:
-        raise InputError("file not found: expected an observation ledger (CSV)",
-                         file=str(path)) from None
+        raise InputError(
+            "file not found: expected an observation ledger (CSV)", file=str(path)
+        ) from None
 
 
 # ---------------------------------------------------------------------------
 # Reading and validation
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class _Ledger:
@@ -188,17 +190,20 @@ def _conflict(earlier: Any, earlier_row: int, new: Any) -> str | None:
     if not _same_event(earlier, new):
         return None
     if float(earlier["value"]) != float(new["value"]):
-        return (f"contradictory observation: row {earlier_row} records "
-                f"{_describe(earlier)}; a different value ({_number_text(new['value'])} "
-                f"from {new['source']!r}) for the same event is refused. Decide which is "
-                "right and correct the ledger by hand, then run `decision observe validate`")
+        return (
+            f"contradictory observation: row {earlier_row} records "
+            f"{_describe(earlier)}; a different value ({_number_text(new['value'])} "
+            f"from {new['source']!r}) for the same event is refused. Decide which is "
+            "right and correct the ledger by hand, then run `decision observe validate`"
+        )
     if _same_source(earlier["source"], new["source"]):
-        return (f"duplicate observation: row {earlier_row} already records "
-                f"{_describe(earlier)}")
-    return (f"repeated report: row {earlier_row} already records {_describe(earlier)}; the "
-            "models count one row per event, so a second row from another source is "
-            f"refused. To cite both, edit row {earlier_row}'s source by hand to "
-            f"'{earlier['source']}; {new['source']}'")
+        return f"duplicate observation: row {earlier_row} already records {_describe(earlier)}"
+    return (
+        f"repeated report: row {earlier_row} already records {_describe(earlier)}; the "
+        "models count one row per event, so a second row from another source is "
+        f"refused. To cite both, edit row {earlier_row}'s source by hand to "
+        f"'{earlier['source']}; {new['source']}'"
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
@@ -232,10 +237,16 @@ def _parse(text: str, file: str, *, rules: bool = True) -> _Ledger:
     except InputError as exc:
         raise InputError(exc.detail, file=file, row=exc.row) from None
     # Blank lines after the last row are records to csv but not rows to the validator.
-    row_ends = ends[1:1 + len(frame)]
-    newline = "\r\n" if text[:ends[0]].endswith("\r\n") else "\n"
-    return _Ledger(text=text, header=header, row_ends=row_ends, header_end=ends[0],
-                   frame=frame, newline=newline)
+    row_ends = ends[1 : 1 + len(frame)]
+    newline = "\r\n" if text[: ends[0]].endswith("\r\n") else "\n"
+    return _Ledger(
+        text=text,
+        header=header,
+        row_ends=row_ends,
+        header_end=ends[0],
+        frame=frame,
+        newline=newline,
+    )
 
 
 def _read(path: Path) -> _Ledger:
@@ -243,11 +254,15 @@ def _read(path: Path) -> _Ledger:
     try:
         data = read_csv_bytes(path, file=file)
     except FileNotFoundError:
-        raise InputError("file not found: expected an observation ledger (CSV); create one "
-                         "with `decision observe add`", file=file) from None
+        raise InputError(
+            "file not found: expected an observation ledger (CSV); create one "
+            "with `decision observe add`",
+            file=file,
+        ) from None
     except IsADirectoryError:
-        raise InputError("is a folder: expected an observation ledger (CSV file)",
-                         file=file) from None
+        raise InputError(
+            "is a folder: expected an observation ledger (CSV file)", file=file
+        ) from None
     return _parse(_decode(data, file), file)
 
 
@@ -284,13 +299,19 @@ def _parse_bound(value: Any, *, end: bool, field: str) -> pd.Timestamp:
     try:
         return pd.Timestamp(dt.date.fromisoformat(text))
     except ValueError:
-        raise InputError(f"expected a date as YYYY-MM-DD or a month as YYYY-MM, got {value!r}",
-                         field=field) from None
+        raise InputError(
+            f"expected a date as YYYY-MM-DD or a month as YYYY-MM, got {value!r}", field=field
+        ) from None
 
 
-def list_observations(path: str | os.PathLike, *, actor: str | None = None,
-                      kind: str | None = None, since: Any = None,
-                      until: Any = None) -> pd.DataFrame:
+def list_observations(
+    path: str | os.PathLike,
+    *,
+    actor: str | None = None,
+    kind: str | None = None,
+    since: Any = None,
+    until: Any = None,
+) -> pd.DataFrame:
     """The ledger's observations, optionally filtered.
 
     Parameters
@@ -345,6 +366,7 @@ def latest_month(path: str | os.PathLike) -> str | None:
 # Adding
 # ---------------------------------------------------------------------------
 
+
 def _number_text(value: float) -> str:
     value = float(value)
     return str(int(value)) if value.is_integer() else repr(value)
@@ -367,15 +389,23 @@ def _cell(value: Any) -> str | None:
     return text or None
 
 
-def _new_cells(date, actor, kind, value, source, confidence, note, file: str,
-               row: int) -> dict[str, str | None]:
-    cells = {"date": _cell(date), "actor": _cell(actor), "kind": _cell(kind),
-             "value": _cell(value), "source": _cell(source), "confidence": _cell(confidence),
-             "note": _cell(note)}
+def _new_cells(
+    date, actor, kind, value, source, confidence, note, file: str, row: int
+) -> dict[str, str | None]:
+    cells = {
+        "date": _cell(date),
+        "actor": _cell(actor),
+        "kind": _cell(kind),
+        "value": _cell(value),
+        "source": _cell(source),
+        "confidence": _cell(confidence),
+        "note": _cell(note),
+    }
     for name, text in cells.items():
         if text is not None and any(ch in text for ch in "\r\n\x00"):
-            raise InputError("expected a single line of text (no line breaks)", file=file,
-                             row=row, field=name)
+            raise InputError(
+                "expected a single line of text (no line breaks)", file=file, row=row, field=name
+            )
     return cells
 
 
@@ -387,9 +417,18 @@ def _format_line(header: list[str], cells: dict[str, str | None], newline: str) 
 
 
 def _identity(frame: pd.DataFrame) -> list[tuple]:
-    return [(pd.Timestamp(r["date"]).strftime("%Y-%m-%d"), r["actor"], r["kind"], float(r["value"]),
-             r["source"], float(r["confidence"]), None if pd.isna(r["note"]) else r["note"])
-            for r in frame.to_dict("records")]
+    return [
+        (
+            pd.Timestamp(r["date"]).strftime("%Y-%m-%d"),
+            r["actor"],
+            r["kind"],
+            float(r["value"]),
+            r["source"],
+            float(r["confidence"]),
+            None if pd.isna(r["note"]) else r["note"],
+        )
+        for r in frame.to_dict("records")
+    ]
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -405,10 +444,20 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def add_observation(path: str | os.PathLike, *, date: Any, actor: str, kind: str, value: Any,
-                    source: str, confidence: float | None = None, note: str | None = None,
-                    create: bool = True, insert_late: bool = False,
-                    lock_timeout: float = LOCK_TIMEOUT) -> pd.Series:
+def add_observation(
+    path: str | os.PathLike,
+    *,
+    date: Any,
+    actor: str,
+    kind: str,
+    value: Any,
+    source: str,
+    confidence: float | None = None,
+    note: str | None = None,
+    create: bool = True,
+    insert_late: bool = False,
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> pd.Series:
     """Add one observation to the ledger, keeping every earlier line byte-identical.
 
     Under an exclusive lock on ``<path>.lock``: re-read and validate the current file,
@@ -456,35 +505,53 @@ def add_observation(path: str | os.PathLike, *, date: Any, actor: str, kind: str
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise DecisionError(f"{file}: another process has held the ledger lock "
-                            f"({file}.lock) for {lock_timeout:g} s; try again later") from None
+        raise DecisionError(
+            f"{file}: another process has held the ledger lock "
+            f"({file}.lock) for {lock_timeout:g} s; try again later"
+        ) from None
     try:
-        return _add_locked(path, date=date, actor=actor, kind=kind, value=value, source=source,
-                           confidence=confidence, note=note, create=create,
-                           insert_late=insert_late)
+        return _add_locked(
+            path,
+            date=date,
+            actor=actor,
+            kind=kind,
+            value=value,
+            source=source,
+            confidence=confidence,
+            note=note,
+            create=create,
+            insert_late=insert_late,
+        )
     finally:
         lock.release()
 
 
-def _add_locked(path: Path, *, date, actor, kind, value, source, confidence, note, create,
-                insert_late) -> pd.Series:
+def _add_locked(
+    path: Path, *, date, actor, kind, value, source, confidence, note, create, insert_late
+) -> pd.Series:
     file = str(path)
     exists = path.exists()
     old_bytes = read_csv_bytes(path, file=file) if exists and path.is_file() else b""
     if exists and not path.is_file():
         raise InputError("is not a file: expected an observation ledger (CSV file)", file=file)
     if not exists and not create:
-        raise InputError("file not found: expected an existing observation ledger "
-                         "(create=False)", file=file)
+        raise InputError(
+            "file not found: expected an existing observation ledger (create=False)", file=file
+        )
     if old_bytes.strip():
         ledger = _read(path)
     else:
         if exists and not create:
             raise InputError("file is empty: expected a header row (create=False)", file=file)
         header_line = ",".join(COLUMNS) + "\n"
-        ledger = _Ledger(text=header_line, header=list(COLUMNS), row_ends=[],
-                         header_end=len(header_line), frame=_typed(header_line, file),
-                         newline="\n")
+        ledger = _Ledger(
+            text=header_line,
+            header=list(COLUMNS),
+            row_ends=[],
+            header_end=len(header_line),
+            frame=_typed(header_line, file),
+            newline="\n",
+        )
         old_bytes = b""
 
     frame = ledger.frame
@@ -492,15 +559,21 @@ def _add_locked(path: Path, *, date, actor, kind, value, source, confidence, not
     cells = _new_cells(date, actor, kind, value, source, confidence, note, file, row)
     for name in ("confidence", "note"):
         if cells[name] is not None and name not in ledger.header:
-            raise InputError(f"the ledger's header has no '{name}' column: add it to the "
-                             "header line by hand (a missing trailing cell reads as blank), "
-                             "or leave this field out", file=file, row=1, field=name)
+            raise InputError(
+                f"the ledger's header has no '{name}' column: add it to the "
+                "header line by hand (a missing trailing cell reads as blank), "
+                "or leave this field out",
+                file=file,
+                row=1,
+                field=name,
+            )
     one = pd.DataFrame({name: [cells[name]] for name in COLUMNS})
     try:
         new = validate_observations(one, file=file).iloc[0]
     except InputError as exc:
-        raise InputError(f"new observation: {exc.detail}", file=file, row=row,
-                         field=exc.field) from None
+        raise InputError(
+            f"new observation: {exc.detail}", file=file, row=row, field=exc.field
+        ) from None
 
     # Conflicts first: a duplicate of an earlier row is reported as such, not as
     # out of order.
@@ -524,7 +597,10 @@ def _add_locked(path: Path, *, date, actor, kind, value, source, confidence, not
                 "place: pass insert_late=True (`decision observe add --insert-late`), or "
                 "edit the file by hand, put the line after the last row dated on or before "
                 "it, and run `decision observe validate`",
-                file=file, row=row, field="date")
+                file=file,
+                row=row,
+                field="date",
+            )
         position = int((frame["date"] <= new["date"]).sum())
         row = _FIRST_ROW + position
 
@@ -541,16 +617,20 @@ def _add_locked(path: Path, *, date, actor, kind, value, source, confidence, not
     # Belt and braces: the exact text to be written must read back as the old rows with
     # the new one at its place; otherwise nothing is written.
     check = _parse(new_text, file, rules=False)  # the rules were checked row by row above
-    expected = _identity(frame.iloc[:position]) + _identity(new.to_frame().T) + _identity(
-        frame.iloc[position:])
+    expected = (
+        _identity(frame.iloc[:position])
+        + _identity(new.to_frame().T)
+        + _identity(frame.iloc[position:])
+    )
     if _identity(check.frame) != expected:
-        raise InputError("cannot add the line without changing how earlier rows read; "
-                         "check the file by hand", file=file)
+        raise InputError(
+            "cannot add the line without changing how earlier rows read; check the file by hand",
+            file=file,
+        )
 
     data = new_text.encode("utf-8")
     if old_bytes and not data.startswith(text[:cut].encode("utf-8")):  # pragma: no cover
-        raise InputError("internal error: earlier bytes would change; nothing written",
-                         file=file)
+        raise InputError("internal error: earlier bytes would change; nothing written", file=file)
     mode = (path.stat().st_mode & 0o7777) if exists else None
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:

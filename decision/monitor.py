@@ -32,8 +32,13 @@ __all__ = [
 ]
 
 #: Numbers recorded for every monthly run (and drawn as trends).
-HEADLINE_NUMBERS = ("p_dprk_complies", "p_china_follows_through", "p_china_accepts",
-                    "p_hold_monitoring", "value_of_monitoring")
+HEADLINE_NUMBERS = (
+    "p_dprk_complies",
+    "p_china_follows_through",
+    "p_china_accepts",
+    "p_hold_monitoring",
+    "value_of_monitoring",
+)
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
@@ -55,8 +60,7 @@ def resolve_month(through: str, ledger: str | Path) -> str:
 
     month = latest_month(ledger)
     if month is None:
-        raise InputError("the ledger has no observations, so there is no latest month",
-                         file=ledger)
+        raise InputError("the ledger has no observations, so there is no latest month", file=ledger)
     return month
 
 
@@ -99,7 +103,8 @@ class MonitorResult:
             "cooperation_level_probabilities": self.level_probabilities,
             "current_option": self.current_option,
             "schedule": status[["item", "actor", "month", "expected", "observed"]]
-            .astype(str).to_dict(orient="records"),
+            .astype(str)
+            .to_dict(orient="records"),
             "headline": self.headline(),
             "flags": self.analysis.to_dict()["flags"],
             "hashes": self.hashes,
@@ -112,10 +117,17 @@ def _sha256(path: str | Path | None) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def monitor(through: str, *, ledger: str | Path, schedule: str | Path | None = None,
-            scenario: str | Path | None = None, sampler: Mapping[str, Any] | None = None,
-            seed: int = 20170820, use_cache: bool = True, strict: bool = False
-            ) -> MonitorResult:
+def monitor(
+    through: str,
+    *,
+    ledger: str | Path,
+    schedule: str | Path | None = None,
+    scenario: str | Path | None = None,
+    sampler: Mapping[str, Any] | None = None,
+    seed: int = 20170820,
+    use_cache: bool = True,
+    strict: bool = False,
+) -> MonitorResult:
     """Update the analysis with the ledger through ``through`` (``YYYY-MM`` or ``latest``).
 
     Evidence and observations are used as of the last day of that month.
@@ -132,15 +144,29 @@ def monitor(through: str, *, ledger: str | Path, schedule: str | Path | None = N
     observations = load_observations(ledger, as_of=as_of)
     the_schedule = load_schedule(schedule)
     status = compare_to_schedule(the_schedule, observations, month)
-    analysis = analyze(scenario, as_of=as_of, observations=observations, sampler=sampler,
-                       seed=seed, use_cache=use_cache, strict=strict)
+    analysis = analyze(
+        scenario,
+        as_of=as_of,
+        observations=observations,
+        sampler=sampler,
+        seed=seed,
+        use_cache=use_cache,
+        strict=strict,
+    )
     china = analysis.fits["china"]
-    levels = {name[len("p_level_"):]: float(china.draws(name).mean())
-              for name in china.headline_names if name.startswith("p_level_")}
-    hashes = {"ledger": _sha256(ledger), "evidence": evidence.data_hash(as_of=as_of),
-              "schedule": _sha256(schedule or default_schedule_path())}
-    return MonitorResult(month, analysis, observations, status,
-                         max(levels, key=levels.get), levels, hashes)
+    levels = {
+        name[len("p_level_") :]: float(china.draws(name).mean())
+        for name in china.headline_names
+        if name.startswith("p_level_")
+    }
+    hashes = {
+        "ledger": _sha256(ledger),
+        "evidence": evidence.data_hash(as_of=as_of),
+        "schedule": _sha256(schedule or default_schedule_path()),
+    }
+    return MonitorResult(
+        month, analysis, observations, status, max(levels, key=levels.get), levels, hashes
+    )
 
 
 def record_results(history, run_id: int, analysis_json: Mapping[str, Any]) -> None:
@@ -149,5 +175,6 @@ def record_results(history, run_id: int, analysis_json: Mapping[str, Any]) -> No
     for strategy, value in analysis_json.get("options", {}).items():
         values[f"value: {strategy}"] = value
         values[f"P(optimal): {strategy}"] = analysis_json["probability_optimal"].get(strategy, 0)
-    history.finish(run_id, {k: float(v) for k, v in values.items()
-                            if v is not None and np.isfinite(float(v))})
+    history.finish(
+        run_id, {k: float(v) for k, v in values.items() if v is not None and np.isfinite(float(v))}
+    )

@@ -59,8 +59,15 @@ import pandas as pd
 from decision.atomic import atomic_write_text
 from decision.config import parse_date
 from decision.errors import InputError
-from decision.evidence import (Col, TableSpec, col_check, read_text_csv, row_check, text_frame,
-                               validate_table)
+from decision.evidence import (
+    Col,
+    TableSpec,
+    col_check,
+    read_text_csv,
+    row_check,
+    text_frame,
+    validate_table,
+)
 
 __all__ = [
     "ACTORS",
@@ -88,13 +95,15 @@ COLUMNS: tuple[str, ...] = ("date", "actor", "kind", "value", "source", "confide
 def _kind_check(actor: str):
     kinds = KINDS[actor]
     expected = f"expected a {actor} kind: " + ", ".join(kinds)
-    return row_check("kind", expected,
-                     lambda d: (d["actor"] != actor) | d["kind"].isin(kinds))
+    return row_check("kind", expected, lambda d: (d["actor"] != actor) | d["kind"].isin(kinds))
 
 
 def _value_check(kind: str, expected: str, ok):
-    return row_check("value", f"expected value for {kind}: {expected}",
-                     lambda d: (d["kind"] != kind) | ok(d["value"]))
+    return row_check(
+        "value",
+        f"expected value for {kind}: {expected}",
+        lambda d: (d["kind"] != kind) | ok(d["value"]),
+    )
 
 
 def _binary(v: pd.Series) -> pd.Series:
@@ -109,22 +118,39 @@ def _nondecreasing_dates(s: pd.Series) -> pd.Series:
 SPEC = TableSpec(
     "observations",
     (
-        Col("date", "date", checks=(col_check(
-            _nondecreasing_dates,
-            "expected rows in date order (not earlier than the previous row)"),)),
+        Col(
+            "date",
+            "date",
+            checks=(
+                col_check(
+                    _nondecreasing_dates,
+                    "expected rows in date order (not earlier than the previous row)",
+                ),
+            ),
+        ),
         Col("actor", choices=ACTORS),
         Col("kind"),
         Col("value", "float"),
         Col("source"),
-        Col("confidence", "float", required=False, optional=True, checks=(col_check(
-            lambda s: (s >= 0) & (s <= 1), "expected a confidence between 0 and 1"),)),
+        Col(
+            "confidence",
+            "float",
+            required=False,
+            optional=True,
+            checks=(
+                col_check(lambda s: (s >= 0) & (s <= 1), "expected a confidence between 0 and 1"),
+            ),
+        ),
         Col("note", required=False, optional=True),
     ),
     row_checks=(
         _kind_check("DPRK"),
         _kind_check("China"),
-        _value_check("missile_launch", "a whole number of missiles >= 1",
-                     lambda v: (v >= 1) & (v == np.floor(v))),
+        _value_check(
+            "missile_launch",
+            "a whole number of missiles >= 1",
+            lambda v: (v >= 1) & (v == np.floor(v)),
+        ),
         _value_check("nuclear_test", "1", lambda v: v == 1),
         _value_check("suspected_export", "1 (put the probability in confidence)", lambda v: v == 1),
         _value_check("freeze_accepted", "1 (accepted) or 0 (refused)", _binary),
@@ -157,8 +183,9 @@ def validate_observations(df: pd.DataFrame, *, file: str = "observations") -> pd
     return _finish(validate_table(text_frame(df), SPEC, file=file))
 
 
-def load_observations(path: str | os.PathLike, *, as_of: dt.date | str | None = None
-                      ) -> pd.DataFrame:
+def load_observations(
+    path: str | os.PathLike, *, as_of: dt.date | str | None = None
+) -> pd.DataFrame:
     """Read and validate an observations CSV; drop rows dated after ``as_of`` if given."""
     file = str(path)
     frame = _finish(validate_table(read_text_csv(path, file=file), SPEC, file=file))
@@ -183,15 +210,17 @@ def _number_text(value: float) -> str:
 def write_observations(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Validate ``df`` and write it atomically in the documented CSV format."""
     frame = validate_observations(df, file=str(path))
-    out = pd.DataFrame({
-        "date": frame["date"].dt.strftime("%Y-%m-%d"),
-        "actor": frame["actor"],
-        "kind": frame["kind"],
-        "value": frame["value"].map(_number_text),
-        "source": frame["source"],
-        "confidence": frame["confidence"].map(_number_text),
-        "note": frame["note"].fillna(""),
-    })
+    out = pd.DataFrame(
+        {
+            "date": frame["date"].dt.strftime("%Y-%m-%d"),
+            "actor": frame["actor"],
+            "kind": frame["kind"],
+            "value": frame["value"].map(_number_text),
+            "source": frame["source"],
+            "confidence": frame["confidence"].map(_number_text),
+            "note": frame["note"].fillna(""),
+        }
+    )
     return atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
 
 
@@ -214,8 +243,9 @@ def _complete_months(start: dt.date, through: dt.date) -> int:
     return max(months, 0)
 
 
-def summarise_monitoring(df: pd.DataFrame, start: dt.date | str, through: dt.date | str, *,
-                         min_confidence: float = 0.0) -> dict[str, Any]:
+def summarise_monitoring(
+    df: pd.DataFrame, start: dt.date | str, through: dt.date | str, *, min_confidence: float = 0.0
+) -> dict[str, Any]:
     """Summarise observations dated from ``start`` to ``through`` (inclusive) for the models.
 
     Months are calendar months: the month containing ``start`` is month 1 (so start
@@ -244,22 +274,37 @@ def summarise_monitoring(df: pd.DataFrame, start: dt.date | str, through: dt.dat
     start_d = parse_date(start, field="start")
     through_d = parse_date(through, field="through")
     if through_d < start_d:
-        raise InputError(f"expected through on or after start ({start_d.isoformat()}), "
-                         f"got {through_d.isoformat()}", field="through")
+        raise InputError(
+            f"expected through on or after start ({start_d.isoformat()}), "
+            f"got {through_d.isoformat()}",
+            field="through",
+        )
     if not 0 <= float(min_confidence) <= 1:
-        raise InputError(f"expected a probability between 0 and 1, got {min_confidence!r}",
-                         field="min_confidence")
+        raise InputError(
+            f"expected a probability between 0 and 1, got {min_confidence!r}",
+            field="min_confidence",
+        )
     frame = df if _is_typed(df) else validate_observations(df)
-    window = frame[(frame["date"] >= pd.Timestamp(start_d))
-                   & (frame["date"] <= pd.Timestamp(through_d))]
+    window = frame[
+        (frame["date"] >= pd.Timestamp(start_d)) & (frame["date"] <= pd.Timestamp(through_d))
+    ]
 
     dprk: dict[str, Any] = {
-        "first_test_month": None, "first_test_date": None, "first_test_kind": None,
-        "missiles": 0, "nuclear_tests": 0, "test_months": [], "unconfirmed_tests": [],
-        "suspected_exports": [], "freeze_accepted": None,
+        "first_test_month": None,
+        "first_test_date": None,
+        "first_test_kind": None,
+        "missiles": 0,
+        "nuclear_tests": 0,
+        "test_months": [],
+        "unconfirmed_tests": [],
+        "suspected_exports": [],
+        "freeze_accepted": None,
     }
     china: dict[str, Any] = {
-        "steps_met": 0, "steps_missed": 0, "trade_levels": [], "trade_level_months": [],
+        "steps_met": 0,
+        "steps_missed": 0,
+        "trade_levels": [],
+        "trade_level_months": [],
         "accepts_proposal": None,
     }
     test_months: set[int] = set()
@@ -270,7 +315,8 @@ def summarise_monitoring(df: pd.DataFrame, start: dt.date | str, through: dt.dat
         if kind in ("missile_launch", "nuclear_test"):
             if conf < min_confidence:
                 dprk["unconfirmed_tests"].append(
-                    {"month": month, "date": day, "kind": kind, "confidence": conf})
+                    {"month": month, "date": day, "kind": kind, "confidence": conf}
+                )
                 continue
             if kind == "missile_launch":
                 dprk["missiles"] += int(value)
@@ -292,13 +338,20 @@ def summarise_monitoring(df: pd.DataFrame, start: dt.date | str, through: dt.dat
             china["accepts_proposal"] = value == 1
     dprk["test_months"] = sorted(test_months)
     months_observed = _complete_months(start_d, through_d)
-    return {"start": start_d, "through": through_d, "months_observed": months_observed,
-            "dprk": dprk, "china": china}
+    return {
+        "start": start_d,
+        "through": through_d,
+        "months_observed": months_observed,
+        "dprk": dprk,
+        "china": china,
+    }
 
 
 def _is_typed(df: pd.DataFrame) -> bool:
-    return (list(df.columns) == list(COLUMNS)
-            and pd.api.types.is_datetime64_any_dtype(df["date"])
-            and pd.api.types.is_float_dtype(df["value"])
-            and pd.api.types.is_float_dtype(df["confidence"])
-            and not df["confidence"].isna().any())
+    return (
+        list(df.columns) == list(COLUMNS)
+        and pd.api.types.is_datetime64_any_dtype(df["date"])
+        and pd.api.types.is_float_dtype(df["value"])
+        and pd.api.types.is_float_dtype(df["confidence"])
+        and not df["confidence"].isna().any()
+    )

@@ -29,15 +29,25 @@ __all__ = [
 _BLUE, _RED, _GREY, _ORANGE = "#1f4e79", "#b22222", "#888888", "#d9822b"
 
 
-def plot_launch_record(launches: pd.DataFrame, nuclear_tests: pd.DataFrame | None = None,
-                       *, title: str = "DPRK ballistic-missile launches by month") -> plt.Figure:
+def plot_launch_record(
+    launches: pd.DataFrame,
+    nuclear_tests: pd.DataFrame | None = None,
+    *,
+    title: str = "DPRK ballistic-missile launches by month",
+) -> plt.Figure:
     """Monthly missiles launched, the long-range ones highlighted, nuclear tests marked."""
     months = pd.PeriodIndex(launches["month"], freq="M").to_timestamp()
     fig, ax = plt.subplots(figsize=(10, 3.6))
     other = launches["missiles"] - launches["long_range_missiles"]
     ax.bar(months, other, width=25, color=_BLUE, label="shorter-range missiles")
-    ax.bar(months, launches["long_range_missiles"], width=25, bottom=other, color=_ORANGE,
-           label="long-range (IRBM, ICBM, SLV, HGV)")
+    ax.bar(
+        months,
+        launches["long_range_missiles"],
+        width=25,
+        bottom=other,
+        color=_ORANGE,
+        label="long-range (IRBM, ICBM, SLV, HGV)",
+    )
     if nuclear_tests is not None and len(nuclear_tests):
         dates = pd.to_datetime(nuclear_tests["date"])
         dates = dates[dates >= months.min()]
@@ -50,8 +60,9 @@ def plot_launch_record(launches: pd.DataFrame, nuclear_tests: pd.DataFrame | Non
     return fig
 
 
-def plot_agreement_survival(agreements: pd.DataFrame, fit=None, *, horizon: float = 120.0,
-                            window: float | None = 6.0) -> plt.Figure:
+def plot_agreement_survival(
+    agreements: pd.DataFrame, fit=None, *, horizon: float = 120.0, window: float | None = 6.0
+) -> plt.Figure:
     """Time to breakdown of earlier agreements, with the fitted survival curve if given.
 
     Left: one bar per agreement (a cross marks a breach, an arrow a censored one). Right: the
@@ -103,8 +114,10 @@ def plot_trade(trade: pd.DataFrame) -> plt.Figure:
     """Annual China-DPRK goods trade, total and by direction, in US$ millions."""
     fig, ax = plt.subplots(figsize=(8, 3.4))
     ax.plot(trade["year"], trade["total_usd_m"], marker="o", color=_BLUE, label="total")
-    for col, color, label in (("china_exports_usd_m", _ORANGE, "China to DPRK"),
-                              ("china_imports_usd_m", _RED, "DPRK to China")):
+    for col, color, label in (
+        ("china_exports_usd_m", _ORANGE, "China to DPRK"),
+        ("china_imports_usd_m", _RED, "DPRK to China"),
+    ):
         if col in trade and trade[col].notna().any():
             ax.plot(trade["year"], trade[col], marker="s", color=color, label=label)
     ax.set_ylabel("US$ millions")
@@ -116,8 +129,9 @@ def plot_trade(trade: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_enforcement_record(record: pd.DataFrame, weights: Sequence[float] | None = None
-                            ) -> plt.Figure:
+def plot_enforcement_record(
+    record: pd.DataFrame, weights: Sequence[float] | None = None
+) -> plt.Figure:
     """China's coded enforcement extent per episode; marker size shows the recency weight."""
     dates = pd.to_datetime(record["commitment_date"])
     sizes = 40 + 160 * np.asarray(weights if weights is not None else np.ones(len(record)))
@@ -136,9 +150,14 @@ def plot_enforcement_record(record: pd.DataFrame, weights: Sequence[float] | Non
 def plot_posteriors(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
     """Posterior densities of the headline quantities with 90% HDIs."""
     names = list(var_names or fit.headline_names)
-    axes = az.plot_posterior(fit.idata, var_names=names, hdi_prob=0.9, textsize=9,
-                             figsize=(3.2 * min(len(names), 4), 2.6 * int(np.ceil(len(names) / 4))),
-                             grid=(int(np.ceil(len(names) / 4)), min(len(names), 4)))
+    axes = az.plot_posterior(
+        fit.idata,
+        var_names=names,
+        hdi_prob=0.9,
+        textsize=9,
+        figsize=(3.2 * min(len(names), 4), 2.6 * int(np.ceil(len(names) / 4))),
+        grid=(int(np.ceil(len(names) / 4)), min(len(names), 4)),
+    )
     fig = np.atleast_1d(axes).ravel()[0].figure
     fig.tight_layout()
     return fig
@@ -146,24 +165,36 @@ def plot_posteriors(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
 
 def plot_trace(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
     """Rank plots of the sampled variables, one per chain: flat bars mean good mixing."""
-    names = [v for v in (var_names or fit.idata.posterior.data_vars)
-             if fit.idata.posterior[v].ndim == 2]
-    axes = az.plot_rank(fit.idata, var_names=names, kind="vlines",
-                        figsize=(3.0 * min(len(names), 4), 2.2 * int(np.ceil(len(names) / 4))),
-                        grid=(int(np.ceil(len(names) / 4)), min(len(names), 4)))
+    names = [
+        v for v in (var_names or fit.idata.posterior.data_vars) if fit.idata.posterior[v].ndim == 2
+    ]
+    axes = az.plot_rank(
+        fit.idata,
+        var_names=names,
+        kind="vlines",
+        figsize=(3.0 * min(len(names), 4), 2.2 * int(np.ceil(len(names) / 4))),
+        grid=(int(np.ceil(len(names) / 4)), min(len(names), 4)),
+    )
     fig = np.atleast_1d(axes).ravel()[0].figure
     fig.tight_layout()
     return fig
 
 
-def plot_ppc(fit, var_name: str, *, group: str = "posterior", num_pp_samples: int = 100
-             ) -> plt.Figure:
+def plot_ppc(
+    fit, var_name: str, *, group: str = "posterior", num_pp_samples: int = 100
+) -> plt.Figure:
     """Prior or posterior predictive check of one observed variable."""
     predictive = fit.idata[f"{group}_predictive"][var_name]
     available = predictive.sizes["chain"] * predictive.sizes["draw"]
-    ax = az.plot_ppc(fit.idata, var_names=[var_name], group=group,
-                     num_pp_samples=min(num_pp_samples, available),
-                     figsize=(6, 3), textsize=9, random_seed=0)
+    ax = az.plot_ppc(
+        fit.idata,
+        var_names=[var_name],
+        group=group,
+        num_pp_samples=min(num_pp_samples, available),
+        figsize=(6, 3),
+        textsize=9,
+        random_seed=0,
+    )
     fig = np.atleast_1d(ax).ravel()[0].figure
     fig.tight_layout()
     return fig
@@ -188,17 +219,27 @@ def plot_prior_posterior(fit, var_names: Sequence[str]) -> plt.Figure:
     return fig
 
 
-def plot_monitoring_trend(trend: pd.DataFrame | None, month: str,
-                          current: dict[str, float]) -> plt.Figure:
+def plot_monitoring_trend(
+    trend: pd.DataFrame | None, month: str, current: dict[str, float]
+) -> plt.Figure:
     """Headline numbers by month from recorded runs, with this month's values added.
 
     ``trend`` has columns ``month, name, value`` (:meth:`decision.history.RunHistory.trend`).
     """
-    rows = [] if trend is None or not len(trend) else [
-        r for r in trend[["month", "name", "value"]].itertuples(index=False) if r.month != month]
+    rows = (
+        []
+        if trend is None or not len(trend)
+        else [
+            r for r in trend[["month", "name", "value"]].itertuples(index=False) if r.month != month
+        ]
+    )
     frame = pd.DataFrame(rows, columns=["month", "name", "value"])
-    frame = pd.concat([frame, pd.DataFrame({"month": month, "name": list(current),
-                                            "value": list(current.values())})])
+    frame = pd.concat(
+        [
+            frame,
+            pd.DataFrame({"month": month, "name": list(current), "value": list(current.values())}),
+        ]
+    )
     probs = [n for n in frame["name"].unique() if n.startswith("p_") or n.startswith("P(")]
     values = [n for n in frame["name"].unique() if n.startswith("value")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -221,8 +262,9 @@ def plot_strategy_values(analysis) -> plt.Figure:
     values = np.asarray(analysis.result.root_values_per_draw)
     names = list(analysis.result.options)
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.8 * len(names)))
-    parts = ax.violinplot([values[:, i] for i in range(len(names))], vert=False,
-                          showmeans=True, showextrema=False)
+    parts = ax.violinplot(
+        [values[:, i] for i in range(len(names))], vert=False, showmeans=True, showextrema=False
+    )
     for body, name in zip(parts["bodies"], names):
         body.set_facecolor(_ORANGE if name == analysis.recommendation else _BLUE)
         body.set_alpha(0.6)
@@ -281,14 +323,17 @@ def plot_tornado(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
         ax.set_xlabel(f"value of '{quantity}'{_sensitivity_units(table.attrs)}")
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=_BLUE, label="low end of range"),
-               Patch(color=_ORANGE, label="high end of range")]
+    handles = [
+        Patch(color=_BLUE, label="low end of range"),
+        Patch(color=_ORANGE, label="high end of range"),
+    ]
     if quantity == "margin":
         handles.append(plt.Line2D([], [], color=_RED, ls="--", label="switch (margin = 0)"))
     ax.legend(handles=handles, frameon=False, fontsize=8, loc="lower right")
     others = table.attrs.get("others", "mean")
-    title = ("One-way sensitivity (others at "
-             + ("their base case)" if others == "mean" else "their draws)"))
+    title = "One-way sensitivity (others at " + (
+        "their base case)" if others == "mean" else "their draws)"
+    )
     if quantity == "margin" and table.attrs.get("margin"):
         title += f"\nmargin: {table.attrs['margin']}"
     ax.set_title(title, fontsize=10)
@@ -296,8 +341,9 @@ def plot_tornado(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
     return fig
 
 
-def plot_spider(data, quantity: str = "margin", *, parameters: Sequence[str] | None = None,
-                top: int = 8) -> plt.Figure:
+def plot_spider(
+    data, quantity: str = "margin", *, parameters: Sequence[str] | None = None, top: int = 8
+) -> plt.Figure:
     """Spider chart of a :func:`decision.sensitivity.one_way` result.
 
     One line per parameter: the quantity along the parameter's range, in normalised units
@@ -335,15 +381,28 @@ def plot_strategy_region(data) -> plt.Figure:
 
     x, y = data.attrs["x"], data.attrs["y"]
     options = [str(o) for o in data.coords["option"].values]
-    palette = [_BLUE, _ORANGE, _RED, "#4c956c", "#7b2cbf", "#8d6e63", _GREY][:len(options)]
+    palette = [_BLUE, _ORANGE, _RED, "#4c956c", "#7b2cbf", "#8d6e63", _GREY][: len(options)]
     index = np.ma.masked_less(data["optimal_index"].values.T, 0)
     cmap = ListedColormap(palette).with_extremes(bad="white")
     fig, ax = plt.subplots(figsize=(7, 5))
-    ax.pcolormesh(data.coords[x].values, data.coords[y].values, index, cmap=cmap,
-                  norm=BoundaryNorm(np.arange(len(options) + 1) - 0.5, len(options)),
-                  shading="nearest")
-    ax.plot(data.attrs.get("base_x", np.nan), data.attrs.get("base_y", np.nan), marker="x",
-            color="black", ms=10, mew=2, ls="none", label="base case")
+    ax.pcolormesh(
+        data.coords[x].values,
+        data.coords[y].values,
+        index,
+        cmap=cmap,
+        norm=BoundaryNorm(np.arange(len(options) + 1) - 0.5, len(options)),
+        shading="nearest",
+    )
+    ax.plot(
+        data.attrs.get("base_x", np.nan),
+        data.attrs.get("base_y", np.nan),
+        marker="x",
+        color="black",
+        ms=10,
+        mew=2,
+        ls="none",
+        label="base case",
+    )
     present = sorted({int(i) for i in data["optimal_index"].values.ravel() if i >= 0})
     handles = [Patch(color=palette[i], label=options[i]) for i in present]
     handles.append(plt.Line2D([], [], marker="x", color="black", ls="none", label="base case"))
@@ -367,14 +426,25 @@ def plot_acceptability(data) -> plt.Figure:
     palette = [_BLUE, _ORANGE, _RED, "#4c956c", "#7b2cbf", "#8d6e63", _GREY]
     fig, ax = plt.subplots(figsize=(8, 4))
     for i, option in enumerate(options):
-        ax.plot(grid, data["probability_optimal"].sel(option=option).values, marker=".",
-                color=palette[i % len(palette)], label=option)
+        ax.plot(
+            grid,
+            data["probability_optimal"].sel(option=option).values,
+            marker=".",
+            color=palette[i % len(palette)],
+            label=option,
+        )
     optimal = data["optimal"].values
     step = np.diff(grid).mean() if grid.size > 1 else 1.0
     for value, option in zip(grid, optimal):
         if option in options:
-            ax.axvspan(value - step / 2, value + step / 2, ymin=0.97, ymax=1.0,
-                       color=palette[options.index(option) % len(palette)], lw=0)
+            ax.axvspan(
+                value - step / 2,
+                value + step / 2,
+                ymin=0.97,
+                ymax=1.0,
+                color=palette[options.index(option) % len(palette)],
+                lw=0,
+            )
     if "base_input" in data.attrs:
         ax.axvline(float(data.attrs["base_input"]), color=_GREY, ls=":", label="base case")
     ax.set_ylim(0, 1.05)
@@ -388,7 +458,8 @@ def plot_acceptability(data) -> plt.Figure:
 
 def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
     """EVPPI bar chart of :func:`decision.sensitivity.evppi`, with 95% intervals (±1.96 SE)
-    and the EVPI (the bound) as a dashed line."""
+    and the EVPI (the bound) as a dashed line.
+    """
     shown = table.sort_values("evppi", ascending=False, kind="stable")
     if top is not None:
         shown = shown.head(top)
@@ -396,8 +467,14 @@ def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.35 * max(len(shown), 1)))
     y = np.arange(len(shown))
     colors = [_ORANGE if kind == "group" else _BLUE for kind in shown["kind"]]
-    ax.barh(y, shown["evppi"], xerr=1.96 * shown["se"], color=colors, height=0.6,
-            error_kw={"ecolor": _GREY, "lw": 1})
+    ax.barh(
+        y,
+        shown["evppi"],
+        xerr=1.96 * shown["se"],
+        color=colors,
+        height=0.6,
+        error_kw={"ecolor": _GREY, "lw": 1},
+    )
     ax.set_yticks(y, shown.index, fontsize=8)
     if "evpi" in table.attrs:
         ax.axvline(float(table.attrs["evpi"]), color=_RED, ls="--", lw=1, label="EVPI")
@@ -410,14 +487,29 @@ def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
 
 def plot_sobol(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
     """First-order and total Sobol indices of :func:`decision.sensitivity.sobol`, with their
-    bootstrap confidence intervals."""
+    bootstrap confidence intervals.
+    """
     shown = table if top is None else table.head(top)
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.4 * max(len(shown), 1)))
     y = np.arange(len(shown))[::-1]
-    ax.barh(y + 0.18, shown["ST"], xerr=shown["ST_conf"], height=0.36, color=_ORANGE,
-            label="total (ST)", error_kw={"ecolor": _GREY, "lw": 1})
-    ax.barh(y - 0.18, shown["S1"], xerr=shown["S1_conf"], height=0.36, color=_BLUE,
-            label="first order (S1)", error_kw={"ecolor": _GREY, "lw": 1})
+    ax.barh(
+        y + 0.18,
+        shown["ST"],
+        xerr=shown["ST_conf"],
+        height=0.36,
+        color=_ORANGE,
+        label="total (ST)",
+        error_kw={"ecolor": _GREY, "lw": 1},
+    )
+    ax.barh(
+        y - 0.18,
+        shown["S1"],
+        xerr=shown["S1_conf"],
+        height=0.36,
+        color=_BLUE,
+        label="first order (S1)",
+        error_kw={"ecolor": _GREY, "lw": 1},
+    )
     ax.set_yticks(y, shown.index, fontsize=8)
     ax.axvline(0, color=_GREY, lw=0.8)
     ax.set_xlabel(f"share of the variance of {table.attrs.get('output', 'the output')}")
@@ -440,13 +532,19 @@ def plot_prior_sensitivity(data) -> plt.Figure:
     quantities = [str(q) for q in data.coords["quantity"].values]
     cjs = data["cjs"].values
     top = max(float(np.nanmax(cjs)) if np.isfinite(cjs).any() else 0.0, 0.1)
-    fig, axes = plt.subplots(1, len(alphas), figsize=(3.2 * len(alphas) + 3.5,
-                                                      2.5 + 0.3 * len(priors)),
-                             squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(alphas),
+        figsize=(3.2 * len(alphas) + 3.5, 2.5 + 0.3 * len(priors)),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
     image = None
     for ax, (a, alpha) in zip(axes[0], enumerate(alphas)):
-        image = ax.imshow(np.ma.masked_invalid(cjs[:, a, :]), cmap="Oranges", vmin=0, vmax=top,
-                          aspect="auto")
+        image = ax.imshow(
+            np.ma.masked_invalid(cjs[:, a, :]), cmap="Oranges", vmin=0, vmax=top, aspect="auto"
+        )
         ax.set_xticks(range(len(quantities)), quantities, rotation=60, ha="right", fontsize=7)
         marks = []
         for i, prior in enumerate(priors):
@@ -460,6 +558,9 @@ def plot_prior_sensitivity(data) -> plt.Figure:
             ax.set_yticks(range(len(priors)), marks, fontsize=7)
         ax.set_title(f"prior power alpha = {alpha:g}", fontsize=9)
     fig.colorbar(image, ax=axes[0].tolist(), label="CJS distance", shrink=0.8)
-    fig.suptitle("Prior sensitivity of the posterior quantities the tree uses\n"
-                 "(! the recommendation changes, ? importance weights unreliable)", fontsize=9)
+    fig.suptitle(
+        "Prior sensitivity of the posterior quantities the tree uses\n"
+        "(! the recommendation changes, ? importance weights unreliable)",
+        fontsize=9,
+    )
     return fig

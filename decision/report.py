@@ -64,22 +64,34 @@ __all__ = [
 ]
 
 #: Report templates by name: the file in ``decision/templates`` and the default run name.
-TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py",
-             "sensitivity": "sensitivity.py"}
+TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py", "sensitivity": "sensitivity.py"}
 
 _RANGE = re.compile(r"\((?P<low>-?[0-9.eE+]*)\.\.(?P<high>-?[0-9.eE+]*)\)")
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>\s*", re.I | re.S)
 #: Reports fetch nothing and run nothing: images are data: URLs, styles are inline.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-                           "font-src data:; script-src 'none'; base-uri 'none'; "
-                           "form-action 'none'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+    "font-src data:; script-src 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
 #: Limits on one parameter value (lists and mappings, e.g. ``priors``).
 MAX_PARAMETER_VALUES = 10_000
 MAX_PARAMETER_DEPTH = 20
 MAX_PARAMETER_TEXT = 10_000
-_VERSIONED = ("decision", "pymc", "pytensor", "arviz", "numpy", "pandas", "scipy", "xarray",
-              "papermill", "nbconvert", "matplotlib")
+_VERSIONED = (
+    "decision",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "numpy",
+    "pandas",
+    "scipy",
+    "xarray",
+    "papermill",
+    "nbconvert",
+    "matplotlib",
+)
 
 
 class ReportFailed(DecisionError):
@@ -95,12 +107,16 @@ def template_notebook(template: str = "brief"):
     import jupytext
 
     if template not in TEMPLATES:
-        raise InputError(f"unknown report '{template}' (expected one of: {', '.join(TEMPLATES)})",
-                         field="report")
+        raise InputError(
+            f"unknown report '{template}' (expected one of: {', '.join(TEMPLATES)})", field="report"
+        )
     source = resources.files("decision.templates").joinpath(TEMPLATES[template])
     nb = jupytext.reads(source.read_text(encoding="utf-8"), fmt="py:percent")
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 
@@ -138,8 +154,9 @@ def template_parameters(template: str = "brief") -> dict[str, dict[str, Any]]:
     return out
 
 
-def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
-                        source: str = "parameters") -> dict[str, Any]:
+def validate_parameters(
+    params: Mapping[str, Any], template: str = "brief", *, source: str = "parameters"
+) -> dict[str, Any]:
     """Check names, types and ranges; return the full set with defaults filled in.
 
     Raises
@@ -155,23 +172,34 @@ def validate_parameters(params: Mapping[str, Any], template: str = "brief", *,
 
             close = difflib.get_close_matches(name, declared, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise InputError(f"unknown parameter{hint} (known: {', '.join(declared)})",
-                             file=source, field=name)
+            raise InputError(
+                f"unknown parameter{hint} (known: {', '.join(declared)})", file=source, field=name
+            )
         spec = declared[name]
         kind = spec["type"]
         _check_plain(value, source=source, field=name)
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        expected = {"int": int, "float": float, "str": str, "bool": bool,
-                    "dict": dict, "list": list}.get(kind, object)
+        expected = {
+            "int": int,
+            "float": float,
+            "str": str,
+            "bool": bool,
+            "dict": dict,
+            "list": list,
+        }.get(kind, object)
         if not isinstance(value, expected) or (kind != "bool" and isinstance(value, bool)):
             raise InputError(f"expected {kind}, got {_short(value)}", file=source, field=name)
         if spec["low"] is not None and value < spec["low"]:
-            raise InputError(f"expected a value >= {spec['low']:g}, got {_short(value)}",
-                             file=source, field=name)
+            raise InputError(
+                f"expected a value >= {spec['low']:g}, got {_short(value)}", file=source, field=name
+            )
         if spec["high"] is not None and value > spec["high"]:
-            raise InputError(f"expected a value <= {spec['high']:g}, got {_short(value)}",
-                             file=source, field=name)
+            raise InputError(
+                f"expected a value <= {spec['high']:g}, got {_short(value)}",
+                file=source,
+                field=name,
+            )
         if name == "as_of" or name.endswith("_date"):
             parse_date(value, field=f"{source}: {name}")
         if name.endswith("_file") and value and not Path(value).is_file():
@@ -219,8 +247,11 @@ def _check_schedule(path: str) -> None:
 
 
 #: Input files read by the templates, checked (size, format) before a kernel starts.
-_FILE_CHECKS = {"observations_file": _check_observations, "ledger_file": _check_ledger,
-                "schedule_file": _check_schedule}
+_FILE_CHECKS = {
+    "observations_file": _check_observations,
+    "ledger_file": _check_ledger,
+    "schedule_file": _check_schedule,
+}
 
 
 def _check_plain(value: Any, *, source: str, field: str) -> None:
@@ -238,38 +269,44 @@ def _check_plain(value: Any, *, source: str, field: str) -> None:
         item, depth = stack.pop()
         count += 1
         if count > MAX_PARAMETER_VALUES:
-            raise InputError(f"more than {MAX_PARAMETER_VALUES} values", file=source,
-                             field=field)
+            raise InputError(f"more than {MAX_PARAMETER_VALUES} values", file=source, field=field)
         if depth > MAX_PARAMETER_DEPTH:
-            raise InputError(f"nested more than {MAX_PARAMETER_DEPTH} levels deep",
-                             file=source, field=field)
+            raise InputError(
+                f"nested more than {MAX_PARAMETER_DEPTH} levels deep", file=source, field=field
+            )
         if item is None or isinstance(item, (bool, int)):
             continue
         if isinstance(item, float):
             if not math.isfinite(item):
-                raise InputError(f"expected a finite number, got {item!r}", file=source,
-                                 field=field)
+                raise InputError(
+                    f"expected a finite number, got {item!r}", file=source, field=field
+                )
         elif isinstance(item, str):
             if len(item) > MAX_PARAMETER_TEXT:
-                raise InputError(f"text longer than {MAX_PARAMETER_TEXT} characters",
-                                 file=source, field=field)
+                raise InputError(
+                    f"text longer than {MAX_PARAMETER_TEXT} characters", file=source, field=field
+                )
         elif isinstance(item, list):
             stack.extend((x, depth + 1) for x in item)
         elif isinstance(item, dict):
             for key, x in item.items():
                 if not isinstance(key, str):
-                    raise InputError(f"expected text keys, got {key!r}", file=source,
-                                     field=field)
+                    raise InputError(f"expected text keys, got {key!r}", file=source, field=field)
                 stack.append((key, depth + 1))
                 stack.append((x, depth + 1))
         else:
-            raise InputError(f"expected plain data (text, numbers, true/false, lists, "
-                             f"mappings), got {type(item).__name__}", file=source, field=field)
+            raise InputError(
+                f"expected plain data (text, numbers, true/false, lists, "
+                f"mappings), got {type(item).__name__}",
+                file=source,
+                field=field,
+            )
 
 
 def _parameters_code(resolved: Mapping[str, Any]) -> str:
     """The parameters cell papermill injects, checked to be nothing but literal assignments
-    that read back as ``resolved`` (so no value can become code, whatever it contains)."""
+    that read back as ``resolved`` (so no value can become code, whatever it contains).
+    """
     import ast
 
     from papermill.translators import PythonTranslator
@@ -278,17 +315,24 @@ def _parameters_code(resolved: Mapping[str, Any]) -> str:
     values: dict[str, Any] = {}
     try:
         for statement in ast.parse(code).body:
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name)):
+            if not (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
                 raise ValueError(ast.dump(statement)[:80])
             values[statement.targets[0].id] = ast.literal_eval(statement.value)
     except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError) as exc:
-        raise DecisionError(f"internal error: the parameters would not reach the notebook as "
-                            f"plain values ({exc}); nothing was run") from None
+        raise DecisionError(
+            f"internal error: the parameters would not reach the notebook as "
+            f"plain values ({exc}); nothing was run"
+        ) from None
     if values != dict(resolved):
         wrong = sorted(k for k in resolved if values.get(k, object()) != resolved[k])
-        raise DecisionError("internal error: parameters would not reach the notebook "
-                            f"unchanged ({', '.join(wrong)}); nothing was run")
+        raise DecisionError(
+            "internal error: parameters would not reach the notebook "
+            f"unchanged ({', '.join(wrong)}); nothing was run"
+        )
     return code
 
 
@@ -306,8 +350,9 @@ def load_parameter_file(path: str | os.PathLike) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None
-        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                         row=row) from None
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, row=row
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -338,10 +383,21 @@ def parse_cli_parameters(pairs: list[str]) -> dict[str, Any]:
 def _git_commit() -> str | None:
     try:
         root = Path(__file__).resolve().parent.parent
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
         return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -368,7 +424,8 @@ def _sha256_file(path: str | os.PathLike) -> str:
 def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
     """SHA-256 of everything a report reads besides the package's code: the evidence as of
     the report's date, the scenario and case tree, and every ``*_file`` parameter (the
-    shipped schedule when ``schedule_file`` is empty)."""
+    shipped schedule when ``schedule_file`` is empty).
+    """
     from decision import evidence
 
     hashes: dict[str, str] = {}
@@ -403,8 +460,9 @@ def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
 _CONTEXT_HASHES = ("history",)
 
 
-def _manifest(template: str, name: str, params: Mapping[str, Any], started: float
-              ) -> dict[str, Any]:
+def _manifest(
+    template: str, name: str, params: Mapping[str, Any], started: float
+) -> dict[str, Any]:
     return {
         "template": template,
         "name": name,
@@ -414,9 +472,12 @@ def _manifest(template: str, name: str, params: Mapping[str, Any], started: floa
         "data_hashes": _input_hashes(params),
         "versions": _versions(),
         "git_commit": _git_commit(),
-        "platform": {"system": platform.system(), "machine": platform.machine(),
-                     "python_implementation": platform.python_implementation()},
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "platform": {
+            "system": platform.system(),
+            "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(),
+        },
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 2),
         "rerender": "decision report --from-manifest <this file>",
     }
@@ -425,7 +486,8 @@ def _manifest(template: str, name: str, params: Mapping[str, Any], started: floa
 @contextlib.contextmanager
 def _kernel_environment():
     """Environment the report kernel inherits: figures must render inline whatever
-    ``MPLBACKEND`` the caller has set (a headless ``Agg`` would silently drop them)."""
+    ``MPLBACKEND`` the caller has set (a headless ``Agg`` would silently drop them).
+    """
     saved = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
@@ -448,10 +510,14 @@ def _export_html(executed: Path) -> str:
             cell["id"] = f"cell-{number}"
         # Sampler progress and library warnings stay in report.ipynb, not in the reader's HTML.
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(nb)
     # Self-contained and inert: the reports have no widgets, math or diagrams, so every
     # script of the template is dropped (require.js and MathJax from a CDN, and the module
@@ -459,17 +525,22 @@ def _export_html(executed: Path) -> str:
     # Content-Security-Policy forbids scripts and any fetch: text from an input file can
     # neither run nor call out, and the page opens offline with nothing to fetch.
     body = _SCRIPT.sub("", body)
-    policy = (f'<meta http-equiv="Content-Security-Policy" '
-              f'content="{CONTENT_SECURITY_POLICY}"/>')
+    policy = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}"/>'
     head = re.search(r"<head[^>]*>", body, re.I)
     if head is None:  # pragma: no cover - nbconvert's templates all have a head
         raise DecisionError("internal error: the exported HTML has no <head>")
-    return body[:head.end()] + "\n" + policy + body[head.end():]
+    return body[: head.end()] + "\n" + policy + body[head.end() :]
 
 
-def render_report(params: Mapping[str, Any] | None = None, *, template: str = "brief",
-                  out_dir: str | os.PathLike = "reports", name: str | None = None,
-                  source: str = "parameters", timeout: int = 1800) -> Path:
+def render_report(
+    params: Mapping[str, Any] | None = None,
+    *,
+    template: str = "brief",
+    out_dir: str | os.PathLike = "reports",
+    name: str | None = None,
+    source: str = "parameters",
+    timeout: int = 1800,
+) -> Path:
     """Execute a report template and publish it to ``<out_dir>/<name>/``.
 
     Parameters
@@ -509,8 +580,7 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
     _remove_stale_staging(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}.{_HOST}-",
-                                    dir=out_dir))
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}.{_HOST}-", dir=out_dir))
     started = time.time()
     try:
         nb = template_notebook(template)
@@ -521,8 +591,13 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
         try:
             with _kernel_environment():
                 papermill.execute_notebook(
-                    str(source_nb), str(executed), parameters=resolved, kernel_name="python3",
-                    cwd=str(staging), progress_bar=False, request_save_on_cell_execute=False,
+                    str(source_nb),
+                    str(executed),
+                    parameters=resolved,
+                    kernel_name="python3",
+                    cwd=str(staging),
+                    progress_bar=False,
+                    request_save_on_cell_execute=False,
                     execution_timeout=timeout,
                 )
         except Exception as exc:  # papermill raises PapermillExecutionError and friends
@@ -536,14 +611,17 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
                 f"report '{name}' failed ({getattr(exc, 'ename', type(exc).__name__)}: "
                 f"{detail}); the executed notebook is {failed / 'report.ipynb'}; "
                 f"the previous report is untouched",
-                failed / "report.ipynb") from None
+                failed / "report.ipynb",
+            ) from None
         source_nb.unlink()
         (staging / "report.html").write_text(_export_html(executed), encoding="utf-8")
         (staging / "parameters.yaml").write_text(
-            yaml.safe_dump(resolved, sort_keys=True, allow_unicode=True), encoding="utf-8")
+            yaml.safe_dump(resolved, sort_keys=True, allow_unicode=True), encoding="utf-8"
+        )
         manifest = _manifest(template, name, resolved, started)
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True),
-                                               encoding="utf-8")
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+        )
         os.chmod(staging, default_folder_mode())  # mkdtemp made it private
         replace_directory(staging, target)
     except OSError as exc:
@@ -559,10 +637,14 @@ def render_report(params: Mapping[str, Any] | None = None, *, template: str = "b
 
 def check_run_name(name: str) -> str:
     """A run name is a single folder name: letters, digits, ``.``, ``_`` and ``-``, not
-    starting with ``.`` or ``-`` (so never ``..``, a path, or a hidden folder)."""
+    starting with ``.`` or ``-`` (so never ``..``, a path, or a hidden folder).
+    """
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise InputError(f"expected a run name of letters, digits, '.', '_' or '-' "
-                         f"(not starting with '.' or '-'), got {name!r}", field="name")
+        raise InputError(
+            f"expected a run name of letters, digits, '.', '_' or '-' "
+            f"(not starting with '.' or '-'), got {name!r}",
+            field="name",
+        )
     return name
 
 
@@ -590,8 +672,12 @@ def _remove_stale_staging(out_dir: Path) -> None:
         return
     for entry in entries:
         match = _STAGING.fullmatch(entry.name)
-        if (match and match["host"] == _HOST and not _process_alive(int(match["pid"]))
-                and entry.is_dir()):
+        if (
+            match
+            and match["host"] == _HOST
+            and not _process_alive(int(match["pid"]))
+            and entry.is_dir()
+        ):
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -604,9 +690,13 @@ def _disk_full(exc: BaseException) -> bool:
     return any(os.strerror(code) in text for code in codes)
 
 
-def render_from_manifest(manifest_file: str | os.PathLike, *,
-                         out_dir: str | os.PathLike = "reports", name: str | None = None,
-                         allow_changes: bool = False) -> tuple[Path, list[str]]:
+def render_from_manifest(
+    manifest_file: str | os.PathLike,
+    *,
+    out_dir: str | os.PathLike = "reports",
+    name: str | None = None,
+    allow_changes: bool = False,
+) -> tuple[Path, list[str]]:
     """Re-render a report from its ``manifest.json``: same template, same parameters.
 
     Before anything runs, the template and every input the manifest hashed (evidence as of the
@@ -634,10 +724,16 @@ def render_from_manifest(manifest_file: str | os.PathLike, *,
         raise InputError("is a folder: expected a report's manifest.json", file=path) from None
     except (ValueError, UnicodeDecodeError):
         raise InputError("not a report manifest (not JSON)", file=path) from None
-    if (not isinstance(info, dict) or info.get("template") not in TEMPLATES
-            or not isinstance(info.get("parameters"), dict)):
-        raise InputError("not a report manifest: expected 'template' (one of "
-                         f"{', '.join(TEMPLATES)}) and 'parameters'", file=path)
+    if (
+        not isinstance(info, dict)
+        or info.get("template") not in TEMPLATES
+        or not isinstance(info.get("parameters"), dict)
+    ):
+        raise InputError(
+            "not a report manifest: expected 'template' (one of "
+            f"{', '.join(TEMPLATES)}) and 'parameters'",
+            file=path,
+        )
     template, params = info["template"], info["parameters"]
     name = check_run_name(name or info.get("name") or path.resolve().parent.name)
     resolved = validate_parameters(params, template, source=str(path))
@@ -650,8 +746,10 @@ def render_from_manifest(manifest_file: str | os.PathLike, *,
         if now.get(key) == value:
             continue
         what = f"the {key.replace('_', ' ')} data" if key != "evidence" else "the evidence"
-        message = (f"{what} has changed (sha256 {str(value)[:12]} in the manifest, "
-                   f"{str(now.get(key))[:12]} now)")
+        message = (
+            f"{what} has changed (sha256 {str(value)[:12]} in the manifest, "
+            f"{str(now.get(key))[:12]} now)"
+        )
         (warnings if key in _CONTEXT_HASHES else changed).append(message)
     for package, version in sorted((info.get("versions") or {}).items()):
         have = _versions().get(package)
@@ -663,11 +761,16 @@ def render_from_manifest(manifest_file: str | os.PathLike, *,
     elif commit and commit.endswith("-dirty"):
         warnings.append("rendered from uncommitted changes: the code may have changed since")
     if changed and not allow_changes:
-        raise InputError("cannot re-render exactly: " + "; ".join(changed)
-                         + " (pass --allow-changes to render with today's inputs)", file=path)
+        raise InputError(
+            "cannot re-render exactly: "
+            + "; ".join(changed)
+            + " (pass --allow-changes to render with today's inputs)",
+            file=path,
+        )
     warnings = changed + warnings
-    target = render_report(resolved, template=template, out_dir=out_dir, name=name,
-                           source=str(path))
+    target = render_report(
+        resolved, template=template, out_dir=out_dir, name=name, source=str(path)
+    )
     return target, warnings
 
 
@@ -679,13 +782,19 @@ def is_scenario_file(path: str | os.PathLike) -> bool:
         data = load_yaml(read_limited(path).decode("utf-8"), file=path)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
         return False  # then read as a parameter file, which reports the problem
-    return (isinstance(data, dict) and bool({"parameters", "priors"} & set(data))
-            and set(data) <= SCENARIO_KEYS)
+    return (
+        isinstance(data, dict)
+        and bool({"parameters", "priors"} & set(data))
+        and set(data) <= SCENARIO_KEYS
+    )
 
 
-def render_all_scenarios(params: Mapping[str, Any] | None = None, *,
-                         out_dir: str | os.PathLike = "reports", source: str = "parameters"
-                         ) -> tuple[list[Path], list[str]]:
+def render_all_scenarios(
+    params: Mapping[str, Any] | None = None,
+    *,
+    out_dir: str | os.PathLike = "reports",
+    source: str = "parameters",
+) -> tuple[list[Path], list[str]]:
     """Render the brief for every shipped scenario and an index page comparing them.
 
     Returns the published folders and the messages of scenarios that failed (each failure
@@ -697,8 +806,14 @@ def render_all_scenarios(params: Mapping[str, Any] | None = None, *,
     done, failed = [], []
     for path in list_scenarios():
         try:
-            done.append(render_report({**(params or {}), "scenario": str(path)}, out_dir=out_dir,
-                                      name=path.stem, source=source))
+            done.append(
+                render_report(
+                    {**(params or {}), "scenario": str(path)},
+                    out_dir=out_dir,
+                    name=path.stem,
+                    source=source,
+                )
+            )
         except ReportFailed as exc:
             failed.append(str(exc))
     write_scenario_index(out_dir, [p.stem for p in list_scenarios()])
@@ -725,16 +840,21 @@ def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
     for name, info in rows:
         cells = "".join(
             f"<td>{info['options'].get(s, float('nan')):.3f} "
-            f"({100 * info['probability_optimal'].get(s, 0):.0f}%)</td>" for s in strategies)
-        plan = "; ".join(f"{html.escape(k)}: {html.escape(v)}"
-                         for k, v in info.get("contingent_plan", {}).items())
+            f"({100 * info['probability_optimal'].get(s, 0):.0f}%)</td>"
+            for s in strategies
+        )
+        plan = "; ".join(
+            f"{html.escape(k)}: {html.escape(v)}"
+            for k, v in info.get("contingent_plan", {}).items()
+        )
         flags = " &#9888; convergence" if info.get("flags") else ""
         body.append(
             f'<tr><td><a href="{html.escape(name)}/report.html">{html.escape(name)}</a>{flags}</td>'
             f"<td><b>{html.escape(info['recommendation'])}</b></td>{cells}"
             f"<td>{plan}</td><td>{info['value_of_monitoring']:.4f}</td>"
             f"<td>{100 * info['p_dprk_complies']:.0f}%</td>"
-            f"<td>{100 * info['p_china_follows_through']:.0f}%</td></tr>")
+            f"<td>{100 * info['p_china_follows_through']:.0f}%</td></tr>"
+        )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Scenarios compared</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
@@ -746,7 +866,8 @@ def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
         "spring exercises.</p>"
         f"<table><tr><th>scenario</th><th>recommendation</th>{head}<th>contingent plan</th>"
         "<th>value of monitoring</th><th>P(DPRK complies)</th><th>P(China follows through)</th>"
-        f"</tr>{''.join(body)}</table></body></html>")
+        f"</tr>{''.join(body)}</table></body></html>"
+    )
     return atomic_write_text(out_dir / "scenarios.html", page)
 
 
@@ -779,8 +900,14 @@ def _write_index_locked(out_dir: Path) -> None:
         f'<tr><td><a href="{html.escape(n)}/report.html">{html.escape(n)}</a></td>'
         f"<td>{html.escape(str(i.get('template')))}</td>"
         f"<td>{html.escape(str(i.get('parameters', {}).get('as_of', '')))}</td>"
-        f"<td>{html.escape(c)}</td></tr>" for c, n, i in rows)
-    atomic_write_text(out_dir / "index.html", (
-        "<!doctype html><meta charset='utf-8'><title>decision reports</title>"
-        "<h1>Reports</h1><table><tr><th>run</th><th>report</th><th>as of</th>"
-        f"<th>rendered</th></tr>{items}</table>"))
+        f"<td>{html.escape(c)}</td></tr>"
+        for c, n, i in rows
+    )
+    atomic_write_text(
+        out_dir / "index.html",
+        (
+            "<!doctype html><meta charset='utf-8'><title>decision reports</title>"
+            "<h1>Reports</h1><table><tr><th>run</th><th>report</th><th>as of</th>"
+            f"<th>rendered</th></tr>{items}</table>"
+        ),
+    )

@@ -62,10 +62,16 @@ LABELS = {
 #: and those that start Markdown links, images, code, emphasis, tables, strikethrough, math,
 #: headings and autolinks (as numeric character references, which Markdown never reads as
 #: syntax and a browser shows as the character).
-_ESCAPES = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;",
-    **{c: f"&#{ord(c)};" for c in "\\`*_[]!|~$#:"},
-})
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "'": "&#x27;",
+        **{c: f"&#{ord(c)};" for c in "\\`*_[]!|~$#:"},
+    }
+)
 #: Markdown that only counts at the start of a line: lists, block quotes, setext headings.
 _LINE_START = re.compile(r"^(?:([-+=])|(\d{1,9})([.)]))", re.M)
 
@@ -80,8 +86,7 @@ def escape(value) -> str:
     """
     text = re.sub(r"\n[ \t]+", "\n", str(value))  # no indented code blocks
     text = text.translate(_ESCAPES)
-    return _LINE_START.sub(lambda m: f"&#{ord(m[1])};" if m[1] else f"{m[2]}&#{ord(m[3])};",
-                           text)
+    return _LINE_START.sub(lambda m: f"&#{ord(m[1])};" if m[1] else f"{m[2]}&#{ord(m[3])};", text)
 
 
 def percent(x: float) -> str:
@@ -93,14 +98,18 @@ def run_header(*, as_of, fits: Mapping, observations: pd.DataFrame | None) -> st
     """One paragraph: the date, the monitoring data used, and any convergence warning."""
     lines = [f"**Evidence as of {escape(as_of)}.** "]
     if observations is not None and len(observations):
-        lines.append(f"Monitoring observations: {len(observations)} "
-                     f"(through {escape(observations['date'].max())}). ")
+        lines.append(
+            f"Monitoring observations: {len(observations)} "
+            f"(through {escape(observations['date'].max())}). "
+        )
     else:
         lines.append("No monitoring observations yet. ")
     warnings = [f.flagged_message() for f in fits.values() if f.flagged_message()]
     if warnings:
-        lines.append("\n\n> **Warning: a model did not pass its convergence checks; treat its "
-                     "numbers as provisional.** " + escape("; ".join(warnings)))
+        lines.append(
+            "\n\n> **Warning: a model did not pass its convergence checks; treat its "
+            "numbers as provisional.** " + escape("; ".join(warnings))
+        )
     return "".join(lines)
 
 
@@ -115,10 +124,21 @@ def headline_table(fits: Mapping) -> pd.DataFrame:
     for key, fit in fits.items():
         for name in fit.headline_names:
             mean, lo, hi = _interval(fit.draws(name))
-            label = LABELS.get(name) or (f"China's cooperation is {name[len('p_level_'):]}"
-                                         if name.startswith("p_level_") else name)
-            rows.append({"model": key, "quantity": label, "variable": name,
-                         "mean": round(mean, 3), "5%": round(lo, 3), "95%": round(hi, 3)})
+            label = LABELS.get(name) or (
+                f"China's cooperation is {name[len('p_level_') :]}"
+                if name.startswith("p_level_")
+                else name
+            )
+            rows.append(
+                {
+                    "model": key,
+                    "quantity": label,
+                    "variable": name,
+                    "mean": round(mean, 3),
+                    "5%": round(lo, 3),
+                    "95%": round(hi, 3),
+                }
+            )
     return pd.DataFrame(rows).set_index(["model", "quantity"])
 
 
@@ -148,14 +168,19 @@ def diagnostics_text(fit) -> str:
     status = "passed" if d.ok else "**failed**: " + escape("; ".join(d.flags))
     rhat = "n/a" if not np.isfinite(d.max_r_hat) else f"{d.max_r_hat:.3f}"
     source = " (served from the posterior cache)" if fit.from_cache else ""
-    return (f"Convergence checks {status}. Largest R-hat {rhat}, smallest bulk ESS "
-            f"{d.min_ess_bulk:.0f}, {d.divergences} divergences{source}.")
+    return (
+        f"Convergence checks {status}. Largest R-hat {rhat}, smallest bulk ESS "
+        f"{d.min_ess_bulk:.0f}, {d.divergences} divergences{source}."
+    )
 
 
 def agreements_table(agreements: pd.DataFrame) -> pd.DataFrame:
     """Earlier agreements with time to breach and whether it was censored."""
-    cols = [c for c in ("agreement", "signed", "breach_date", "duration_months", "observed",
-                        "source") if c in agreements]
+    cols = [
+        c
+        for c in ("agreement", "signed", "breach_date", "duration_months", "observed", "source")
+        if c in agreements
+    ]
     out = agreements[cols].copy()
     out["duration_months"] = out["duration_months"].round(1)
     return out.rename(columns={"observed": "breached"}).set_index("agreement")
@@ -163,8 +188,19 @@ def agreements_table(agreements: pd.DataFrame) -> pd.DataFrame:
 
 def enforcement_table(record: pd.DataFrame) -> pd.DataFrame:
     """China's enforcement record as coded, with the rationale for each coding."""
-    cols = [c for c in ("episode", "commitment", "commitment_date", "enforced", "extent",
-                        "lag_months", "rationale") if c in record]
+    cols = [
+        c
+        for c in (
+            "episode",
+            "commitment",
+            "commitment_date",
+            "enforced",
+            "extent",
+            "lag_months",
+            "rationale",
+        )
+        if c in record
+    ]
     return record[cols].set_index(cols[0])
 
 
@@ -179,10 +215,18 @@ def fit_inputs_table(fits: Mapping) -> pd.DataFrame:
     for key, fit in fits.items():
         i = fit.inputs
         s = i["sampler"]
-        rows.append({"model": key, "data hash": i["data_hash"][:12], "seed": i["seed"],
-                     "draws x chains": f"{s['draws']} x {s['chains']}", "tune": s["tune"],
-                     "package": i["package_version"], "from cache": fit.from_cache,
-                     "diagnostics": "ok" if fit.diagnostics.ok else "flagged"})
+        rows.append(
+            {
+                "model": key,
+                "data hash": i["data_hash"][:12],
+                "seed": i["seed"],
+                "draws x chains": f"{s['draws']} x {s['chains']}",
+                "tune": s["tune"],
+                "package": i["package_version"],
+                "from cache": fit.from_cache,
+                "diagnostics": "ok" if fit.diagnostics.ok else "flagged",
+            }
+        )
     return pd.DataFrame(rows).set_index("model")
 
 
@@ -202,10 +246,10 @@ def _strategy_words(name: str) -> str:
     return {
         "status quo": "keep the status quo (full exercises, deterrence and containment)",
         "freeze-for-freeze": "accept China's plain freeze-for-freeze (suspend the exercises for "
-                             "a DPRK testing freeze, with no condition on China)",
+        "a DPRK testing freeze, with no condition on China)",
         "freeze-plus-pressure": "make the freeze-plus-pressure counter-proposal (scale back the "
-                                "March exercises only if the DPRK freezes testing and China "
-                                "steps up enforcement, after six months of monitoring)",
+        "March exercises only if the DPRK freezes testing and China "
+        "steps up enforcement, after six months of monitoring)",
     }.get(name, name)
 
 
@@ -225,22 +269,32 @@ def recommendation_text(analysis) -> str:
     ]
     if d["probability_optimal"].get(best, 0) < 0.5:
         top = max(d["probability_optimal"], key=d["probability_optimal"].get)
-        lines.append(f"The call is close: {escape(top)} is best in more draws "
-                     f"({percent(d['probability_optimal'][top])}), but by smaller margins.")
+        lines.append(
+            f"The call is close: {escape(top)} is best in more draws "
+            f"({percent(d['probability_optimal'][top])}), but by smaller margins."
+        )
     if d["contingent_plan"]:
-        lines += ["", "**If the counter-proposal is made and the DPRK holds its freeze through "
-                  "the six months of monitoring, the spring exercises should follow China's "
-                  "cooperation:**", ""]
+        lines += [
+            "",
+            "**If the counter-proposal is made and the DPRK holds its freeze through "
+            "the six months of monitoring, the spring exercises should follow China's "
+            "cooperation:**",
+            "",
+        ]
         for level, option in d["contingent_plan"].items():
             share = d["contingent_plan_probability"].get(level)
             share_text = f" (best in {percent(share)} of draws)" if share is not None else ""
-            lines.append(f"- China's cooperation **{escape(level)}**: "
-                         f"**{escape(option)}**{share_text}")
-    lines += ["", f"Probability the DPRK accepts and complies throughout: "
-              f"**{percent(d['p_dprk_complies'])}**. Probability China meets a scheduled "
-              f"enforcement plan in full: **{percent(d['p_china_follows_through'])}**. "
-              f"Probability China accepts the counter-proposal: "
-              f"**{percent(d['p_china_accepts'])}**."]
+            lines.append(
+                f"- China's cooperation **{escape(level)}**: **{escape(option)}**{share_text}"
+            )
+    lines += [
+        "",
+        f"Probability the DPRK accepts and complies throughout: "
+        f"**{percent(d['p_dprk_complies'])}**. Probability China meets a scheduled "
+        f"enforcement plan in full: **{percent(d['p_china_follows_through'])}**. "
+        f"Probability China accepts the counter-proposal: "
+        f"**{percent(d['p_china_accepts'])}**.",
+    ]
     return "\n".join(lines)
 
 
@@ -255,9 +309,11 @@ def monitoring_text(analysis) -> str:
     """What the six months of monitoring are worth, against committing now."""
     fixed = analysis.fixed_plan_values
     best_fixed = max(fixed, key=fixed.get) if fixed else None
-    text = (f"Deciding the spring exercises after six months of monitoring, rather than "
-            f"committing now to the best single option ({escape(best_fixed)}), is worth "
-            f"**{analysis.value_of_monitoring:.4f}** points of expected value.")
+    text = (
+        f"Deciding the spring exercises after six months of monitoring, rather than "
+        f"committing now to the best single option ({escape(best_fixed)}), is worth "
+        f"**{analysis.value_of_monitoring:.4f}** points of expected value."
+    )
     return text
 
 
@@ -276,13 +332,16 @@ def assumptions_table(analysis) -> pd.DataFrame:
 
 def tree_html(result, *, collapse: bool = True) -> str:
     """The rolled-back tree as inline SVG scaled to the page width (self-contained HTML)."""
-
     from decision.tree import draw_tree
 
     svg = draw_tree(result, collapse=collapse).pipe(format="svg").decode("utf-8")
-    svg = svg[svg.index("<svg"):]  # drop the XML prologue and doctype
-    svg = re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg style="width:100%;min-width:1400px;height:auto"',
-                 svg, count=1)
+    svg = svg[svg.index("<svg") :]  # drop the XML prologue and doctype
+    svg = re.sub(
+        r'<svg width="[^"]*" height="[^"]*"',
+        '<svg style="width:100%;min-width:1400px;height:auto"',
+        svg,
+        count=1,
+    )
     return f'<div class="decision-tree" style="overflow-x:auto">{svg}</div>'
 
 
@@ -297,34 +356,43 @@ def save_analysis(analysis, path) -> None:
 
 def monitoring_header(result) -> str:
     """The month, the ledger size and the date the evidence is taken as of."""
-    return (f"**Monitoring through {escape(result.through)}** (evidence and observations as of "
-            f"{escape(result.analysis.as_of.isoformat())}); {len(result.observations)} "
-            f"observations in the ledger so far.")
+    return (
+        f"**Monitoring through {escape(result.through)}** (evidence and observations as of "
+        f"{escape(result.analysis.as_of.isoformat())}); {len(result.observations)} "
+        f"observations in the ledger so far."
+    )
 
 
 def current_plan_text(result) -> str:
     """Where China's cooperation stands and the spring option the plan points to."""
     levels = ", ".join(f"{escape(k)} {percent(v)}" for k, v in result.level_probabilities.items())
     option = result.current_option
-    text = (f"China's cooperation is most likely **{escape(result.current_level)}** "
-            f"({levels}).")
+    text = f"China's cooperation is most likely **{escape(result.current_level)}** ({levels})."
     if option:
-        text += (f" If the DPRK's freeze holds to the end of monitoring, the plan points to "
-                 f"**{escape(option)}** for the spring exercises.")
+        text += (
+            f" If the DPRK's freeze holds to the end of monitoring, the plan points to "
+            f"**{escape(option)}** for the spring exercises."
+        )
     return text
 
 
 def schedule_table(result) -> pd.DataFrame:
     """Scheduled items due through the month with what was observed."""
-    cols = [c for c in ("item", "actor", "month", "expected", "observed", "evidence")
-            if c in result.schedule_status]
+    cols = [
+        c
+        for c in ("item", "actor", "month", "expected", "observed", "evidence")
+        if c in result.schedule_status
+    ]
     return result.schedule_status[cols].set_index("item")
 
 
 def ledger_table(observations: pd.DataFrame) -> pd.DataFrame:
     """The ledger rows used, as recorded (the HTML export escapes every cell)."""
-    cols = [c for c in ("date", "actor", "kind", "value", "confidence", "source", "note")
-            if c in observations]
+    cols = [
+        c
+        for c in ("date", "actor", "kind", "value", "confidence", "source", "note")
+        if c in observations
+    ]
     return observations[cols].reset_index(drop=True)
 
 
@@ -338,8 +406,10 @@ def change_our_mind_text(changers) -> str:
     lines = [f"The recommendation is **{escape(changers.reference)}**."]
     if len(changers.drivers):
         names = ", ".join(f"**{escape(p)}**" for p in changers.drivers.index[:3])
-        lines.append(f"Across their 5th-95th percentile ranges, the inputs that move its "
-                     f"margin most are {names}.")
+        lines.append(
+            f"Across their 5th-95th percentile ranges, the inputs that move its "
+            f"margin most are {names}."
+        )
     if len(changers.switches):
         items = []
         for row in changers.switches.itertuples():
@@ -348,19 +418,27 @@ def change_our_mind_text(changers) -> str:
                 direction, becomes = "falls below", row.from_option
             else:
                 direction, becomes = "rises above", row.to_option
-            items.append(f"- **{escape(row.parameter)}** {direction} {row.threshold:.3g} "
-                         f"(now {row.base_input:.3g}): the choice becomes "
-                         f"**{escape(becomes)}**")
+            items.append(
+                f"- **{escape(row.parameter)}** {direction} {row.threshold:.3g} "
+                f"(now {row.base_input:.3g}): the choice becomes "
+                f"**{escape(becomes)}**"
+            )
         lines += ["", "The choice switches within a plausible range if:", "", *items]
     else:
         lines.append("No single input switches the choice within its plausible range.")
     if len(changers.evppi):
         ranked = ", ".join(f"{escape(n)} ({v:.4f})" for n, v in changers.evppi["evppi"].items())
-        lines += ["", f"Most worth learning before deciding (EVPPI, points; EVPI "
-                  f"{changers.evpi:.4f}): {ranked}."]
+        lines += [
+            "",
+            f"Most worth learning before deciding (EVPPI, points; EVPI "
+            f"{changers.evpi:.4f}): {ranked}.",
+        ]
     else:
-        lines += ["", f"Perfect information on all inputs is worth {changers.evpi:.4f} points; "
-                  "no single input's information is worth measurably more than nothing."]
+        lines += [
+            "",
+            f"Perfect information on all inputs is worth {changers.evpi:.4f} points; "
+            "no single input's information is worth measurably more than nothing.",
+        ]
     return "\n".join(lines)
 
 
@@ -368,20 +446,35 @@ def preposterior_table(monitoring) -> pd.DataFrame:
     """The value of six months of monitoring by Bayesian updating, with its checks."""
     rows = {
         "EVSI of monitoring (Bayesian updating, strategy re-chosen)": (
-            float(monitoring["evsi"]), None),
-        "EVSI, regression estimate (check)": (float(monitoring["evsi_regression"]),
-                                              float(monitoring["evsi_regression_se"])),
+            float(monitoring["evsi"]),
+            None,
+        ),
+        "EVSI, regression estimate (check)": (
+            float(monitoring["evsi_regression"]),
+            float(monitoring["evsi_regression_se"]),
+        ),
         "EVPPI of the model variables monitoring informs (upper bound)": (
-            float(monitoring["evppi_model"]), float(monitoring["evppi_model_se"])),
+            float(monitoring["evppi_model"]),
+            float(monitoring["evppi_model_se"]),
+        ),
         "EVPPI of the tree inputs monitoring informs": (
-            float(monitoring["evppi_tree"]), float(monitoring["evppi_tree_se"])),
+            float(monitoring["evppi_tree"]),
+            float(monitoring["evppi_tree_se"]),
+        ),
         "EVPI (all inputs)": (float(monitoring["evpi"]), None),
         "value of adapting the spring exercises to monitoring (in the tree)": (
-            float(monitoring["value_of_monitoring_in_tree"]), None),
+            float(monitoring["value_of_monitoring_in_tree"]),
+            None,
+        ),
     }
-    return pd.DataFrame({"points": {k: round(v, 5) for k, (v, _) in rows.items()},
-                         "standard error": {k: ("" if se is None else round(se, 5))
-                                            for k, (_, se) in rows.items()}})
+    return pd.DataFrame(
+        {
+            "points": {k: round(v, 5) for k, (v, _) in rows.items()},
+            "standard error": {
+                k: ("" if se is None else round(se, 5)) for k, (_, se) in rows.items()
+            },
+        }
+    )
 
 
 def prior_sensitivity_table(priors) -> pd.DataFrame:
@@ -391,15 +484,22 @@ def prior_sensitivity_table(priors) -> pd.DataFrame:
         for alpha in priors["alpha"].values:
             sel = priors.sel(prior=prior, alpha=alpha)
             shift = np.abs(sel["shift_sd"].values)
-            worst = (str(sel["quantity"].values[int(np.nanargmax(shift))])
-                     if np.isfinite(shift).any() else "")
-            rows.append({
-                "prior": str(prior), "power": float(alpha),
-                "largest shift (posterior sd)": round(float(np.nanmax(shift)), 3)
-                if np.isfinite(shift).any() else np.nan,
-                "of": worst,
-                "recommendation": str(sel["optimal"].values),
-                "changes": "YES" if bool(sel["recommendation_changes"].values) else "",
-                "weights reliable": bool(sel["reliable"].values),
-            })
+            worst = (
+                str(sel["quantity"].values[int(np.nanargmax(shift))])
+                if np.isfinite(shift).any()
+                else ""
+            )
+            rows.append(
+                {
+                    "prior": str(prior),
+                    "power": float(alpha),
+                    "largest shift (posterior sd)": round(float(np.nanmax(shift)), 3)
+                    if np.isfinite(shift).any()
+                    else np.nan,
+                    "of": worst,
+                    "recommendation": str(sel["optimal"].values),
+                    "changes": "YES" if bool(sel["recommendation_changes"].values) else "",
+                    "weights reliable": bool(sel["reliable"].values),
+                }
+            )
     return pd.DataFrame(rows).set_index(["prior", "power"])

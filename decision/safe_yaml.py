@@ -25,8 +25,7 @@ import yaml
 
 from decision.errors import InputError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_EXPANDED_NODES", "MAX_NESTING", "read_limited",
-           "load_yaml"]
+__all__ = ["MAX_FILE_BYTES", "MAX_EXPANDED_NODES", "MAX_NESTING", "read_limited", "load_yaml"]
 
 #: Largest YAML file read, in bytes.
 MAX_FILE_BYTES = 2_000_000
@@ -41,8 +40,9 @@ class _NestingLimit:
 
     def _check_nesting(self) -> None:
         if self.flow_level + len(self.indents) > MAX_NESTING:
-            raise yaml.scanner.ScannerError(None, None, f"nested more than {MAX_NESTING} "
-                                            "levels deep", self.get_mark())
+            raise yaml.scanner.ScannerError(
+                None, None, f"nested more than {MAX_NESTING} levels deep", self.get_mark()
+            )
 
     def fetch_flow_collection_start(self, token_class):
         super().fetch_flow_collection_start(token_class)
@@ -84,8 +84,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def check_expansion(root: yaml.Node, max_nodes: int = MAX_EXPANDED_NODES, *,
-                    file=None) -> int:
+def check_expansion(root: yaml.Node, max_nodes: int = MAX_EXPANDED_NODES, *, file=None) -> int:
     """Count the nodes of a composed document with every alias expanded where it is used.
 
     Iterative and memoised on node identity, so it takes time linear in the *written*
@@ -106,8 +105,11 @@ def check_expansion(root: yaml.Node, max_nodes: int = MAX_EXPANDED_NODES, *,
             active.discard(key)
             total = 1 + sum(size[id(child)] for child in _children(node))
             if total > max_nodes:
-                raise InputError(f"the YAML expands to more than {max_nodes} nodes once its "
-                                 "aliases (*name) are expanded", file=file)
+                raise InputError(
+                    f"the YAML expands to more than {max_nodes} nodes once its "
+                    "aliases (*name) are expanded",
+                    file=file,
+                )
             size[key] = total
             continue
         if key in size:
@@ -117,15 +119,24 @@ def check_expansion(root: yaml.Node, max_nodes: int = MAX_EXPANDED_NODES, *,
         for child in _children(node):
             if id(child) in active:
                 mark = child.start_mark
-                raise InputError(f"an alias at line {mark.line + 1} refers to a node that "
-                                 "contains it (a recursive structure)", file=file)
+                raise InputError(
+                    f"an alias at line {mark.line + 1} refers to a node that "
+                    "contains it (a recursive structure)",
+                    file=file,
+                )
             if id(child) not in size:
                 stack.append((child, False))
     return size[id(root)]
 
 
-def load_yaml(text: str, *, file=None, loader: type = yaml.SafeLoader,
-              max_nodes: int | None = MAX_EXPANDED_NODES, with_node: bool = False) -> Any:
+def load_yaml(
+    text: str,
+    *,
+    file=None,
+    loader: type = yaml.SafeLoader,
+    max_nodes: int | None = MAX_EXPANDED_NODES,
+    with_node: bool = False,
+) -> Any:
     """Parse one YAML document with a safe loader and the limits above.
 
     Parameters

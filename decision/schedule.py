@@ -46,8 +46,15 @@ from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints,
-                      ValidationError, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from decision.errors import InputError
 from decision.ledger import step_tags, validate_ledger
@@ -99,8 +106,9 @@ class Target(BaseModel):
     @model_validator(mode="after")
     def _one_target(self) -> Target:
         if (self.reduction is None) == (self.at_least is None):
-            raise ValueError("expected exactly one of 'reduction' (a fraction) or 'at_least' "
-                             "(a count)")
+            raise ValueError(
+                "expected exactly one of 'reduction' (a fraction) or 'at_least' (a count)"
+            )
         if self.unit is not None and self.at_least is None:
             raise ValueError("'unit' goes with 'at_least' only")
         return self
@@ -185,19 +193,27 @@ class Schedule(BaseModel):
     def _consistent(self) -> Schedule:
         start, end = self.monitoring.start, self.monitoring.end
         seen: set[str] = set()
-        for group, items in (("china_steps", self.china_steps),
-                             ("dprk_commitments", self.dprk_commitments)):
+        for group, items in (
+            ("china_steps", self.china_steps),
+            ("dprk_commitments", self.dprk_commitments),
+        ):
             for i, item in enumerate(items):
                 if item.id in seen:
-                    raise _ItemError(f"duplicate id {item.id!r}: ids must be unique",
-                                     (group, i, "id"))
+                    raise _ItemError(
+                        f"duplicate id {item.id!r}: ids must be unique", (group, i, "id")
+                    )
                 seen.add(item.id)
-                months = ([("month", item.month)] if isinstance(item, ChinaStep)
-                          else [("from", item.from_), ("to", item.to)])
+                months = (
+                    [("month", item.month)]
+                    if isinstance(item, ChinaStep)
+                    else [("from", item.from_), ("to", item.to)]
+                )
                 for key, month in months:
                     if not start <= month <= end:
-                        raise _ItemError(f"expected a month within monitoring ({start} to "
-                                         f"{end}), got {month!r}", (group, i, key))
+                        raise _ItemError(
+                            f"expected a month within monitoring ({start} to {end}), got {month!r}",
+                            (group, i, key),
+                        )
         return self
 
     @property
@@ -215,8 +231,12 @@ class Schedule(BaseModel):
         for s in self.china_steps:
             if s.id == step_id:
                 return s
-        raise InputError(f"no China step with id {step_id!r} (expected one of: "
-                         + ", ".join(s.id for s in self.china_steps) + ")", field="step")
+        raise InputError(
+            f"no China step with id {step_id!r} (expected one of: "
+            + ", ".join(s.id for s in self.china_steps)
+            + ")",
+            field="step",
+        )
 
 
 class _ItemError(ValueError):
@@ -269,8 +289,11 @@ def _line_of(lines: dict, loc: tuple) -> int | None:
 
 def _error_loc(err: dict) -> tuple:
     # Drop pydantic's tags for union members and validators ("function-after[...]").
-    return tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in (
-        "str", "float", "int", "none"))))
+    return tuple(
+        p
+        for p in err["loc"]
+        if not (isinstance(p, str) and ("[" in p or p in ("str", "float", "int", "none")))
+    )
 
 
 def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
@@ -286,11 +309,13 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
     try:
         text = read_limited(path).decode("utf-8")
     except FileNotFoundError:
-        raise InputError("file not found: expected a monitoring schedule (YAML)",
-                         file=file) from None
+        raise InputError(
+            "file not found: expected a monitoring schedule (YAML)", file=file
+        ) from None
     except IsADirectoryError:
-        raise InputError("is a folder: expected a monitoring schedule (YAML file)",
-                         file=file) from None
+        raise InputError(
+            "is a folder: expected a monitoring schedule (YAML file)", file=file
+        ) from None
     except UnicodeDecodeError:
         raise InputError("cannot decode: expected UTF-8 text", file=file) from None
     try:
@@ -302,8 +327,11 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
         problem = getattr(exc, "problem", None) or str(exc)
         raise InputError(f"cannot parse as YAML{where}: {problem}", file=file) from None
     if not isinstance(data, dict):
-        raise InputError("expected a mapping with keys title, status, rationale, monitoring, "
-                         "china_steps, dprk_commitments", file=file)
+        raise InputError(
+            "expected a mapping with keys title, status, rationale, monitoring, "
+            "china_steps, dprk_commitments",
+            file=file,
+        )
     try:
         schedule = Schedule.model_validate(data)
     except ValidationError as exc:
@@ -330,8 +358,11 @@ def _message(err: dict) -> str:
         return "unexpected key"
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
-        what = ("a month as YYYY-MM" if "0[1-9]" in pattern
-                else "an id of letters, digits, '_', '.' or '-'")
+        what = (
+            "a month as YYYY-MM"
+            if "0[1-9]" in pattern
+            else "an id of letters, digits, '_', '.' or '-'"
+        )
         return f"expected {what}, got {err.get('input')!r}"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
@@ -347,6 +378,7 @@ def _message(err: dict) -> str:
 # Comparing observations with the schedule
 # ---------------------------------------------------------------------------
 
+
 def _month_of(value: Any, field: str) -> str:
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).strftime("%Y-%m")
@@ -356,21 +388,25 @@ def _month_of(value: Any, field: str) -> str:
     try:
         return dt.date.fromisoformat(text).strftime("%Y-%m")
     except ValueError:
-        raise InputError(f"expected a month as YYYY-MM (or a date), got {value!r}",
-                         field=field) from None
+        raise InputError(
+            f"expected a month as YYYY-MM (or a date), got {value!r}", field=field
+        ) from None
 
 
 def _observations_frame(observations: Any) -> pd.DataFrame:
     if isinstance(observations, (str, os.PathLike)):
         return validate_ledger(observations)
     if not isinstance(observations, pd.DataFrame):
-        raise InputError("expected an observations DataFrame or the path of a ledger",
-                         field="observations")
+        raise InputError(
+            "expected an observations DataFrame or the path of a ledger", field="observations"
+        )
     frame = observations
-    typed = (list(frame.columns) == list(COLUMNS)
-             and pd.api.types.is_datetime64_any_dtype(frame["date"])
-             and pd.api.types.is_float_dtype(frame["value"])
-             and pd.api.types.is_float_dtype(frame["confidence"]))
+    typed = (
+        list(frame.columns) == list(COLUMNS)
+        and pd.api.types.is_datetime64_any_dtype(frame["date"])
+        and pd.api.types.is_float_dtype(frame["value"])
+        and pd.api.types.is_float_dtype(frame["confidence"])
+    )
     if typed and frame.index.name == "row":
         return frame
     checked = validate_observations(frame)
@@ -390,8 +426,10 @@ def _evidence_text(frame: pd.DataFrame) -> str:
     parts = []
     for row, rec in frame.iterrows():
         conf = "" if float(rec["confidence"]) == 1 else f", confidence {_num(rec['confidence'])}"
-        parts.append(f"row {row} ({rec['date']:%Y-%m-%d}): {rec['kind']} = "
-                     f"{_num(rec['value'])}{conf} from {rec['source']}")
+        parts.append(
+            f"row {row} ({rec['date']:%Y-%m-%d}): {rec['kind']} = "
+            f"{_num(rec['value'])}{conf} from {rec['source']}"
+        )
     return "; ".join(parts)
 
 
@@ -444,8 +482,9 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
 
     records: list[dict[str, Any]] = []
     unmatched: list[int] = []
-    china_rows = frame[(frame["actor"] == "China")
-                       & frame["kind"].isin(["enforcement_step", "trade_level"])]
+    china_rows = frame[
+        (frame["actor"] == "China") & frame["kind"].isin(["enforcement_step", "trade_level"])
+    ]
     for row in china_rows.index:
         if tags[row] and not set(tags[row]) & step_ids:
             unmatched.append(int(row))
@@ -455,8 +494,9 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
             continue
         kinds = ["enforcement_step"] + (["trade_level"] if step.measure == "trade" else [])
         pick = china_rows.index[china_rows["kind"].isin(kinds)]
-        chosen = [r for r in pick
-                  if step.id in tags[r] or (not tags[r] and months[r] == step.month)]
+        chosen = [
+            r for r in pick if step.id in tags[r] or (not tags[r] and months[r] == step.month)
+        ]
         evidence = frame.loc[chosen]
         steps = evidence[evidence["kind"] == "enforcement_step"]
         levels = evidence[evidence["kind"] == "trade_level"]
@@ -468,40 +508,68 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
             observed = "met" if value >= 1 else "missed"
         else:
             value, observed = float("nan"), "not yet reported"
-        records.append({
-            "item": step.id, "actor": "China", "month": step.month, "measure": step.measure,
-            "expected": f"{step.description} Target: {step.target.describe()}",
-            "observed": observed, "value": value,
-            "evidence_rows": tuple(int(r) for r in evidence.index),
-            "evidence": _evidence_text(evidence),
-        })
+        records.append(
+            {
+                "item": step.id,
+                "actor": "China",
+                "month": step.month,
+                "measure": step.measure,
+                "expected": f"{step.description} Target: {step.target.describe()}",
+                "observed": observed,
+                "value": value,
+                "evidence_rows": tuple(int(r) for r in evidence.index),
+                "evidence": _evidence_text(evidence),
+            }
+        )
 
     for commitment in schedule.dprk_commitments:
         for month in commitment.months:
             if month > through_m:
                 continue
-            sel = frame[(frame["actor"] == "DPRK") & (frame["kind"] == commitment.kind)
-                        & (months == month)]
+            sel = frame[
+                (frame["actor"] == "DPRK") & (frame["kind"] == commitment.kind) & (months == month)
+            ]
             breaches = sel[sel["confidence"] >= commitment.breach_confidence]
-            records.append({
-                "item": commitment.id, "actor": "DPRK", "month": month,
-                "measure": commitment.kind,
-                "expected": commitment.description
-                + (f" (a report counts as a breach at confidence >= "
-                   f"{commitment.breach_confidence:g})" if commitment.breach_confidence else ""),
-                "observed": "breached" if len(breaches) else "met",
-                "value": float(len(breaches)),
-                "evidence_rows": tuple(int(r) for r in sel.index),
-                "evidence": _evidence_text(sel),
-            })
+            records.append(
+                {
+                    "item": commitment.id,
+                    "actor": "DPRK",
+                    "month": month,
+                    "measure": commitment.kind,
+                    "expected": commitment.description
+                    + (
+                        f" (a report counts as a breach at confidence >= "
+                        f"{commitment.breach_confidence:g})"
+                        if commitment.breach_confidence
+                        else ""
+                    ),
+                    "observed": "breached" if len(breaches) else "met",
+                    "value": float(len(breaches)),
+                    "evidence_rows": tuple(int(r) for r in sel.index),
+                    "evidence": _evidence_text(sel),
+                }
+            )
 
-    columns = ["item", "actor", "month", "measure", "expected", "observed", "value",
-               "evidence_rows", "evidence"]
+    columns = [
+        "item",
+        "actor",
+        "month",
+        "measure",
+        "expected",
+        "observed",
+        "value",
+        "evidence_rows",
+        "evidence",
+    ]
     out = pd.DataFrame.from_records(records, columns=columns)
     if len(out):
         order = out["actor"].map({"China": 0, "DPRK": 1})
-        out = (out.assign(_order=order).sort_values(["month", "_order"], kind="stable")
-               .drop(columns="_order").reset_index(drop=True))
+        out = (
+            out.assign(_order=order)
+            .sort_values(["month", "_order"], kind="stable")
+            .drop(columns="_order")
+            .reset_index(drop=True)
+        )
     out["value"] = out["value"].astype("float64")
     out.attrs["unmatched_rows"] = unmatched
     out.attrs["through"] = through_m

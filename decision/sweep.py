@@ -91,18 +91,48 @@ MODES = ("auto", "tree", "refit")
 #: defaults, one process per fit (a Dask worker runs one fit per thread).
 SWEEP_SAMPLER_OVERRIDES = {"cores": 1}
 #: Posterior means recorded on every row (as in ``decision analyze --json``).
-HEADLINE = ("p_dprk_complies", "p_china_follows_through", "p_china_accepts", "p_accept",
-            "p_hold_monitoring", "launches_prevented_per_month")
-_HEADLINE_SOURCE = {"p_dprk_complies": "dprk", "p_china_follows_through": "china",
-                    "p_china_accepts": "china", "p_accept": "dprk", "p_hold_monitoring": "dprk",
-                    "launches_prevented_per_month": "dprk"}
-_FILE_KEYS = ("name", "description", "case", "base", "mode", "draws", "seed",
-              "value_of_monitoring", "batch_size", "as_of", "observations", "sampler", "strict",
-              "use_cache", "grid", "sample")
+HEADLINE = (
+    "p_dprk_complies",
+    "p_china_follows_through",
+    "p_china_accepts",
+    "p_accept",
+    "p_hold_monitoring",
+    "launches_prevented_per_month",
+)
+_HEADLINE_SOURCE = {
+    "p_dprk_complies": "dprk",
+    "p_china_follows_through": "china",
+    "p_china_accepts": "china",
+    "p_accept": "dprk",
+    "p_hold_monitoring": "dprk",
+    "launches_prevented_per_month": "dprk",
+}
+_FILE_KEYS = (
+    "name",
+    "description",
+    "case",
+    "base",
+    "mode",
+    "draws",
+    "seed",
+    "value_of_monitoring",
+    "batch_size",
+    "as_of",
+    "observations",
+    "sampler",
+    "strict",
+    "use_cache",
+    "grid",
+    "sample",
+)
 _SAMPLE_KEYS = ("n", "seed", "method", "parameters")
-_DISTRIBUTIONS = {"uniform": ("low", "high"), "loguniform": ("low", "high"),
-                  "triangular": ("low", "mode", "high"), "normal": ("mean", "sd"),
-                  "beta": ("alpha", "beta")}
+_DISTRIBUTIONS = {
+    "uniform": ("low", "high"),
+    "loguniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "beta": ("alpha", "beta"),
+}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _MAX_SCENARIOS = 1_000_000
 _POSITIVE_SUFFIXES = ("alpha", "beta", "sigma", "scale", "rate")
@@ -210,12 +240,20 @@ class Sweep:
     def describe(self) -> dict[str, Any]:
         """Counts for ``--dry-run``: scenarios, refits, distinct fits, batches."""
         sources = {s.fit_key for s in self.scenarios if s.refit}
-        return {"name": self.name, "case": self.case, "base": self.base.name, "mode": self.mode,
-                "keys": list(self.keys), "scenarios": len(self.scenarios),
-                "tree_only": len(self.scenarios) - self.refit_count,
-                "refit": self.refit_count, "distinct_fits": len(sources),
-                "duplicates_removed": self.duplicates, "batches": len(self.batches()),
-                "hash": self.hash}
+        return {
+            "name": self.name,
+            "case": self.case,
+            "base": self.base.name,
+            "mode": self.mode,
+            "keys": list(self.keys),
+            "scenarios": len(self.scenarios),
+            "tree_only": len(self.scenarios) - self.refit_count,
+            "refit": self.refit_count,
+            "distinct_fits": len(sources),
+            "duplicates_removed": self.duplicates,
+            "batches": len(self.batches()),
+            "hash": self.hash,
+        }
 
     def batches(self) -> list[list[SweepScenario]]:
         """Scenarios grouped by the posterior they use, in chunks of ``batch_size``."""
@@ -226,7 +264,7 @@ class Sweep:
         out = []
         for members in groups.values():
             for start in range(0, len(members), self.batch_size):
-                out.append(members[start:start + self.batch_size])
+                out.append(members[start : start + self.batch_size])
         return out
 
 
@@ -247,8 +285,11 @@ def _read_yaml(path: Path) -> Mapping[str, Any]:
         raise InputError("not UTF-8 text", file=path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path,
-                         row=mark.line + 1 if mark else None) from None
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from None
     if not isinstance(data, Mapping):
         raise InputError("expected a mapping with name, base, grid and/or sample", file=path)
     return data
@@ -305,8 +346,10 @@ class _Loader:
             from decision.observations import load_observations
 
             load_observations(path)  # errors name the CSV file, row and column
-            self._observations[value] = (str(path.resolve()),
-                                         hashlib.sha256(path.read_bytes()).hexdigest())
+            self._observations[value] = (
+                str(path.resolve()),
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
         return value
 
     def observations_file(self, value: str | None) -> tuple[str | None, str | None]:
@@ -325,7 +368,8 @@ def _close(name: str, known) -> str:
 
 def _key_kind(loader: _Loader, key: Any, params: Mapping[str, Any], field: str) -> tuple:
     """Classify a varied key: ``("param", name)``, ``("prior", model, prior, parameter)``,
-    ``("as_of",)`` or ``("observations",)``."""
+    ``("as_of",)`` or ``("observations",)``.
+    """
     from decision.models import MODELS
 
     if not isinstance(key, str):
@@ -335,31 +379,43 @@ def _key_kind(loader: _Loader, key: Any, params: Mapping[str, Any], field: str) 
     if key.startswith("priors."):
         parts = key.split(".")
         if len(parts) != 4:
-            raise loader.error("expected priors.<model>.<prior>.<parameter>, e.g. "
-                               "priors.china.accepts.alpha", field)
+            raise loader.error(
+                "expected priors.<model>.<prior>.<parameter>, e.g. priors.china.accepts.alpha",
+                field,
+            )
         _, model, prior, param = parts
         if model not in MODELS:
-            raise loader.error(f"unknown model '{model}' (expected one of: "
-                               f"{', '.join(MODELS)})", field)
+            raise loader.error(
+                f"unknown model '{model}' (expected one of: {', '.join(MODELS)})", field
+            )
         defaults = MODELS[model].default_priors
         if prior not in defaults or not isinstance(defaults[prior], Mapping):
-            raise loader.error(f"unknown prior '{prior}' of model '{model}'"
-                               f"{_close(prior, defaults)} (known: {', '.join(defaults)})", field)
+            raise loader.error(
+                f"unknown prior '{prior}' of model '{model}'"
+                f"{_close(prior, defaults)} (known: {', '.join(defaults)})",
+                field,
+            )
         if param not in defaults[prior]:
-            raise loader.error(f"prior '{model}.{prior}' has no parameter '{param}' (expected "
-                               f"one of: {', '.join(defaults[prior])})", field)
+            raise loader.error(
+                f"prior '{model}.{prior}' has no parameter '{param}' (expected "
+                f"one of: {', '.join(defaults[prior])})",
+                field,
+            )
         return ("prior", model, prior, param)
     name = key.removeprefix("parameters.")
     if name in params:
         return ("param", name)
     known = list(params) + ["as_of", "observations", "priors.<model>.<prior>.<parameter>"]
-    raise loader.error(f"unknown key '{key}'{_close(name, known)}: expected a tree parameter "
-                       "of the case, priors.<model>.<prior>.<parameter>, as_of or observations",
-                       field)
+    raise loader.error(
+        f"unknown key '{key}'{_close(name, known)}: expected a tree parameter "
+        "of the case, priors.<model>.<prior>.<parameter>, as_of or observations",
+        field,
+    )
 
 
-def _value(loader: _Loader, kind: tuple, value: Any, field: str, *, case: str,
-           base: Scenario) -> Any:
+def _value(
+    loader: _Loader, kind: tuple, value: Any, field: str, *, case: str, base: Scenario
+) -> Any:
     """Validate and normalise one value of a varied key."""
     if kind[0] == "as_of":
         return loader.date(value, field)
@@ -379,16 +435,16 @@ def _value(loader: _Loader, kind: tuple, value: Any, field: str, *, case: str,
         spec = json.loads(json.dumps(dict(value), default=str))
         token = _canonical({kind[1]: spec})
         if token not in loader._spec_ok:
-            trial = dataclasses.replace(base, parameters={**base.parameters, kind[1]: spec},
-                                        path=loader.file)
+            trial = dataclasses.replace(
+                base, parameters={**base.parameters, kind[1]: spec}, path=loader.file
+            )
             try:
                 load_case(trial, case)
             except InputError as exc:
                 raise InputError(exc.detail, file=loader.file, field=field) from None
             loader._spec_ok.add(token)
         return spec
-    raise loader.error(f"expected a number or a parameter spec (a mapping), got {value!r}",
-                       field)
+    raise loader.error(f"expected a number or a parameter spec (a mapping), got {value!r}", field)
 
 
 def _unit_points(loader: _Loader, n: int, d: int, seed: int, method: str) -> np.ndarray:
@@ -403,41 +459,52 @@ def _unit_points(loader: _Loader, n: int, d: int, seed: int, method: str) -> np.
     return sampler.random(n)
 
 
-def _ppf(loader: _Loader, kind: tuple, spec: Any, u: np.ndarray, field: str, *, case, base
-         ) -> list:
+def _ppf(loader: _Loader, kind: tuple, spec: Any, u: np.ndarray, field: str, *, case, base) -> list:
     """Map uniform points ``u`` through the distribution ``spec`` of a sampled key."""
     if not isinstance(spec, Mapping):
-        raise loader.error("expected a distribution: {low, high}, {distribution: ..., ...} "
-                           "or {values: [...]}", field)
+        raise loader.error(
+            "expected a distribution: {low, high}, {distribution: ..., ...} or {values: [...]}",
+            field,
+        )
     if "values" in spec:
         extra = set(spec) - {"values"}
         if extra:
-            raise loader.error(f"unexpected key(s) {', '.join(sorted(map(str, extra)))} "
-                               "beside 'values'", field)
+            raise loader.error(
+                f"unexpected key(s) {', '.join(sorted(map(str, extra)))} beside 'values'", field
+            )
         values = spec["values"]
         if not isinstance(values, list) or not values:
             raise loader.error("expected 'values' to be a non-empty list", f"{field}.values")
-        normal = [_value(loader, kind, v, f"{field}.values[{i}]", case=case, base=base)
-                  for i, v in enumerate(values)]
+        normal = [
+            _value(loader, kind, v, f"{field}.values[{i}]", case=case, base=base)
+            for i, v in enumerate(values)
+        ]
         idx = np.minimum((u * len(normal)).astype(int), len(normal) - 1)
         return [normal[i] for i in idx]
     dist = spec.get("distribution", "uniform")
     if dist not in _DISTRIBUTIONS:
-        raise loader.error(f"unknown distribution '{dist}' (expected one of: "
-                           f"{', '.join(_DISTRIBUTIONS)}, or values: [...])",
-                           f"{field}.distribution")
+        raise loader.error(
+            f"unknown distribution '{dist}' (expected one of: "
+            f"{', '.join(_DISTRIBUTIONS)}, or values: [...])",
+            f"{field}.distribution",
+        )
     needed = _DISTRIBUTIONS[dist]
     extra = set(spec) - set(needed) - {"distribution"}
     if extra:
-        raise loader.error(f"unexpected key(s) for {dist}: {', '.join(sorted(map(str, extra)))}"
-                           f" (expected {', '.join(needed)})", field)
+        raise loader.error(
+            f"unexpected key(s) for {dist}: {', '.join(sorted(map(str, extra)))}"
+            f" (expected {', '.join(needed)})",
+            field,
+        )
     for key in needed:
         if key not in spec:
             raise loader.error(f"{dist} needs '{key}' (expected {', '.join(needed)})", field)
     if kind[0] == "as_of":
         if dist != "uniform":
-            raise loader.error("as_of can be sampled uniformly between low and high dates, "
-                               "or from values: [...]", field)
+            raise loader.error(
+                "as_of can be sampled uniformly between low and high dates, or from values: [...]",
+                field,
+            )
         low = parse_date(loader.date(spec["low"], f"{field}.low"))
         high = parse_date(loader.date(spec["high"], f"{field}.high"))
         if high < low:
@@ -500,12 +567,18 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     data = _read_yaml(path)
     for key in data:
         if key not in _FILE_KEYS:
-            raise loader.error(f"unknown key{_close(str(key), _FILE_KEYS)} (expected one of: "
-                               f"{', '.join(_FILE_KEYS)})", str(key))
+            raise loader.error(
+                f"unknown key{_close(str(key), _FILE_KEYS)} (expected one of: "
+                f"{', '.join(_FILE_KEYS)})",
+                str(key),
+            )
     name = str(data.get("name") or path.stem)
     if not _NAME.match(name):
-        raise loader.error("expected a name of letters, digits, '.', '_' or '-' (not starting "
-                           "with '.' or '-'; at most 100 characters)", "name")
+        raise loader.error(
+            "expected a name of letters, digits, '.', '_' or '-' (not starting "
+            "with '.' or '-'; at most 100 characters)",
+            "name",
+        )
     case = str(data.get("case") or DEFAULT_CASE)
     try:
         case_folder(case)
@@ -538,8 +611,9 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     if not isinstance(sampler_given, Mapping):
         raise loader.error("expected a mapping of sampler settings", "sampler")
     try:
-        sampler = deep_merge(deep_merge(DEFAULT_SAMPLER, SWEEP_SAMPLER_OVERRIDES),
-                             sampler_given, where="sampler")
+        sampler = deep_merge(
+            deep_merge(DEFAULT_SAMPLER, SWEEP_SAMPLER_OVERRIDES), sampler_given, where="sampler"
+        )
     except InputError as exc:
         raise loader.rewrap(exc) from None
     for key in ("draws", "tune", "chains", "cores", "random_seed", "prior_predictive_draws"):
@@ -556,8 +630,9 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         kind = _key_kind(loader, key, params, field)
         norm = kind[1] if kind[0] == "param" else key
         if norm in kinds:
-            raise loader.error(f"'{key}' is varied twice (grid and sample, or two spellings)",
-                               field)
+            raise loader.error(
+                f"'{key}' is varied twice (grid and sample, or two spellings)", field
+            )
         keys.append(norm)
         kinds[norm] = kind
         canonical[key] = norm
@@ -573,8 +648,10 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         norm = add_key(key, field)
         if not isinstance(values, list) or not values:
             raise loader.error("expected a non-empty list of values", field)
-        normal = [_value(loader, kinds[norm], v, f"{field}[{i}]", case=case, base=base)
-                  for i, v in enumerate(values)]
+        normal = [
+            _value(loader, kinds[norm], v, f"{field}[{i}]", case=case, base=base)
+            for i, v in enumerate(values)
+        ]
         tokens = [_canonical(v) for v in normal]
         for i, token in enumerate(tokens):
             if token in tokens[:i]:
@@ -587,12 +664,12 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     sample_rows: list[tuple] = [()]
     if sample is not None:
         if not isinstance(sample, Mapping):
-            raise loader.error("expected a mapping with n, seed, method and parameters",
-                               "sample")
+            raise loader.error("expected a mapping with n, seed, method and parameters", "sample")
         for key in sample:
             if key not in _SAMPLE_KEYS:
-                raise loader.error(f"unknown key (expected one of: {', '.join(_SAMPLE_KEYS)})",
-                                   f"sample.{key}")
+                raise loader.error(
+                    f"unknown key (expected one of: {', '.join(_SAMPLE_KEYS)})", f"sample.{key}"
+                )
         if "n" not in sample:
             raise loader.error("expected the number of sampled points", "sample.n")
         n = loader.integer(sample["n"], "sample.n", 1, _MAX_SCENARIOS)
@@ -606,35 +683,54 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         for key in dists:
             sample_keys.append(add_key(key, f"sample.parameters.{key}"))
         u = _unit_points(loader, n, len(sample_keys), sample_seed, method)
-        columns = [_ppf(loader, kinds[norm], dists[key], u[:, j],
-                        f"sample.parameters.{key}", case=case, base=base)
-                   for j, (key, norm) in enumerate(zip(dists, sample_keys, strict=True))]
+        columns = [
+            _ppf(
+                loader,
+                kinds[norm],
+                dists[key],
+                u[:, j],
+                f"sample.parameters.{key}",
+                case=case,
+                base=base,
+            )
+            for j, (key, norm) in enumerate(zip(dists, sample_keys, strict=True))
+        ]
         sample_rows = list(zip(*columns, strict=True))
 
     total = math.prod(len(c) for c in grid_columns) * len(sample_rows)
     if total > _MAX_SCENARIOS:
-        raise loader.error(f"{total} scenarios: at most {_MAX_SCENARIOS} per sweep",
-                           "grid" if grid else "sample")
-    if sampler["cores"] != 1 and (mode == "refit" or any(
-            kinds[k][0] != "param" for k in keys)):
-        raise loader.error("refits run inside Dask worker processes, which cannot start "
-                           "sampler processes: use cores: 1 (the workers give the "
-                           "parallelism)", "sampler.cores")
+        raise loader.error(
+            f"{total} scenarios: at most {_MAX_SCENARIOS} per sweep", "grid" if grid else "sample"
+        )
+    if sampler["cores"] != 1 and (mode == "refit" or any(kinds[k][0] != "param" for k in keys)):
+        raise loader.error(
+            "refits run inside Dask worker processes, which cannot start "
+            "sampler processes: use cores: 1 (the workers give the "
+            "parallelism)",
+            "sampler.cores",
+        )
     if mode == "tree":
         for key in keys:
             if kinds[key][0] != "param":
                 where = "grid" if key in grid_keys else "sample.parameters"
-                raise loader.error("mode 'tree' re-evaluates the tree on the base posterior; "
-                                   f"varying '{key}' needs the models refitted (mode: auto "
-                                   "or refit)", f"{where}.{key}")
+                raise loader.error(
+                    "mode 'tree' re-evaluates the tree on the base posterior; "
+                    f"varying '{key}' needs the models refitted (mode: auto "
+                    "or refit)",
+                    f"{where}.{key}",
+                )
 
     # ---- settings every id depends on
     obs_sha = loader.observations_file(base_obs)[1]
     settings = {
         "format": SWEEP_FORMAT,
         "case": case,
-        "base": {"name": base.name, "parameters": base.parameters, "priors": base.priors,
-                 "settings": base.settings},
+        "base": {
+            "name": base.name,
+            "parameters": base.parameters,
+            "priors": base.priors,
+            "settings": base.settings,
+        },
         "as_of": base_as_of,
         "observations": obs_sha,
         "draws": draws,
@@ -664,9 +760,17 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
             raise loader.rewrap(exc) from None
         full = {m: deep_merge(cls.default_priors, merged.get(m)) for m, cls in MODELS.items()}
         path_abs, sha = loader.observations_file(obs)
-        key = _digest({"as_of": as_of, "observations": sha, "priors": full,
-                       "settings": base.settings, "sampler": sampler, "strict": strict,
-                       "version": __version__})
+        key = _digest(
+            {
+                "as_of": as_of,
+                "observations": sha,
+                "priors": full,
+                "settings": base.settings,
+                "sampler": sampler,
+                "strict": strict,
+                "version": __version__,
+            }
+        )
         if key not in fits:
             frame = None
             if path_abs is not None:
@@ -675,9 +779,16 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
 
                     frames[(path_abs, as_of)] = load_observations(path_abs, as_of=as_of)
                 frame = frames[(path_abs, as_of)]
-            fits[key] = FitSpec(key=key, as_of=as_of, observations=frame, priors=full,
-                                settings=dict(base.settings), sampler=dict(sampler),
-                                strict=strict, use_cache=use_cache)
+            fits[key] = FitSpec(
+                key=key,
+                as_of=as_of,
+                observations=frame,
+                priors=full,
+                settings=dict(base.settings),
+                sampler=dict(sampler),
+                strict=strict,
+                use_cache=use_cache,
+            )
         fit_cache[token] = key
         return key
 
@@ -701,8 +812,10 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
                     as_of = value
                 else:
                     obs = value
-            identity = {k: (loader.observations_file(v)[1] if kinds[k][0] == "observations"
-                            else v) for k, v in values.items()}
+            identity = {
+                k: (loader.observations_file(v)[1] if kinds[k][0] == "observations" else v)
+                for k, v in values.items()
+            }
             sid = _digest(settings_token + _canonical(identity), 20)
             if sid in seen:
                 duplicates += 1
@@ -710,18 +823,47 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
             seen.add(sid)
             fit_key = fit_key_for(as_of, obs, {k: prior_values[k] for k in sorted(prior_values)})
             refit = mode == "refit" or (mode == "auto" and fit_key != base_fit_key)
-            scenarios.append(SweepScenario(id=sid, values=values, overrides=overrides,
-                                           specs=specs, as_of=as_of, observations=obs,
-                                           fit_key=fit_key, refit=refit))
-    definition = dict(settings, mode=mode, keys=keys,
-                      scenarios=_digest(sorted(s.id for s in scenarios)),
-                      count=len(scenarios))
-    return Sweep(name=name, description=str(data.get("description") or ""), path=str(path),
-                 case=case, base=base, mode=mode, draws=draws, seed=seed,
-                 value_of_monitoring=vom, batch_size=batch_size, sampler=sampler,
-                 strict=strict, use_cache=use_cache, keys=keys, key_kinds=kinds,
-                 scenarios=scenarios, fits=fits, base_fit_key=base_fit_key,
-                 duplicates=duplicates, definition=definition)
+            scenarios.append(
+                SweepScenario(
+                    id=sid,
+                    values=values,
+                    overrides=overrides,
+                    specs=specs,
+                    as_of=as_of,
+                    observations=obs,
+                    fit_key=fit_key,
+                    refit=refit,
+                )
+            )
+    definition = dict(
+        settings,
+        mode=mode,
+        keys=keys,
+        scenarios=_digest(sorted(s.id for s in scenarios)),
+        count=len(scenarios),
+    )
+    return Sweep(
+        name=name,
+        description=str(data.get("description") or ""),
+        path=str(path),
+        case=case,
+        base=base,
+        mode=mode,
+        draws=draws,
+        seed=seed,
+        value_of_monitoring=vom,
+        batch_size=batch_size,
+        sampler=sampler,
+        strict=strict,
+        use_cache=use_cache,
+        keys=keys,
+        key_kinds=kinds,
+        scenarios=scenarios,
+        fits=fits,
+        base_fit_key=base_fit_key,
+        duplicates=duplicates,
+        definition=definition,
+    )
 
 
 # ------------------------------------------------------------------------ posteriors
@@ -760,16 +902,27 @@ class Posterior:
         return len(next(iter(self.supplied.values()))) if self.supplied else 0
 
     @classmethod
-    def from_fits(cls, fits: Mapping[str, Any], fit_key: str = "", seconds: float | None = None
-                  ) -> Posterior:
+    def from_fits(
+        cls, fits: Mapping[str, Any], fit_key: str = "", seconds: float | None = None
+    ) -> Posterior:
         """Reduce fitted models (``decision.models.Fit`` by ``dprk`` / ``china``)."""
-        supplied = {param: np.ascontiguousarray(fits[model].draws(var), dtype=float)
-                    for param, (model, var) in SUPPLIED_FROM_MODELS.items()}
-        headline = {name: float(np.mean(fits[_HEADLINE_SOURCE[name]].draws(name)))
-                    for name in HEADLINE}
+        supplied = {
+            param: np.ascontiguousarray(fits[model].draws(var), dtype=float)
+            for param, (model, var) in SUPPLIED_FROM_MODELS.items()
+        }
+        headline = {
+            name: float(np.mean(fits[_HEADLINE_SOURCE[name]].draws(name))) for name in HEADLINE
+        }
         flags = tuple(m for m in (f.flagged_message() for f in fits.values()) if m)
-        return cls(fit_key, supplied, headline, all(f.diagnostics.ok for f in fits.values()),
-                   flags, all(f.from_cache for f in fits.values()), seconds)
+        return cls(
+            fit_key,
+            supplied,
+            headline,
+            all(f.diagnostics.ok for f in fits.values()),
+            flags,
+            all(f.from_cache for f in fits.values()),
+            seconds,
+        )
 
 
 def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
@@ -783,14 +936,21 @@ def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
 
     start = time.perf_counter()
     try:
-        fits = fit_models(as_of=spec.as_of, observations=spec.observations, priors=spec.priors,
-                          settings=spec.settings, sampler=spec.sampler,
-                          use_cache=spec.use_cache, strict=spec.strict)
+        fits = fit_models(
+            as_of=spec.as_of,
+            observations=spec.observations,
+            priors=spec.priors,
+            settings=spec.settings,
+            sampler=spec.sampler,
+            use_cache=spec.use_cache,
+            strict=spec.strict,
+        )
     except DecisionError as exc:
         if raise_errors:
             raise
-        return Posterior(spec.key, {}, {}, error=_one_line(exc),
-                         seconds=time.perf_counter() - start)
+        return Posterior(
+            spec.key, {}, {}, error=_one_line(exc), seconds=time.perf_counter() - start
+        )
     return Posterior.from_fits(fits, spec.key, time.perf_counter() - start)
 
 
@@ -830,14 +990,28 @@ def _warm_up_workers(client, sweep: Sweep) -> None:
     from distributed import fire_and_forget
 
     for address in client.scheduler_info().get("workers", {}):
-        fire_and_forget(client.submit(_warm_up, sweep.case, sweep.base, pure=False,
-                                      workers=[address], allow_other_workers=True,
-                                      key=f"sweep-warm-up-{address}-{time.time_ns()}"))
+        fire_and_forget(
+            client.submit(
+                _warm_up,
+                sweep.case,
+                sweep.base,
+                pure=False,
+                workers=[address],
+                allow_other_workers=True,
+                key=f"sweep-warm-up-{address}-{time.time_ns()}",
+            )
+        )
 
 
-def evaluate_scenario(tree, posterior: Posterior, overrides: Mapping[str, float] | None = None,
-                      *, draws: int | None = 2000, seed: int = 20170820,
-                      value_of_monitoring: bool = False) -> dict[str, Any]:
+def evaluate_scenario(
+    tree,
+    posterior: Posterior,
+    overrides: Mapping[str, float] | None = None,
+    *,
+    draws: int | None = 2000,
+    seed: int = 20170820,
+    value_of_monitoring: bool = False,
+) -> dict[str, Any]:
     """Evaluate the case tree on posterior draws with parameter overrides: one row's outputs.
 
     The same computation as :func:`decision.case.analyze` (recommendation, expected values
@@ -848,8 +1022,11 @@ def evaluate_scenario(tree, posterior: Posterior, overrides: Mapping[str, float]
     """
     from decision.tree import evaluate
 
-    supplied = {k: v for k, v in posterior.supplied.items()
-                if getattr(tree.parameters.get(k), "kind", None) == "supplied"}
+    supplied = {
+        k: v
+        for k, v in posterior.supplied.items()
+        if getattr(tree.parameters.get(k), "kind", None) == "supplied"
+    }
     n = draws or posterior.n
     result = evaluate(tree, n=n, seed=seed, supplied=supplied, overrides=dict(overrides or {}))
     labels = list(result.options)
@@ -919,16 +1096,30 @@ def _run_batch(batch: _Batch, posterior: Posterior) -> list[dict[str, Any]]:
     rows = []
     for sid, overrides, specs, inputs in batch.items:
         start, cpu = time.perf_counter(), time.thread_time()
-        row = {"scenario_id": sid, "sweep": batch.sweep, "mode": batch.mode, **inputs,
-               "draws": batch.draws or posterior.n, "seed": batch.seed, **common}
+        row = {
+            "scenario_id": sid,
+            "sweep": batch.sweep,
+            "mode": batch.mode,
+            **inputs,
+            "draws": batch.draws or posterior.n,
+            "seed": batch.seed,
+            **common,
+        }
         if posterior.error:
             row["error"] = posterior.error
         else:
             try:
                 tree = _tree_for(batch.case, batch.base, specs)
-                row.update(evaluate_scenario(tree, posterior, overrides, draws=batch.draws,
-                                             seed=batch.seed,
-                                             value_of_monitoring=batch.value_of_monitoring))
+                row.update(
+                    evaluate_scenario(
+                        tree,
+                        posterior,
+                        overrides,
+                        draws=batch.draws,
+                        seed=batch.seed,
+                        value_of_monitoring=batch.value_of_monitoring,
+                    )
+                )
             except DecisionError as exc:
                 row["error"] = _one_line(exc)
         row["seconds"] = time.perf_counter() - start
@@ -943,10 +1134,10 @@ def _run_batch(batch: _Batch, posterior: Posterior) -> list[dict[str, Any]]:
 
 def _output_labels(tree) -> tuple[list[str], list[str], list[str]]:
     root = list(tree.root.labels)
-    second = next((list(n.labels) for n in tree.decision_nodes.values()
-                   if n.name == SECOND_DECISION), [])
-    levels = next((list(n.labels) for n in tree.nodes.values() if n.name == COOPERATION_NODE),
-                  [])
+    second = next(
+        (list(n.labels) for n in tree.decision_nodes.values() if n.name == SECOND_DECISION), []
+    )
+    levels = next((list(n.labels) for n in tree.nodes.values() if n.name == COOPERATION_NODE), [])
     return root, second, levels
 
 
@@ -956,8 +1147,13 @@ def results_schema(sweep: Sweep):
 
     tree = load_case(sweep.base, sweep.case).tree
     root, second, levels = _output_labels(tree)
-    fields = [("scenario_id", pa.string()), ("sweep", pa.string()), ("mode", pa.string()),
-              ("as_of", pa.string()), ("observations", pa.string())]
+    fields = [
+        ("scenario_id", pa.string()),
+        ("sweep", pa.string()),
+        ("mode", pa.string()),
+        ("as_of", pa.string()),
+        ("observations", pa.string()),
+    ]
     for key in sweep.keys:
         kind = sweep.key_kinds[key]
         if kind[0] in ("as_of", "observations"):
@@ -972,12 +1168,19 @@ def results_schema(sweep: Sweep):
     fields += [(f"fixed_plan.{option}", pa.float64()) for option in second]
     fields += [("value_of_monitoring", pa.float64())]
     fields += [(name, pa.float64()) for name in HEADLINE]
-    fields += [("diagnostics_ok", pa.bool_()), ("flags", pa.string()),
-               ("fit_from_cache", pa.bool_()), ("fit_seconds", pa.float64()),
-               ("error", pa.string()), ("seconds", pa.float64()),
-               ("cpu_seconds", pa.float64()), ("worker", pa.string())]
-    return pa.schema(fields, metadata={"decision.sweep": sweep.name,
-                                       "decision.sweep_hash": sweep.hash})
+    fields += [
+        ("diagnostics_ok", pa.bool_()),
+        ("flags", pa.string()),
+        ("fit_from_cache", pa.bool_()),
+        ("fit_seconds", pa.float64()),
+        ("error", pa.string()),
+        ("seconds", pa.float64()),
+        ("cpu_seconds", pa.float64()),
+        ("worker", pa.string()),
+    ]
+    return pa.schema(
+        fields, metadata={"decision.sweep": sweep.name, "decision.sweep_hash": sweep.hash}
+    )
 
 
 def _input_columns(sweep: Sweep, scenario: SweepScenario, schema) -> dict[str, Any]:
@@ -1021,8 +1224,11 @@ def _write_part(results: Path, name: str, rows: list[dict], schema) -> Path:
 def _part_files(results: Path) -> list[Path]:
     if not results.is_dir():
         return []
-    return sorted(p for p in results.iterdir()
-                  if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_")))
+    return sorted(
+        p
+        for p in results.iterdir()
+        if p.is_file() and p.suffix == ".parquet" and not p.name.startswith((".", "_"))
+    )
 
 
 def _results_dir(folder: str | os.PathLike) -> Path:
@@ -1050,8 +1256,9 @@ def finished_ids(folder: str | os.PathLike) -> dict[str, str | None]:
             with contextlib.suppress(OSError):
                 os.replace(part, part.with_name(f".corrupt-{part.name}"))
             continue
-        for sid, err in zip(table.column("scenario_id").to_pylist(),
-                            table.column("error").to_pylist(), strict=True):
+        for sid, err in zip(
+            table.column("scenario_id").to_pylist(), table.column("error").to_pylist(), strict=True
+        ):
             if sid not in out or out[sid] is not None:
                 out[sid] = err
     return out
@@ -1075,8 +1282,11 @@ def read_results(folder: str | os.PathLike, *, columns: list[str] | None = None)
     frame = table.to_pandas()
     # Prefer a successful row when the same scenario was written twice.
     if "error" in frame.columns:
-        frame = frame.assign(_failed=frame["error"].notna()).sort_values(
-            "_failed", kind="stable").drop(columns="_failed")
+        frame = (
+            frame.assign(_failed=frame["error"].notna())
+            .sort_values("_failed", kind="stable")
+            .drop(columns="_failed")
+        )
     return frame.drop_duplicates("scenario_id", keep="first").reset_index(drop=True)
 
 
@@ -1100,25 +1310,39 @@ def _check_manifest(folder: Path, sweep: Sweep) -> None:
             try:
                 existing = json.loads(manifest.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise InputError(f"cannot read the sweep manifest ({exc}); remove the folder "
-                                 "or use another --out", file=manifest) from None
+                raise InputError(
+                    f"cannot read the sweep manifest ({exc}); remove the folder "
+                    "or use another --out",
+                    file=manifest,
+                ) from None
             if existing.get("hash") != sweep.hash:
                 raise InputError(
                     f"this folder holds a different definition of sweep '{sweep.name}' "
                     f"(hash {str(existing.get('hash'))[:12]}, from "
                     f"{existing.get('sweep_file')}); {sweep.path} has hash {sweep.hash[:12]}. "
-                    "Use another --out or name, or remove the folder", file=manifest)
+                    "Use another --out or name, or remove the folder",
+                    file=manifest,
+                )
             return
-        atomic_write_text(manifest, json.dumps({
-            "name": sweep.name,
-            "description": sweep.description,
-            "hash": sweep.hash,
-            "sweep_file": str(Path(sweep.path).resolve()),
-            "scenarios": len(sweep.scenarios),
-            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "package_version": __version__,
-            "definition": sweep.definition,
-        }, indent=2, sort_keys=True, default=str) + "\n")
+        atomic_write_text(
+            manifest,
+            json.dumps(
+                {
+                    "name": sweep.name,
+                    "description": sweep.description,
+                    "hash": sweep.hash,
+                    "sweep_file": str(Path(sweep.path).resolve()),
+                    "scenarios": len(sweep.scenarios),
+                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "package_version": __version__,
+                    "definition": sweep.definition,
+                },
+                indent=2,
+                sort_keys=True,
+                default=str,
+            )
+            + "\n",
+        )
 
 
 # ---------------------------------------------------------------------------- running
@@ -1147,13 +1371,15 @@ class SweepSummary:
         return self.missing == 0 and self.errors == 0 and not self.report_failures
 
     def to_dict(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "ok": self.ok,
-                "results": str(Path(self.folder) / "results")}
+        return {
+            **dataclasses.asdict(self),
+            "ok": self.ok,
+            "results": str(Path(self.folder) / "results"),
+        }
 
 
 @contextlib.contextmanager
-def _cluster(client, scheduler: str | None, workers: int | None, processes: bool
-             ) -> Iterator[Any]:
+def _cluster(client, scheduler: str | None, workers: int | None, processes: bool) -> Iterator[Any]:
     if client is not None:
         yield client
         return
@@ -1163,13 +1389,16 @@ def _cluster(client, scheduler: str | None, workers: int | None, processes: bool
         try:
             own = Client(scheduler)
         except (OSError, TimeoutError) as exc:
-            raise DecisionError(f"cannot connect to the Dask scheduler at {scheduler}: "
-                                f"{_one_line(exc)}") from None
+            raise DecisionError(
+                f"cannot connect to the Dask scheduler at {scheduler}: {_one_line(exc)}"
+            ) from None
         with own:
             yield own
         return
-    with local_cluster(workers or os.cpu_count() or 1, processes=processes) as cluster, \
-            Client(cluster) as own:
+    with (
+        local_cluster(workers or os.cpu_count() or 1, processes=processes) as cluster,
+        Client(cluster) as own,
+    ):
         yield own
 
 
@@ -1181,9 +1410,14 @@ def local_cluster(n_workers: int, *, processes: bool = True):
     """
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=processes,
-                        dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
-                        silence_logs=logging.ERROR)
+    return LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=processes,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+        silence_logs=logging.ERROR,
+    )
 
 
 def _progress(enabled: bool | None):
@@ -1200,17 +1434,36 @@ def _progress(enabled: bool | None):
     console = Console(stderr=True)
     if enabled is None:
         enabled = console.is_terminal
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("elapsed"), TimeElapsedColumn(), TextColumn("left"),
-                    TimeRemainingColumn(), console=console, disable=not enabled)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not enabled,
+    )
 
 
 class _Runner:
     """Submits batches in a bounded window, writes parts, claims batches, retries."""
 
-    def __init__(self, sweep: Sweep, client, folder: Path, schema, *, retries: int,
-                 base_posterior: Posterior | None, progress, task, summary: SweepSummary,
-                 on_batch: Callable[[dict], None] | None):
+    def __init__(
+        self,
+        sweep: Sweep,
+        client,
+        folder: Path,
+        schema,
+        *,
+        retries: int,
+        base_posterior: Posterior | None,
+        progress,
+        task,
+        summary: SweepSummary,
+        on_batch: Callable[[dict], None] | None,
+    ):
         self.sweep, self.client, self.folder, self.schema = sweep, client, folder, schema
         self.results = folder / "results"
         self.claims = folder / "_claims"
@@ -1250,14 +1503,19 @@ class _Runner:
     def posterior_for(self, source: str):
         if source == "base":
             if self.base_future is None or self.base_future.status != "finished":
-                self.base_future = self.client.scatter(self.base_posterior, broadcast=True,
-                                                       hash=False)
+                self.base_future = self.client.scatter(
+                    self.base_posterior, broadcast=True, hash=False
+                )
             return self.base_future
         future = self.fit_futures.get(source)
         if future is None or future.status in ("error", "cancelled", "lost"):
             self.generation += 1
-            future = self.client.submit(fit_posterior, self.sweep.fits[source], pure=False,
-                                        key=f"sweep-fit-{source[:16]}-{self.generation}")
+            future = self.client.submit(
+                fit_posterior,
+                self.sweep.fits[source],
+                pure=False,
+                key=f"sweep-fit-{source[:16]}-{self.generation}",
+            )
             self.fit_futures[source] = future
         return future
 
@@ -1284,9 +1542,13 @@ class _Runner:
 
         def submit(source: str, batch: _Batch, attempt: int) -> None:
             self.generation += 1
-            future = self.client.submit(_run_batch, batch, self.posterior_for(source),
-                                        pure=False,
-                                        key=f"sweep-batch-{batch.part[5:21]}-{self.generation}")
+            future = self.client.submit(
+                _run_batch,
+                batch,
+                self.posterior_for(source),
+                pure=False,
+                key=f"sweep-batch-{batch.part[5:21]}-{self.generation}",
+            )
             inflight[future] = (source, batch, attempt)
             queue.add(future)
 
@@ -1338,8 +1600,13 @@ class _Runner:
                 self.summary.computed += len(rows)
                 self.progress.advance(self.task, len(rows))
                 if self.on_batch is not None:
-                    self.on_batch({"part": batch.part, "scenarios": len(rows),
-                                   "computed": self.summary.computed})
+                    self.on_batch(
+                        {
+                            "part": batch.part,
+                            "scenarios": len(rows),
+                            "computed": self.summary.computed,
+                        }
+                    )
         finally:
             if inflight:
                 self.client.cancel(list(inflight))
@@ -1355,22 +1622,43 @@ def _batches_to_run(sweep: Sweep, done: Mapping[str, Any], schema) -> list[tuple
         if not missing:
             continue
         source = missing[0].fit_key if missing[0].refit else "base"
-        items = [(s.id, dict(s.overrides), dict(s.specs), _input_columns(sweep, s, schema))
-                 for s in missing]
-        out.append((source, _Batch(part=_part_name(s.id for s in missing), sweep=sweep.name,
-                                   case=sweep.case, base=sweep.base, draws=sweep.draws,
-                                   seed=sweep.seed,
-                                   value_of_monitoring=sweep.value_of_monitoring,
-                                   mode="refit" if missing[0].refit else "tree",
-                                   items=items)))
+        items = [
+            (s.id, dict(s.overrides), dict(s.specs), _input_columns(sweep, s, schema))
+            for s in missing
+        ]
+        out.append(
+            (
+                source,
+                _Batch(
+                    part=_part_name(s.id for s in missing),
+                    sweep=sweep.name,
+                    case=sweep.case,
+                    base=sweep.base,
+                    draws=sweep.draws,
+                    seed=sweep.seed,
+                    value_of_monitoring=sweep.value_of_monitoring,
+                    mode="refit" if missing[0].refit else "tree",
+                    items=items,
+                ),
+            )
+        )
     return out
 
 
-def run_sweep(sweep: Sweep | str | os.PathLike, out: str | os.PathLike = "sweeps", *,
-              client=None, scheduler: str | None = None, workers: int | None = None,
-              processes: bool = True, progress: bool | None = None, report: bool = False,
-              retries: int = 2, base_posterior: Posterior | None = None,
-              on_batch: Callable[[dict], None] | None = None) -> SweepSummary:
+def run_sweep(
+    sweep: Sweep | str | os.PathLike,
+    out: str | os.PathLike = "sweeps",
+    *,
+    client=None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    processes: bool = True,
+    progress: bool | None = None,
+    report: bool = False,
+    retries: int = 2,
+    base_posterior: Posterior | None = None,
+    on_batch: Callable[[dict], None] | None = None,
+) -> SweepSummary:
     """Run the scenarios of ``sweep`` that are not finished yet, on Dask.
 
     Parameters
@@ -1410,8 +1698,11 @@ def run_sweep(sweep: Sweep | str | os.PathLike, out: str | os.PathLike = "sweeps
     """
     start = time.perf_counter()
     if scheduler is not None and workers is not None:
-        raise InputError("--workers sizes the local cluster; with --scheduler the cluster's "
-                         "own workers are used", field="workers")
+        raise InputError(
+            "--workers sizes the local cluster; with --scheduler the cluster's "
+            "own workers are used",
+            field="workers",
+        )
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
     folder = sweep_folder(out, sweep.name)
@@ -1424,36 +1715,48 @@ def run_sweep(sweep: Sweep | str | os.PathLike, out: str | os.PathLike = "sweeps
     schema = results_schema(sweep)
     done = finished_ids(results)
     ids = [s.id for s in sweep.scenarios]
-    summary = SweepSummary(sweep.name, str(folder), len(ids),
-                           sum(1 for i in ids if i in done))
+    summary = SweepSummary(sweep.name, str(folder), len(ids), sum(1 for i in ids if i in done))
     batches = _batches_to_run(sweep, done, schema)
     need_reports = _missing_reports(sweep, folder, done) if report else []
     if batches or need_reports:
-        with _cluster(client, scheduler, workers, processes) as dask_client, \
-                _progress(progress) as bar:
+        with (
+            _cluster(client, scheduler, workers, processes) as dask_client,
+            _progress(progress) as bar,
+        ):
             _warm_up_workers(dask_client, sweep)
-            task = bar.add_task(f"sweep {sweep.name}", total=len(ids),
-                                completed=summary.done_before)
+            task = bar.add_task(
+                f"sweep {sweep.name}", total=len(ids), completed=summary.done_before
+            )
             if any(source == "base" for source, _ in batches) and base_posterior is None:
                 # Once, here: every tree-only scenario shares these draws.
                 bar.update(task, description=f"sweep {sweep.name} (base fit)")
-                base_posterior = fit_posterior(sweep.fits[sweep.base_fit_key],
-                                               raise_errors=True)
+                base_posterior = fit_posterior(sweep.fits[sweep.base_fit_key], raise_errors=True)
                 bar.update(task, description=f"sweep {sweep.name}")
-            runner = _Runner(sweep, dask_client, folder, schema, retries=retries,
-                             base_posterior=base_posterior, progress=bar, task=task,
-                             summary=summary, on_batch=on_batch)
+            runner = _Runner(
+                sweep,
+                dask_client,
+                folder,
+                schema,
+                retries=retries,
+                base_posterior=base_posterior,
+                progress=bar,
+                task=task,
+                summary=summary,
+                on_batch=on_batch,
+            )
             runner.run(batches)
             if report:
                 done = finished_ids(results)
-                _render_reports(sweep, dask_client, folder, _missing_reports(sweep, folder, done),
-                                bar, summary)
+                _render_reports(
+                    sweep, dask_client, folder, _missing_reports(sweep, folder, done), bar, summary
+                )
     final = finished_ids(results)
     summary.missing = sum(1 for i in ids if i not in final)
     summary.errors = sum(1 for i in ids if i in final and final[i] is not None)
     if report:
-        summary.reports = sum(1 for s in sweep.scenarios
-                              if (folder / "reports" / s.id / "report.html").is_file())
+        summary.reports = sum(
+            1 for s in sweep.scenarios if (folder / "reports" / s.id / "report.html").is_file()
+        )
     summary.seconds = time.perf_counter() - start
     return summary
 
@@ -1465,49 +1768,79 @@ def _check_reportable(sweep: Sweep) -> None:
     for key in sweep.keys:
         kind = sweep.key_kinds[key]
         if kind[0] == "param" and kind[1] in SUPPLIED_FROM_MODELS:
-            raise InputError(f"'{key}' comes from the models' posterior draws: a report "
-                             "cannot override it, so --report is not available for this "
-                             "sweep", file=sweep.path, field=key)
+            raise InputError(
+                f"'{key}' comes from the models' posterior draws: a report "
+                "cannot override it, so --report is not available for this "
+                "sweep",
+                file=sweep.path,
+                field=key,
+            )
 
 
 def _missing_reports(sweep: Sweep, folder: Path, done: Mapping[str, Any]) -> list:
-    return [s for s in sweep.scenarios if s.id in done and done[s.id] is None
-            and not (folder / "reports" / s.id / "report.html").is_file()]
+    return [
+        s
+        for s in sweep.scenarios
+        if s.id in done
+        and done[s.id] is None
+        and not (folder / "reports" / s.id / "report.html").is_file()
+    ]
 
 
-def _report_inputs(sweep: Sweep, scenario: SweepScenario, folder: Path
-                   ) -> tuple[Path, dict[str, Any]]:
+def _report_inputs(
+    sweep: Sweep, scenario: SweepScenario, folder: Path
+) -> tuple[Path, dict[str, Any]]:
     """Write the scenario file of one scenario and return it with the report parameters."""
     params = dict(sweep.base.parameters)
     params.update(scenario.specs)
     for name, value in scenario.overrides.items():
-        params[name] = {"value": value,
-                        "description": f"set by sweep {sweep.name} (scenario {scenario.id})"}
+        params[name] = {
+            "value": value,
+            "description": f"set by sweep {sweep.name} (scenario {scenario.id})",
+        }
     priors: dict[str, dict] = json.loads(json.dumps(dict(sweep.base.priors)))
     for key, value in scenario.values.items():
         kind = sweep.key_kinds[key]
         if kind[0] == "prior":
             priors.setdefault(kind[1], {}).setdefault(kind[2], {})[kind[3]] = value
-    described = ", ".join(f"{k}={v if not isinstance(v, Mapping) else _canonical(v)}"
-                          for k, v in scenario.values.items())
-    text = yaml.safe_dump({
-        "name": f"{sweep.name}-{scenario.id}",
-        "description": f"Scenario {scenario.id} of sweep {sweep.name} (base "
-                       f"{sweep.base.name}): {described or 'the base'}",
-        "parameters": params, "priors": priors, "settings": dict(sweep.base.settings),
-    }, sort_keys=False, allow_unicode=True)
+    described = ", ".join(
+        f"{k}={v if not isinstance(v, Mapping) else _canonical(v)}"
+        for k, v in scenario.values.items()
+    )
+    text = yaml.safe_dump(
+        {
+            "name": f"{sweep.name}-{scenario.id}",
+            "description": f"Scenario {scenario.id} of sweep {sweep.name} (base "
+            f"{sweep.base.name}): {described or 'the base'}",
+            "parameters": params,
+            "priors": priors,
+            "settings": dict(sweep.base.settings),
+        },
+        sort_keys=False,
+        allow_unicode=True,
+    )
     path = folder / "scenarios" / f"{scenario.id}.yaml"
     atomic_write_text(path, text)
     obs = None
     if scenario.observations is not None:
-        obs = str(Path(scenario.observations) if Path(scenario.observations).is_absolute()
-                  else (Path(sweep.path).parent / scenario.observations).resolve())
+        obs = str(
+            Path(scenario.observations)
+            if Path(scenario.observations).is_absolute()
+            else (Path(sweep.path).parent / scenario.observations).resolve()
+        )
     s = sweep.sampler
-    values = {"as_of": scenario.as_of, "scenario": str(path.resolve()),
-              "observations_file": obs or "", "draws": int(s["draws"]),
-              "tune": int(s["tune"]), "chains": int(s["chains"]), "cores": int(s["cores"]),
-              "seed": int(s["random_seed"]), "strict": sweep.strict,
-              "use_cache": sweep.use_cache}
+    values = {
+        "as_of": scenario.as_of,
+        "scenario": str(path.resolve()),
+        "observations_file": obs or "",
+        "draws": int(s["draws"]),
+        "tune": int(s["tune"]),
+        "chains": int(s["chains"]),
+        "cores": int(s["cores"]),
+        "seed": int(s["random_seed"]),
+        "strict": sweep.strict,
+        "use_cache": sweep.use_cache,
+    }
     return path, values
 
 
@@ -1517,8 +1850,9 @@ def _render_one(values: dict[str, Any], out_dir: str, name: str, source: str) ->
     return str(render_report(values, out_dir=out_dir, name=name, source=source))
 
 
-def _render_reports(sweep: Sweep, client, folder: Path, scenarios: list, bar,
-                    summary: SweepSummary) -> None:
+def _render_reports(
+    sweep: Sweep, client, folder: Path, scenarios: list, bar, summary: SweepSummary
+) -> None:
     from distributed import as_completed
 
     if not scenarios:
@@ -1527,9 +1861,15 @@ def _render_reports(sweep: Sweep, client, folder: Path, scenarios: list, bar,
     futures = {}
     for scenario in scenarios:
         path, values = _report_inputs(sweep, scenario, folder)
-        future = client.submit(_render_one, values, str((folder / "reports").resolve()),
-                               scenario.id, str(path), pure=False,
-                               key=f"sweep-report-{scenario.id}")
+        future = client.submit(
+            _render_one,
+            values,
+            str((folder / "reports").resolve()),
+            scenario.id,
+            str(path),
+            pure=False,
+            key=f"sweep-report-{scenario.id}",
+        )
         futures[future] = scenario.id
     for future in as_completed(futures):
         try:

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -40,8 +41,11 @@ display(evidence.describe(as_of=as_of))
 launches = evidence.launches_monthly(as_of=as_of)
 nuclear = evidence.nuclear_tests(as_of=as_of)
 fig = plots.plot_launch_record(launches, nuclear)
-display(launches.assign(year=launches["month"].str[:4]).groupby("year")[
-    ["missiles", "launch_days", "long_range_missiles"]].sum())
+display(
+    launches.assign(year=launches["month"].str[:4])
+    .groupby("year")[["missiles", "launch_days", "long_range_missiles"]]
+    .sum()
+)
 
 # %% [markdown]
 # ## Earlier agreements: time to breakdown (censored when still holding on `as_of`)

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -72,6 +73,7 @@ fig = plots.plot_agreement_survival(evidence.agreements(as_of=as_of), fit)
 # ## What if the prior were different?
 
 # %%
-alternative = models.DPRKComplianceModel(as_of=as_of, observations=observations, sampler=sampler,
-                                         priors=whatif_priors).fit()
+alternative = models.DPRKComplianceModel(
+    as_of=as_of, observations=observations, sampler=sampler, priors=whatif_priors
+).fit()
 display(reporting.compare_fits({"default prior": fit, "what-if prior": alternative}))

@@ -2,6 +2,7 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -68,9 +69,15 @@ fig = plots.plot_posteriors(fit)
 # ## What if? A sceptical prior, and nearly equal weights for old episodes
 
 # %%
-sceptical = models.ChinaFollowThroughModel(as_of=as_of, observations=observations,
-                                           sampler=sampler, priors=whatif_priors).fit()
-flat = models.ChinaFollowThroughModel(as_of=as_of, observations=observations, sampler=sampler,
-                                      settings={"half_life_years": whatif_half_life_years}).fit()
-display(reporting.compare_fits({"default": fit, "sceptical prior": sceptical,
-                                "slow discounting": flat}))
+sceptical = models.ChinaFollowThroughModel(
+    as_of=as_of, observations=observations, sampler=sampler, priors=whatif_priors
+).fit()
+flat = models.ChinaFollowThroughModel(
+    as_of=as_of,
+    observations=observations,
+    sampler=sampler,
+    settings={"half_life_years": whatif_half_life_years},
+).fit()
+display(
+    reporting.compare_fits({"default": fit, "sceptical prior": sceptical, "slow discounting": flat})
+)

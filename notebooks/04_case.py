@@ -2,9 +2,12 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (decision)
 #     language: python
@@ -56,10 +59,13 @@ display(HTML(reporting.tree_html(analysis.result)))
 
 # %%
 for name, value in whatif.items():
-    result = evaluate(analysis.case.tree, draws=analysis.result.parameters,
-                      overrides={name: value})
-    display(Markdown(f"**{name} = {value}**: best strategy {result.optimal}; "
-                     + ", ".join(f"{k} {v:.3f}" for k, v in result.options.items())))
+    result = evaluate(analysis.case.tree, draws=analysis.result.parameters, overrides={name: value})
+    display(
+        Markdown(
+            f"**{name} = {value}**: best strategy {result.optimal}; "
+            + ", ".join(f"{k} {v:.3f}" for k, v in result.options.items())
+        )
+    )
 
 # %% [markdown]
 # ## Assumptions

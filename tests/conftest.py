@@ -32,8 +32,9 @@ def fake_sampling(monkeypatch):
         names = [v.name for v in model.free_RVs + model.deterministics]
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="The effect of Potentials")
-            prior = pm.sample_prior_predictive(draws=draws * chains, model=model,
-                                               var_names=names, random_seed=random_seed).prior
+            prior = pm.sample_prior_predictive(
+                draws=draws * chains, model=model, var_names=names, random_seed=random_seed
+            ).prior
         posterior = {}
         for name in names:
             values = prior[name].values.reshape((chains, draws) + prior[name].shape[2:])
@@ -41,10 +42,11 @@ def fake_sampling(monkeypatch):
             posterior[name] = (dims, values)
         coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
         coords.update({d: prior.coords[d].values for d in prior.dims if d not in ("chain", "draw")})
-        stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))},
-                           coords={"chain": coords["chain"], "draw": coords["draw"]})
-        return az.InferenceData(posterior=xr.Dataset(posterior, coords=coords),
-                                sample_stats=stats)
+        stats = xr.Dataset(
+            {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))},
+            coords={"chain": coords["chain"], "draw": coords["draw"]},
+        )
+        return az.InferenceData(posterior=xr.Dataset(posterior, coords=coords), sample_stats=stats)
 
     monkeypatch.setattr(pm, "sample", fake_sample)
     return fake_sample

@@ -43,7 +43,9 @@ def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
         "p_accept": rng.beta(4, 6, n),
         "p_hold_monitoring": rng.beta(5, 5, n),
         "p_hold_after": rng.beta(3, 6, n),
-        "p_level_low": low, "p_level_partial": 1 - low - full, "p_level_full": full,
+        "p_level_low": low,
+        "p_level_partial": 1 - low - full,
+        "p_level_full": full,
         "breach_fraction_monitoring": rng.uniform(0.2, 0.6, n),
         "breach_fraction_after": rng.uniform(0.2, 0.6, n),
         "launches_prevented_per_month": rng.gamma(4, 0.6, n),
@@ -57,15 +59,26 @@ def case():
 
 
 def test_case_tree_has_the_three_strategies_and_a_graded_second_decision(case):
-    assert [b.label for b in case.tree.root.branches] == ["status quo", "freeze-for-freeze",
-                                                           "freeze-plus-pressure"]
+    assert [b.label for b in case.tree.root.branches] == [
+        "status quo",
+        "freeze-for-freeze",
+        "freeze-plus-pressure",
+    ]
     result = evaluate(case.tree, n=N, seed=3, supplied=synthetic_supplied())
     spring = [p for p in result.policy if p.endswith(f"/{SECOND_DECISION}")]
     assert {p.split("China's cooperation/")[1].split("/")[0] for p in spring} == {
-        "low", "partial", "full"}
+        "low",
+        "partial",
+        "full",
+    }
     options = result.option_values[spring[0]].coords["option"].values.tolist()
-    assert options == ["full exercises", "command-post only", "off the Peninsula",
-                       "no decapitation drills", "all three"]
+    assert options == [
+        "full exercises",
+        "command-post only",
+        "off the Peninsula",
+        "no decapitation drills",
+        "all three",
+    ]
 
 
 def test_every_judgment_has_a_rationale(case):
@@ -73,15 +86,19 @@ def test_every_judgment_has_a_rationale(case):
     judgments = table[table["judgment"]]
     assert len(judgments) >= 20
     assert (judgments["rationale"].str.len() > 10).all(), judgments.index[
-        judgments["rationale"].str.len() <= 10].tolist()
+        judgments["rationale"].str.len() <= 10
+    ].tolist()
     assert judgments[["5%", "95%"]].notna().all().all()
 
 
 def test_raising_readiness_weight_never_raises_scale_down(case):
     supplied = synthetic_supplied(cooperation_mean=0.7)
-    shares = [probability_of_scale_down(evaluate(case.tree, n=N, seed=5, supplied=supplied,
-                                              overrides={"w_readiness": w}))
-              for w in np.linspace(0.05, 1.5, 12)]
+    shares = [
+        probability_of_scale_down(
+            evaluate(case.tree, n=N, seed=5, supplied=supplied, overrides={"w_readiness": w})
+        )
+        for w in np.linspace(0.05, 1.5, 12)
+    ]
     assert all(b <= a + 1e-12 for a, b in zip(shares, shares[1:])), shares
     assert shares[0] > shares[-1]  # the weight matters at all
 
@@ -95,18 +112,34 @@ def test_raising_china_cooperation_never_lowers_freeze_plus_pressure(case):
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(w_readiness=st.floats(0.0, 1.0), w_pressure=st.floats(0.0, 1.0),
-       coop=st.floats(0.05, 0.95), seed=st.integers(0, 10_000))
+@given(
+    w_readiness=st.floats(0.0, 1.0),
+    w_pressure=st.floats(0.0, 1.0),
+    coop=st.floats(0.05, 0.95),
+    seed=st.integers(0, 10_000),
+)
 def test_value_of_monitoring_is_never_negative(w_readiness, w_pressure, coop, seed):
     case = load_case()
     supplied = synthetic_supplied(n=200, seed=seed, cooperation_mean=coop)
-    base = evaluate(case.tree, n=200, seed=seed, supplied=supplied,
-                    overrides={"w_readiness": w_readiness, "w_pressure": w_pressure})
+    base = evaluate(
+        case.tree,
+        n=200,
+        seed=seed,
+        supplied=supplied,
+        overrides={"w_readiness": w_readiness, "w_pressure": w_pressure},
+    )
     adaptive = base.options["freeze-plus-pressure"]
-    options = base.option_values[next(p for p in base.policy
-                                      if p.endswith(SECOND_DECISION))].coords["option"].values
-    fixed = [evaluate(case.tree, draws=base.parameters, force={SECOND_DECISION: str(o)}
-                      ).options["freeze-plus-pressure"] for o in options]
+    options = (
+        base.option_values[next(p for p in base.policy if p.endswith(SECOND_DECISION))]
+        .coords["option"]
+        .values
+    )
+    fixed = [
+        evaluate(case.tree, draws=base.parameters, force={SECOND_DECISION: str(o)}).options[
+            "freeze-plus-pressure"
+        ]
+        for o in options
+    ]
     assert adaptive - max(fixed) >= -1e-9
 
 
@@ -118,8 +151,7 @@ def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_s
     sampler = {"draws": 100, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 20}
     quiet = analyze(as_of="2017-10-31", sampler=sampler, use_cache=False)
     launch = _obs([("2017-09-14", "DPRK", "missile_launch", 1, "synthetic test data", 1.0)])
-    breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler,
-                       use_cache=False)
+    breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler, use_cache=False)
     assert breached.headline()["p_dprk_complies"] < quiet.headline()["p_dprk_complies"]
     assert probability_of_scale_down(breached.result) <= probability_of_scale_down(quiet.result)
     assert probability_of_scale_down(breached.result) == 0.0
@@ -160,13 +192,22 @@ def test_scenarios_load_and_change_the_tree():
     assert load_scenario("pessimistic-china").priors["china"]["cooperation_mean"]["beta"] == 4.0
 
 
-@pytest.mark.parametrize("content, match", [
-    ("name: x\nparameters:\n  w_readines: 0.5\n", r"bad\.yaml, field 'parameters\.w_readines'.*w_readiness"),
-    ("name: x\nparameters:\n  w_readiness: {distribution: beta, alpha: -1, beta: 2}\n", r"bad\.yaml.*w_readiness"),
-    ("name: x\npriors:\n  korea: {}\n", r"unknown model 'korea'"),
-    ("name: x\nweights: {}\n", r"bad\.yaml, field 'weights'"),
-    ("name: [unclosed\n", r"bad\.yaml.*not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        (
+            "name: x\nparameters:\n  w_readines: 0.5\n",
+            r"bad\.yaml, field 'parameters\.w_readines'.*w_readiness",
+        ),
+        (
+            "name: x\nparameters:\n  w_readiness: {distribution: beta, alpha: -1, beta: 2}\n",
+            r"bad\.yaml.*w_readiness",
+        ),
+        ("name: x\npriors:\n  korea: {}\n", r"unknown model 'korea'"),
+        ("name: x\nweights: {}\n", r"bad\.yaml, field 'weights'"),
+        ("name: [unclosed\n", r"bad\.yaml.*not valid YAML"),
+    ],
+)
 def test_bad_scenario_files_name_file_and_field(tmp_path, content, match):
     path = tmp_path / "bad.yaml"
     path.write_text(content)
@@ -178,9 +219,17 @@ def test_analyze_json_has_the_documented_keys(fake_sampling, capsys):
     code = main(["analyze", "--draws", "60", "--tune", "10", "--chains", "2", "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    for key in ("recommendation", "options", "probability_optimal", "contingent_plan",
-                "p_dprk_complies", "p_china_follows_through", "value_of_monitoring",
-                "diagnostics", "flags"):
+    for key in (
+        "recommendation",
+        "options",
+        "probability_optimal",
+        "contingent_plan",
+        "p_dprk_complies",
+        "p_china_follows_through",
+        "value_of_monitoring",
+        "diagnostics",
+        "flags",
+    ):
         assert key in out
     assert out["recommendation"] in out["options"]
     assert set(out["contingent_plan"]) == {"low", "partial", "full"}

@@ -28,9 +28,18 @@ ROWS = {
 
 # Yearly cross-check from the facts (CNS): missiles / launch-days.
 YEARLY = {
-    2012: (2, 2), 2013: (6, 3), 2014: (19, 11), 2015: (15, 7), 2016: (24, 16),
-    2017: (21, 15), 2018: (0, 0), 2019: (27, 14), 2020: (9, 4), 2021: (6, 4),
-    2022: (69, 34), 2023: (16, 8),
+    2012: (2, 2),
+    2013: (6, 3),
+    2014: (19, 11),
+    2015: (15, 7),
+    2016: (24, 16),
+    2017: (21, 15),
+    2018: (0, 0),
+    2019: (27, 14),
+    2020: (9, 4),
+    2021: (6, 4),
+    2022: (69, 34),
+    2023: (16, 8),
 }
 
 
@@ -60,8 +69,11 @@ def test_launches_cover_every_month_2012_01_to_2023_04():
 
 def test_yearly_launch_sums_match_the_cross_check():
     launches = evidence.launches_monthly(as_of=LATE)
-    sums = launches.assign(year=launches["month"].str[:4].astype(int)).groupby("year")[
-        ["missiles", "launch_days"]].sum()
+    sums = (
+        launches.assign(year=launches["month"].str[:4].astype(int))
+        .groupby("year")[["missiles", "launch_days"]]
+        .sum()
+    )
     got = {int(y): (int(r.missiles), int(r.launch_days)) for y, r in sums.iterrows()}
     assert got == YEARLY
 
@@ -80,8 +92,9 @@ def test_launch_months_are_complete_before_as_of():
 
 
 def test_as_of_accepts_a_date_or_a_string():
-    pd.testing.assert_frame_equal(evidence.agreements(as_of=dt.date(2019, 6, 1)),
-                                  evidence.agreements(as_of="2019-06-01"))
+    pd.testing.assert_frame_equal(
+        evidence.agreements(as_of=dt.date(2019, 6, 1)), evidence.agreements(as_of="2019-06-01")
+    )
 
 
 def _date_columns(frame):
@@ -118,7 +131,8 @@ def test_2018_moratorium_is_censored_in_mid_2019():
     row = frame.loc["2018 self-declared testing moratorium"]
     assert not row["observed"]
     assert row["duration_months"] == pytest.approx(
-        (dt.date(2019, 6, 1) - dt.date(2018, 4, 21)).days / 30.4375)
+        (dt.date(2019, 6, 1) - dt.date(2018, 4, 21)).days / 30.4375
+    )
     assert pd.isna(row["months_to_breach"])
     assert pd.isna(row["breach_date"]) and pd.isna(row["breach_event"])
     assert pd.isna(row["partial_compliance_first"])
@@ -131,13 +145,18 @@ def test_2018_moratorium_is_a_breach_by_2023():
     assert row["observed"]
     assert row["breach_date"] == pd.Timestamp("2022-03-24")
     assert row["duration_months"] == pytest.approx(
-        (dt.date(2022, 3, 24) - dt.date(2018, 4, 21)).days / 30.4375)
+        (dt.date(2022, 3, 24) - dt.date(2018, 4, 21)).days / 30.4375
+    )
 
 
 def test_china_enforcement_rows_appear_with_their_evidence():
     default = evidence.china_enforcement()
-    assert default["episode"].tolist() == ["unsc_2270", "mofcom_2016_04", "unsc_2321",
-                                           "mofcom_2017_02"]
+    assert default["episode"].tolist() == [
+        "unsc_2270",
+        "mofcom_2016_04",
+        "unsc_2321",
+        "mofcom_2017_02",
+    ]
     assert (default["evidence_date"] <= pd.Timestamp(DEFAULT_AS_OF)).all()
     later = evidence.china_enforcement(as_of="2019-06-01")["episode"].tolist()
     assert "unsc_2375" in later and "unsc_2397" not in later
@@ -174,8 +193,9 @@ def test_data_hash_is_stable_and_follows_the_data():
     assert evidence.data_hash(as_of=dt.date(2017, 8, 20)) == first
     assert evidence.data_hash(as_of="2017-09-05") != first  # nuclear test, August launches
     assert evidence.data_hash(names=["agreements"]) != first
-    assert (evidence.data_hash(as_of="2017-09-05", names=["agreements"])
-            == evidence.data_hash(names=["agreements"]))
+    assert evidence.data_hash(as_of="2017-09-05", names=["agreements"]) == evidence.data_hash(
+        names=["agreements"]
+    )
 
 
 def test_data_hash_changes_when_a_censored_duration_grows():
@@ -211,6 +231,7 @@ def test_unknown_table_and_bad_as_of_are_input_errors():
 # Bad input: synthetic variants of the shipped files, written to tmp_path
 # ---------------------------------------------------------------------------
 
+
 def _rows(name):
     with evidence.data_path(name).open(newline="", encoding="utf-8") as fh:
         return [list(r) for r in csv.reader(fh)]
@@ -225,22 +246,26 @@ def _write(tmp_path, name, rows):
 
 def _set(column, row, value):
     """Edit: set ``column`` on CSV row ``row`` (header = 1)."""
+
     def edit(rows):
         rows[row - 1][rows[0].index(column)] = value
         return rows
+
     return edit
 
 
 def _drop_column(column):
     def edit(rows):
         i = rows[0].index(column)
-        return [r[:i] + r[i + 1:] for r in rows]
+        return [r[:i] + r[i + 1 :] for r in rows]
+
     return edit
 
 
 def _add_column(column):
     def edit(rows):
         return [rows[0] + [column]] + [r + ["x"] for r in rows[1:]]
+
     return edit
 
 
@@ -249,6 +274,7 @@ def _swap(row_a, row_b, column):
         i = rows[0].index(column)
         rows[row_a - 1][i], rows[row_b - 1][i] = rows[row_b - 1][i], rows[row_a - 1][i]
         return rows
+
     return edit
 
 
@@ -259,8 +285,13 @@ BAD = [
     ("launches_monthly", _set("month", 4, "2012-05"), 4, "month", "one month after"),
     ("launches_monthly", _set("month", 3, "2012/03"), 3, "month", "YYYY-MM"),
     ("launches_monthly", _set("launch_days", 5, "2"), 5, "launch_days", "<= missiles"),
-    ("launches_monthly", _set("long_range_missiles", 5, "3"), 5, "long_range_missiles",
-     "<= missiles"),
+    (
+        "launches_monthly",
+        _set("long_range_missiles", 5, "3"),
+        5,
+        "long_range_missiles",
+        "<= missiles",
+    ),
     ("launches_monthly", _set("source", 10, ""), 10, "source", "blank"),
     ("launches_monthly", _drop_column("launch_days"), None, "launch_days", "missing column"),
     ("launches_monthly", _add_column("comment"), None, "comment", "unexpected column"),
@@ -268,20 +299,40 @@ BAD = [
     ("nuclear_tests", _set("date", 2, "2006-02-30"), 2, "date", "YYYY-MM-DD"),
     ("nuclear_tests", _set("yield_kt_high", 3, "1"), 3, "yield_kt_high", ">= yield_kt_low"),
     ("agreements", _set("breach_date", 3, "2004-01-01"), 3, "breach_date", "after signed"),
-    ("agreements", _set("partial_compliance_first", 2, "yes"), 2,
-     "partial_compliance_first", "true or false"),
+    (
+        "agreements",
+        _set("partial_compliance_first", 2, "yes"),
+        2,
+        "partial_compliance_first",
+        "true or false",
+    ),
     ("unsc_resolutions", _set("source", 4, " "), 4, "source", "blank"),
     ("unsc_resolutions", _swap(2, 3, "resolution"), 3, "resolution", "increase"),
     ("china_enforcement", _set("extent", 3, "0.6"), 3, "extent", "0.25"),
     ("china_enforcement", _set("enforced", 2, "full"), 2, "extent", "1 for full"),
     ("china_enforcement", _set("lag_months", 4, ""), 4, "lag_months", "blank exactly"),
     ("china_enforcement", _set("measure_type", 2, "bilateral"), 2, "measure_type", "one of"),
-    ("china_enforcement", _set("evidence_date", 5, "2016-01-01"), 5, "evidence_date",
-     "on or after commitment_date"),
-    ("trade_annual", _set("available_from", 2, "2013-12-01"), 2, "available_from",
-     "after the end of the year"),
-    ("trade_annual", _set("share_of_dprk_trade", 4, "91.3"), 4, "share_of_dprk_trade",
-     "between 0 and 1"),
+    (
+        "china_enforcement",
+        _set("evidence_date", 5, "2016-01-01"),
+        5,
+        "evidence_date",
+        "on or after commitment_date",
+    ),
+    (
+        "trade_annual",
+        _set("available_from", 2, "2013-12-01"),
+        2,
+        "available_from",
+        "after the end of the year",
+    ),
+    (
+        "trade_annual",
+        _set("share_of_dprk_trade", 4, "91.3"),
+        4,
+        "share_of_dprk_trade",
+        "between 0 and 1",
+    ),
     ("trade_monthly", _set("value_usd_m", 3, "-5"), 3, "value_usd_m", ">= 0"),
     ("trade_monthly", _set("period_start", 6, "2016-01-01"), 6, "period_start", "order"),
     ("trade_monthly", _set("flow", 2, "exports"), 2, "flow", "one of"),
@@ -291,8 +342,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("name, edit, row, field, words", BAD,
-                         ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "name, edit, row, field, words", BAD, ids=[f"{b[0]}-{b[3]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_input_names_file_row_and_field(tmp_path, name, edit, row, field, words):
     path = _write(tmp_path, name, edit(_rows(name)))
     with pytest.raises(InputError) as info:
@@ -356,8 +408,9 @@ def test_unreadable_files(tmp_path):
 def test_schema_error_helper_reports_the_first_failure():
     import pandera.pandas as pa
 
-    schema = pa.DataFrameSchema({"a": pa.Column(int, pa.Check.ge(0, error="expected a >= 0")),
-                                 "b": pa.Column(int)})
+    schema = pa.DataFrameSchema(
+        {"a": pa.Column(int, pa.Check.ge(0, error="expected a >= 0")), "b": pa.Column(int)}
+    )
     frame = pd.DataFrame({"a": [1, -1, -2]})
     with pytest.raises(pa.errors.SchemaErrors) as info:
         schema.validate(frame, lazy=True)
@@ -375,6 +428,7 @@ def test_schema_error_helper_reports_the_first_failure():
     assert str(err).startswith("f.csv, row 3, field 'a': expected")
     with pytest.raises(pa.errors.SchemaErrors) as info:
         pa.DataFrameSchema({"a": pa.Column(int)}).validate(
-            pd.DataFrame({"a": ["1", "x"]}), lazy=True)
+            pd.DataFrame({"a": ["1", "x"]}), lazy=True
+        )
     err = evidence.schema_errors_to_input_error(info.value, file="f.csv", columns=["a"])
     assert err.field == "a" and "expected type" in str(err)

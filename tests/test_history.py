@@ -33,33 +33,44 @@ def _integrity(path) -> str:
 
 def test_missing_history_reads_empty_and_is_not_created(history):
     assert history.runs().empty and list(history.runs().columns)[:4] == [
-        "run_id", "month", "status", "state"]
+        "run_id",
+        "month",
+        "status",
+        "state",
+    ]
     assert history.trend().empty
     assert not history.path.exists()
-    assert RunHistory().path == DEFAULT_HISTORY_PATH == DEFAULT_HISTORY_PATH.__class__(
-        "reports/monitoring/history.sqlite")
+    assert (
+        RunHistory().path
+        == DEFAULT_HISTORY_PATH
+        == DEFAULT_HISTORY_PATH.__class__("reports/monitoring/history.sqlite")
+    )
 
 
 def test_a_run_is_recorded_with_its_inputs_and_results(history):
     params = {"as_of": dt.date(2017, 10, 31), "draws": 100, "source": "synthetic test data"}
-    run_id = history.start("2017-10", params, {"ledger_sha256": "a" * 64, "evidence": "e1",
-                                               "schedule": "s1"})
+    run_id = history.start(
+        "2017-10", params, {"ledger_sha256": "a" * 64, "evidence": "e1", "schedule": "s1"}
+    )
     runs = history.runs()
     assert runs.loc[0, "status"] == "running" and runs.loc[0, "state"] == "running"
-    history.finish(run_id, {"p_dprk_complies": 0.25, "china_extent": 0.5,
-                            "missing": float("nan")})
+    history.finish(run_id, {"p_dprk_complies": 0.25, "china_extent": 0.5, "missing": float("nan")})
     run = history.runs().iloc[0]
     assert run["run_id"] == run_id and run["month"] == "2017-10"
     assert (run["status"], run["state"]) == ("succeeded", "succeeded")
-    assert run["parameters"] == {"as_of": "2017-10-31", "draws": 100,
-                                 "source": "synthetic test data"}
+    assert run["parameters"] == {
+        "as_of": "2017-10-31",
+        "draws": 100,
+        "source": "synthetic test data",
+    }
     assert run["ledger_sha256"] == "a" * 64 and run["evidence_hash"] == "e1"
     assert run["hashes"]["schedule"] == "s1"
     assert run["package_version"] == __version__
     assert run["pid"] == os.getpid()
     assert run["results"] == {"p_dprk_complies": 0.25, "china_extent": 0.5, "missing": None}
     assert dt.datetime.fromisoformat(run["finished_at"]) >= dt.datetime.fromisoformat(
-        run["started_at"])
+        run["started_at"]
+    )
     with sqlite3.connect(history.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         rows = conn.execute("SELECT name, value FROM run_results ORDER BY name").fetchall()
@@ -102,11 +113,15 @@ def test_trend_uses_the_latest_succeeded_run_per_month(history):
     for month, value in [("2017-09", 0.1), ("2017-10", 0.2), ("2017-09", 0.15)]:
         history.finish(history.start(month, {}, {}), {"p": value, "q": 1 - value})
     history.fail(history.start("2017-10", {}, {}), "synthetic failure")  # ignored
-    history.start("2017-11", {}, {})                                     # still running
+    history.start("2017-11", {}, {})  # still running
     trend = history.trend()
     assert list(trend.columns) == ["month", "name", "value", "run_id", "finished_at"]
     assert trend[["month", "name"]].values.tolist() == [
-        ["2017-09", "p"], ["2017-10", "p"], ["2017-09", "q"], ["2017-10", "q"]]
+        ["2017-09", "p"],
+        ["2017-10", "p"],
+        ["2017-09", "q"],
+        ["2017-10", "q"],
+    ]
     assert trend["value"].tolist() == pytest.approx([0.15, 0.2, 0.85, 0.8])
     assert trend["run_id"].tolist() == [3, 2, 3, 2]
     only = history.trend(["q"])
@@ -136,15 +151,22 @@ WRITER = textwrap.dedent("""
 
 
 def test_two_processes_at_once(history):
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(history.path), str(w), "20"],
-                              stderr=subprocess.PIPE, text=True) for w in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(history.path), str(w), "20"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     runs = history.runs()
     assert len(runs) == 40 and set(runs["status"]) == {"succeeded"}
     assert sorted((r["worker"], r["i"]) for r in runs["parameters"]) == [
-        (w, i) for w in range(2) for i in range(20)]
+        (w, i) for w in range(2) for i in range(20)
+    ]
     assert runs["run_id"].is_unique
     with sqlite3.connect(history.path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM run_results").fetchone()[0] == 120
@@ -172,8 +194,9 @@ BUSY = textwrap.dedent("""
 def test_killed_run_leaves_history_readable(history):
     history.finish(history.start("2017-11", {"earlier": True}, {}), {"p": 0.3})
     before = history.runs()
-    proc = subprocess.Popen([sys.executable, "-c", IDLE, str(history.path)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IDLE, str(history.path)], stdout=subprocess.PIPE, text=True
+    )
     try:
         run_id = int(proc.stdout.readline())
         assert history.runs().set_index("run_id").loc[run_id, "state"] == "running"
@@ -192,8 +215,7 @@ def test_killed_run_leaves_history_readable(history):
 
 def test_killed_in_the_middle_of_writes(history):
     history.finish(history.start("2017-09", {"earlier": True}, {}), {"p": 0.1})
-    proc = subprocess.Popen([sys.executable, "-c", BUSY, str(history.path)],
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", BUSY, str(history.path)], stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -212,8 +234,11 @@ def test_killed_in_the_middle_of_writes(history):
     assert set(runs["state"]) <= {"succeeded", "interrupted"}
     assert (runs["state"] == "interrupted").sum() <= 1
     with sqlite3.connect(history.path) as conn:  # a run's results are all there or none
-        counts = dict(conn.execute(
-            "SELECT r.run_id, COUNT(x.name) FROM runs r LEFT JOIN run_results x "
-            "USING (run_id) WHERE r.run_id > 1 GROUP BY r.run_id").fetchall())
+        counts = dict(
+            conn.execute(
+                "SELECT r.run_id, COUNT(x.name) FROM runs r LEFT JOIN run_results x "
+                "USING (run_id) WHERE r.run_id > 1 GROUP BY r.run_id"
+            ).fetchall()
+        )
     for run in runs.iloc[1:].itertuples():
         assert counts[run.run_id] == (20 if run.status == "succeeded" else 0)

@@ -44,13 +44,17 @@ def _refused(path, match, **kw):
 
 MONTHLY = [
     dict(date="2017-09-03", kind="nuclear_test", value=1, note="synthetic: not a real event"),
-    dict(date="2017-10-20", actor="China", kind="enforcement_step", value=1,
-         note="[cn-2017-09] synthetic, with a comma and \"quotes\""),
+    dict(
+        date="2017-10-20",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        note='[cn-2017-09] synthetic, with a comma and "quotes"',
+    ),
     dict(date="2017-11-05", kind="suspected_export", value=1, confidence=0.3),
     dict(date="2017-12-11", actor="China", kind="trade_level", value=0.85),
     dict(date="2018-01-10", kind="freeze_accepted", value=1),
-    dict(date="2018-02-25", actor="China", kind="enforcement_step", value=0,
-         note="[cn-2018-01]"),
+    dict(date="2018-02-25", actor="China", kind="enforcement_step", value=0, note="[cn-2018-01]"),
 ]
 
 
@@ -68,31 +72,42 @@ def test_adding_month_by_month_keeps_every_earlier_byte(tmp_path):
         snapshots.append(data)
     lines = path.read_text().splitlines()
     assert lines[0] == HEADER
-    assert lines[2] == ('2017-10-20,China,enforcement_step,1,synthetic test data,,'
-                        '"[cn-2017-09] synthetic, with a comma and ""quotes"""')
+    assert lines[2] == (
+        "2017-10-20,China,enforcement_step,1,synthetic test data,,"
+        '"[cn-2017-09] synthetic, with a comma and ""quotes"""'
+    )
     assert lines[3] == "2017-11-05,DPRK,suspected_export,1,synthetic test data,0.3,"
     # The models' own loader reads the ledger directly.
     frame = load_observations(path)
     assert frame["kind"].tolist() == [r["kind"] for r in MONTHLY]
     assert frame["value"].tolist() == [1, 1, 1, 0.85, 1, 0]
     assert frame["confidence"].tolist() == [1, 1, 0.3, 1, 1, 1]
-    assert ledger.ledger_months(path) == ["2017-09", "2017-10", "2017-11", "2017-12",
-                                          "2018-01", "2018-02"]
+    assert ledger.ledger_months(path) == [
+        "2017-09",
+        "2017-10",
+        "2017-11",
+        "2017-12",
+        "2018-01",
+        "2018-02",
+    ]
     assert ledger.latest_month(path) == "2018-02"
 
 
 def test_hand_made_file_keeps_its_bytes_line_endings_and_columns(tmp_path):
     path = tmp_path / "synthetic_hand_made.csv"
-    original = (b"date,actor,kind,value,source\r\n"
-                b"2017-09-03,DPRK,nuclear_test,1,synthetic test data\r\n"
-                b"2017-09-14 ,DPRK, missile_launch,2,\"synthetic test data, hand typed\"")
+    original = (
+        b"date,actor,kind,value,source\r\n"
+        b"2017-09-03,DPRK,nuclear_test,1,synthetic test data\r\n"
+        b'2017-09-14 ,DPRK, missile_launch,2,"synthetic test data, hand typed"'
+    )
     path.write_bytes(original)
     path.chmod(0o644)
     _add(path, date="2017-10-02", actor="China", kind="accepts_proposal", value=0)
     data = path.read_bytes()
     # Only a final line break is added to the unterminated last line.
-    assert data == (original + b"\r\n"
-                    + b"2017-10-02,China,accepts_proposal,0,synthetic test data\r\n")
+    assert data == (
+        original + b"\r\n" + b"2017-10-02,China,accepts_proposal,0,synthetic test data\r\n"
+    )
     assert path.stat().st_mode & 0o777 == 0o644
     assert len(ledger.validate_ledger(path)) == 3
     # Fields the header has no column for are refused, not silently dropped.
@@ -103,8 +118,10 @@ def test_blank_lines_after_the_last_row_are_dropped(tmp_path):
     path = tmp_path / "synthetic_trailing_blanks.csv"
     path.write_text(f"{HEADER}\n2017-09-03,DPRK,nuclear_test,1,{SRC},,\n\n\n")
     _add(path, date="2017-09-04")
-    assert path.read_text() == (f"{HEADER}\n2017-09-03,DPRK,nuclear_test,1,{SRC},,\n"
-                                f"2017-09-04,DPRK,missile_launch,1,{SRC},,\n")
+    assert path.read_text() == (
+        f"{HEADER}\n2017-09-03,DPRK,nuclear_test,1,{SRC},,\n"
+        f"2017-09-04,DPRK,missile_launch,1,{SRC},,\n"
+    )
 
 
 def test_create_false_and_empty_file(tmp_path):
@@ -125,61 +142,135 @@ def test_create_false_and_empty_file(tmp_path):
 # Refusals
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def filled(tmp_path):
     path = tmp_path / "synthetic_ledger.csv"
     _add(path, date="2017-10-05", kind="freeze_accepted", value=1, source="synthetic source A")
-    _add(path, date="2017-10-06", actor="China", kind="enforcement_step", value=1,
-         note="[cn-2017-10] synthetic")
+    _add(
+        path,
+        date="2017-10-06",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        note="[cn-2017-10] synthetic",
+    )
     _add(path, date="2017-10-06", kind="missile_launch", value=2)
     return path
 
 
 def test_duplicate_refused(filled):
-    err = _refused(filled, "duplicate observation: row 2", date="2017-10-05",
-                   kind="freeze_accepted", value=1, source="  SYNTHETIC   source a ",
-                   note="a different note does not make it new")
+    err = _refused(
+        filled,
+        "duplicate observation: row 2",
+        date="2017-10-05",
+        kind="freeze_accepted",
+        value=1,
+        source="  SYNTHETIC   source a ",
+        note="a different note does not make it new",
+    )
     assert (err.file, err.row, err.field) == (str(filled), 5, "value")
-    _refused(filled, "duplicate observation: row 3", date="2017-10-06", actor="China",
-             kind="enforcement_step", value=1, note="[cn-2017-10]")
+    _refused(
+        filled,
+        "duplicate observation: row 3",
+        date="2017-10-06",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        note="[cn-2017-10]",
+    )
 
 
-@pytest.mark.parametrize("kw, match", [
-    # the DPRK accepting and refusing the freeze on one day, whoever reports it
-    (dict(date="2017-10-05", kind="freeze_accepted", value=0, source="synthetic source B"),
-     "contradictory observation: row 2"),
-    # a step met and missed the same day for the same source
-    (dict(date="2017-10-06", actor="China", kind="enforcement_step", value=0,
-          note="[cn-2017-10]"), "contradictory observation: row 3"),
-    # an untagged assessment on the same day is the same step
-    (dict(date="2017-10-06", actor="China", kind="enforcement_step", value=0),
-     "contradictory observation: row 3"),
-    # two different missile counts for one day
-    (dict(date="2017-10-06", kind="missile_launch", value=3), "contradictory observation: row 4"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        # the DPRK accepting and refusing the freeze on one day, whoever reports it
+        (
+            dict(date="2017-10-05", kind="freeze_accepted", value=0, source="synthetic source B"),
+            "contradictory observation: row 2",
+        ),
+        # a step met and missed the same day for the same source
+        (
+            dict(
+                date="2017-10-06",
+                actor="China",
+                kind="enforcement_step",
+                value=0,
+                note="[cn-2017-10]",
+            ),
+            "contradictory observation: row 3",
+        ),
+        # an untagged assessment on the same day is the same step
+        (
+            dict(date="2017-10-06", actor="China", kind="enforcement_step", value=0),
+            "contradictory observation: row 3",
+        ),
+        # two different missile counts for one day
+        (
+            dict(date="2017-10-06", kind="missile_launch", value=3),
+            "contradictory observation: row 4",
+        ),
+    ],
+)
 def test_contradictory_refused(filled, kw, match):
     err = _refused(filled, match, **kw)
     assert "correct the ledger by hand" in str(err)
 
 
 def test_repeated_report_refused_but_distinct_events_allowed(filled):
-    _refused(filled, "repeated report: row 4", date="2017-10-06", kind="missile_launch",
-             value=2, source="another synthetic source")
+    _refused(
+        filled,
+        "repeated report: row 4",
+        date="2017-10-06",
+        kind="missile_launch",
+        value=2,
+        source="another synthetic source",
+    )
     # Different scheduled steps on one day, and reports of exports from different sources.
-    _add(filled, date="2017-10-06", actor="China", kind="enforcement_step", value=0,
-         note="[cn-2017-09] synthetic late assessment")
-    _add(filled, date="2017-10-07", kind="suspected_export", value=1, confidence=0.2,
-         source="synthetic source A")
-    _add(filled, date="2017-10-07", kind="suspected_export", value=1, confidence=0.6,
-         source="synthetic source B")
-    _refused(filled, "duplicate observation: row 6", date="2017-10-07",
-             kind="suspected_export", value=1, confidence=0.9, source="synthetic source A")
+    _add(
+        filled,
+        date="2017-10-06",
+        actor="China",
+        kind="enforcement_step",
+        value=0,
+        note="[cn-2017-09] synthetic late assessment",
+    )
+    _add(
+        filled,
+        date="2017-10-07",
+        kind="suspected_export",
+        value=1,
+        confidence=0.2,
+        source="synthetic source A",
+    )
+    _add(
+        filled,
+        date="2017-10-07",
+        kind="suspected_export",
+        value=1,
+        confidence=0.6,
+        source="synthetic source B",
+    )
+    _refused(
+        filled,
+        "duplicate observation: row 6",
+        date="2017-10-07",
+        kind="suspected_export",
+        value=1,
+        confidence=0.9,
+        source="synthetic source A",
+    )
     assert len(ledger.validate_ledger(filled)) == 6
 
 
 def test_invalid_new_row_names_its_row_and_field(filled):
-    err = _refused(filled, "new observation: expected value for freeze_accepted",
-                   date="2017-10-09", kind="freeze_accepted", value=2)
+    err = _refused(
+        filled,
+        "new observation: expected value for freeze_accepted",
+        date="2017-10-09",
+        kind="freeze_accepted",
+        value=2,
+    )
     assert (err.row, err.field) == (5, "value")
     err = _refused(filled, "expected a DPRK kind", date="2017-10-09", kind="trade_level")
     assert err.field == "kind"
@@ -199,8 +290,14 @@ def test_out_of_order_date_refused_or_inserted_at_its_place(filled):
     after = filled.read_text().splitlines(keepends=True)
     assert after == before[:2] + [f"2017-10-05,DPRK,nuclear_test,1,{SRC},,\n"] + before[2:]
     # Still refused when it contradicts an existing row.
-    _refused(filled, "contradictory", date="2017-10-05", kind="freeze_accepted", value=0,
-             insert_late=True)
+    _refused(
+        filled,
+        "contradictory",
+        date="2017-10-05",
+        kind="freeze_accepted",
+        value=0,
+        insert_late=True,
+    )
     frame = ledger.validate_ledger(filled)
     assert frame["date"].is_monotonic_increasing
     assert list(frame.index) == [2, 3, 4, 5]
@@ -210,18 +307,38 @@ def test_out_of_order_date_refused_or_inserted_at_its_place(filled):
 # Validation of an existing file
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, row, field, match", [
-    ("2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-04,USA,missile_launch,1,s,,\n",
-     3, "actor", "expected one of: DPRK, China"),
-    ("2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-02,DPRK,missile_launch,1,s,,\n",
-     3, "date", "date order"),
-    ("2017-09-03,DPRK,nuclear_test,1,s,1.5,\n", 2, "confidence", "between 0 and 1"),
-    ("2017-09-03,China,freeze_accepted,1,s,,\n", 2, "kind", "expected a China kind"),
-    ("2017-09-03,DPRK,freeze_accepted,1,s,,\n2017-09-03,DPRK,freeze_accepted,0,t,,\n",
-     3, "value", "contradictory observation: row 2"),
-    ("2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-03,DPRK,nuclear_test,1,S,,\n",
-     3, "value", "duplicate observation: row 2"),
-])
+
+@pytest.mark.parametrize(
+    "body, row, field, match",
+    [
+        (
+            "2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-04,USA,missile_launch,1,s,,\n",
+            3,
+            "actor",
+            "expected one of: DPRK, China",
+        ),
+        (
+            "2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-02,DPRK,missile_launch,1,s,,\n",
+            3,
+            "date",
+            "date order",
+        ),
+        ("2017-09-03,DPRK,nuclear_test,1,s,1.5,\n", 2, "confidence", "between 0 and 1"),
+        ("2017-09-03,China,freeze_accepted,1,s,,\n", 2, "kind", "expected a China kind"),
+        (
+            "2017-09-03,DPRK,freeze_accepted,1,s,,\n2017-09-03,DPRK,freeze_accepted,0,t,,\n",
+            3,
+            "value",
+            "contradictory observation: row 2",
+        ),
+        (
+            "2017-09-03,DPRK,nuclear_test,1,s,,\n2017-09-03,DPRK,nuclear_test,1,S,,\n",
+            3,
+            "value",
+            "duplicate observation: row 2",
+        ),
+    ],
+)
 def test_invalid_ledger_is_reported_and_nothing_written(tmp_path, body, row, field, match):
     path = tmp_path / "synthetic_invalid.csv"
     path.write_text(HEADER + "\n" + body)
@@ -252,6 +369,7 @@ def test_unreadable_files(tmp_path):
 # ---------------------------------------------------------------------------
 # Listing
 # ---------------------------------------------------------------------------
+
 
 def test_list_filters(filled):
     everything = ledger.list_observations(filled)
@@ -296,8 +414,14 @@ WORKER = textwrap.dedent("""
 
 def test_concurrent_adders_lose_nothing(tmp_path):
     path = tmp_path / "synthetic_concurrent.csv"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(path), str(w), "20"],
-                              stderr=subprocess.PIPE, text=True) for w in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(path), str(w), "20"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(2)
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err

@@ -1,5 +1,6 @@
 """The monthly monitoring workflow: incremental ledgers, breaches, the run history under
-concurrency and kills, and the worked 2017-18 example."""
+concurrency and kills, and the worked 2017-18 example.
+"""
 
 from __future__ import annotations
 
@@ -19,20 +20,44 @@ from decision.case import probability_of_scale_down
 from decision.history import RunHistory
 from decision.ledger import add_observation
 from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
-from decision.monitor import month_end, monitor, resolve_month
+from decision.monitor import monitor, month_end, resolve_month
 from decision.observations import load_observations
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "monitoring-2017" / "observations.csv"
 SYNTHETIC = [  # synthetic test data, in date order
-    dict(date="2017-09-20", actor="China", kind="enforcement_step", value=1,
-         source="synthetic test data", note="[cn-2017-09]"),
-    dict(date="2017-10-25", actor="China", kind="trade_level", value=0.8,
-         source="synthetic test data", note="[cn-2017-10]"),
-    dict(date="2017-11-12", actor="DPRK", kind="suspected_export", value=1,
-         source="synthetic test data", confidence=0.4),
-    dict(date="2017-12-02", actor="China", kind="enforcement_step", value=0,
-         source="synthetic test data", note="[cn-2017-12]"),
+    dict(
+        date="2017-09-20",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        source="synthetic test data",
+        note="[cn-2017-09]",
+    ),
+    dict(
+        date="2017-10-25",
+        actor="China",
+        kind="trade_level",
+        value=0.8,
+        source="synthetic test data",
+        note="[cn-2017-10]",
+    ),
+    dict(
+        date="2017-11-12",
+        actor="DPRK",
+        kind="suspected_export",
+        value=1,
+        source="synthetic test data",
+        confidence=0.4,
+    ),
+    dict(
+        date="2017-12-02",
+        actor="China",
+        kind="enforcement_step",
+        value=0,
+        source="synthetic test data",
+        note="[cn-2017-12]",
+    ),
 ]
 TINY = {"draws": 30, "tune": 30, "chains": 2, "cores": 1, "prior_predictive_draws": 10}
 
@@ -68,14 +93,20 @@ def test_month_by_month_equals_all_at_once(tmp_path, fake_sampling):
 def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_sampling):
     """The proposal scales down only if the DPRK holds its freeze: after a detected launch the
     spring decision is never reached, so the exercises go ahead in full, and both freezes
-    lose value."""
-
+    lose value.
+    """
     quiet = tmp_path / "quiet.csv"
     add_observation(quiet, **SYNTHETIC[0])
     breached = tmp_path / "breached.csv"
     add_observation(breached, **SYNTHETIC[0])
-    add_observation(breached, date="2017-10-05", actor="DPRK", kind="missile_launch", value=2,
-                    source="synthetic test data")
+    add_observation(
+        breached,
+        date="2017-10-05",
+        actor="DPRK",
+        kind="missile_launch",
+        value=2,
+        source="synthetic test data",
+    )
     sampler = {**TINY, "draws": 100, "tune": 0}
     before = monitor("2017-10", ledger=quiet, sampler=sampler, use_cache=False)
     after = monitor("2017-10", ledger=breached, sampler=sampler, use_cache=False)
@@ -83,19 +114,32 @@ def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_s
     assert probability_of_scale_down(before.analysis.result) > 0
     assert probability_of_scale_down(after.analysis.result) == 0
     for strategy in ("freeze-for-freeze", "freeze-plus-pressure"):
-        assert (after.analysis.result.options[strategy]
-                < before.analysis.result.options[strategy]), strategy
+        assert after.analysis.result.options[strategy] < before.analysis.result.options[strategy], (
+            strategy
+        )
     status = after.schedule_status.set_index("item")
     assert "breached" in set(status["observed"])
 
 
 def _monthly(month, out, env, *extra):
-    cmd = [sys.executable, "-m", "decision.cli", "report", "monitoring", "--through", month,
-           "--ledger", str(EXAMPLE), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "decision.cli",
+        "report",
+        "monitoring",
+        "--through",
+        month,
+        "--ledger",
+        str(EXAMPLE),
+        "--out",
+        str(out),
+    ]
     for key in ("draws", "tune", "chains", "cores"):
         cmd += ["-p", f"{key}={TINY[key]}"]
-    return subprocess.Popen(cmd + list(extra), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        cmd + list(extra), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.fixture

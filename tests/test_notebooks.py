@@ -25,7 +25,8 @@ def test_notebook_is_paired_and_in_sync(path):
     from_ipynb = jupytext.read(path)
     from_py = jupytext.read(script)
     assert [c.source for c in from_ipynb.cells] == [c.source for c in from_py.cells], (
-        f"{path.name} and {script.name} differ: run `make sync-notebooks`")
+        f"{path.name} and {script.name} differ: run `make sync-notebooks`"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -59,5 +60,11 @@ def test_notebook_executes_on_a_tiny_budget(path, tmp_path):
 
     declared = papermill.inspect_notebook(str(path))
     params = {k: v for k, v in TINY.items() if k in declared}
-    papermill.execute_notebook(str(path), str(tmp_path / path.name), parameters=params,
-                               cwd=str(tmp_path), progress_bar=False, kernel_name="decision")
+    papermill.execute_notebook(
+        str(path),
+        str(tmp_path / path.name),
+        parameters=params,
+        cwd=str(tmp_path),
+        progress_bar=False,
+        kernel_name="decision",
+    )

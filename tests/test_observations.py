@@ -19,7 +19,10 @@ def test_example_file_holds_the_real_events_after_the_proposal():
     frame = obs.load_observations(obs.example_path())
     assert list(frame.columns) == list(obs.COLUMNS)
     assert frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
-        "2017-09-03", "2017-09-14", "2017-11-28"]
+        "2017-09-03",
+        "2017-09-14",
+        "2017-11-28",
+    ]
     assert frame["kind"].tolist() == ["nuclear_test", "missile_launch", "missile_launch"]
     assert (frame["actor"] == "DPRK").all()
     assert frame["source"].str.strip().ne("").all()
@@ -50,8 +53,15 @@ def test_optional_columns_may_be_absent(tmp_path):
 
 
 def test_validate_in_memory_frame():
-    frame = pd.DataFrame({"date": ["2018-01-03"], "actor": ["DPRK"], "kind": ["missile_launch"],
-                          "value": [2], "source": ["x"]})
+    frame = pd.DataFrame(
+        {
+            "date": ["2018-01-03"],
+            "actor": ["DPRK"],
+            "kind": ["missile_launch"],
+            "value": [2],
+            "source": ["x"],
+        }
+    )
     typed = obs.validate_observations(frame)
     assert typed["value"].tolist() == [2.0]
     dated = frame.assign(date=[pd.Timestamp("2018-01-03")], confidence=[None])
@@ -72,8 +82,9 @@ def test_empty_observations():
 
 
 def test_summary_of_the_example():
-    summary = obs.summarise_monitoring(obs.load_observations(obs.example_path()),
-                                       "2017-09-01", "2018-02-28")
+    summary = obs.summarise_monitoring(
+        obs.load_observations(obs.example_path()), "2017-09-01", "2018-02-28"
+    )
     dprk = summary["dprk"]
     assert summary["months_observed"] == 6
     assert dprk["first_test_month"] == 1
@@ -81,8 +92,9 @@ def test_summary_of_the_example():
     assert dprk["first_test_kind"] == "nuclear_test"
     assert dprk["test_months"] == [1, 3]
     assert (dprk["missiles"], dprk["nuclear_tests"]) == (2, 1)
-    later = obs.summarise_monitoring(obs.load_observations(obs.example_path()),
-                                     "2017-10-01", "2018-02-28")
+    later = obs.summarise_monitoring(
+        obs.load_observations(obs.example_path()), "2017-10-01", "2018-02-28"
+    )
     assert later["dprk"]["first_test_month"] == 2  # the November launch
     assert later["months_observed"] == 5
 
@@ -94,9 +106,11 @@ def test_summary_of_every_kind():
     assert summary["months_observed"] == 6
     assert dprk["freeze_accepted"] is True
     assert dprk["suspected_exports"] == [
-        {"month": 2, "date": dt.date(2018, 2, 10), "confidence": 0.3}]
+        {"month": 2, "date": dt.date(2018, 2, 10), "confidence": 0.3}
+    ]
     assert dprk["unconfirmed_tests"] == [
-        {"month": 3, "date": dt.date(2018, 3, 15), "kind": "missile_launch", "confidence": 0.2}]
+        {"month": 3, "date": dt.date(2018, 3, 15), "kind": "missile_launch", "confidence": 0.2}
+    ]
     assert dprk["first_test_month"] == 4 and dprk["missiles"] == 3
     assert dprk["nuclear_tests"] == 1 and dprk["test_months"] == [4, 5]
     assert (china["steps_met"], china["steps_missed"]) == (1, 1)
@@ -121,8 +135,12 @@ def test_summary_rejects_reversed_window():
 ROW = "2018-01-03,DPRK,missile_launch,1,CNS,1,"
 BAD = [
     # body lines after the header, row, field, words
-    (["2018-01-03,DPRK,missile_launch,1,CNS,1,", "2018-01-04,Russia,missile_launch,1,x,1,"],
-     3, "actor", "one of: DPRK, China"),
+    (
+        ["2018-01-03,DPRK,missile_launch,1,CNS,1,", "2018-01-04,Russia,missile_launch,1,x,1,"],
+        3,
+        "actor",
+        "one of: DPRK, China",
+    ),
     ([ROW, "2018-01-04,DPRK,enforcement_step,1,x,1,"], 3, "kind", "a DPRK kind"),
     ([ROW, "2018-01-04,China,missile_launch,1,x,1,"], 3, "kind", "a China kind"),
     ([ROW, "2018-01-04,China,buys_coal,1,x,1,"], 3, "kind", "a China kind"),
@@ -142,8 +160,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("lines, row, field, words", BAD,
-                         ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "lines, row, field, words", BAD, ids=[f"{b[2]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_rows_name_file_row_and_field(tmp_path, lines, row, field, words):
     path = tmp_path / "synthetic_bad_observations.csv"
     path.write_text("\n".join([HEADER, *lines]) + "\n")
@@ -156,15 +175,19 @@ def test_bad_rows_name_file_row_and_field(tmp_path, lines, row, field, words):
     assert words in text
 
 
-@pytest.mark.parametrize("header, field, words", [
-    ("date,actor,value,source", "kind", "missing column"),
-    ("date,actor,kind,value,source,colour", "colour", "unexpected column"),
-])
+@pytest.mark.parametrize(
+    "header, field, words",
+    [
+        ("date,actor,value,source", "kind", "missing column"),
+        ("date,actor,kind,value,source,colour", "colour", "unexpected column"),
+    ],
+)
 def test_bad_columns(tmp_path, header, field, words):
     path = tmp_path / "synthetic_bad_columns.csv"
     n = len(header.split(","))
-    path.write_text(header + "\n" + ",".join(["2018-01-03", "DPRK", "nuclear_test", "1", "x",
-                                              "y"][:n]) + "\n")
+    path.write_text(
+        header + "\n" + ",".join(["2018-01-03", "DPRK", "nuclear_test", "1", "x", "y"][:n]) + "\n"
+    )
     with pytest.raises(InputError) as info:
         obs.load_observations(path)
     assert info.value.field == field and info.value.row is None
@@ -173,6 +196,10 @@ def test_bad_columns(tmp_path, header, field, words):
 
 def test_kinds_are_explicit():
     assert obs.ACTORS == ("DPRK", "China")
-    assert obs.KINDS["DPRK"] == ("missile_launch", "nuclear_test", "suspected_export",
-                                 "freeze_accepted")
+    assert obs.KINDS["DPRK"] == (
+        "missile_launch",
+        "nuclear_test",
+        "suspected_export",
+        "freeze_accepted",
+    )
     assert obs.KINDS["China"] == ("enforcement_step", "trade_level", "accepts_proposal")

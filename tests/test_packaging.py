@@ -33,7 +33,9 @@ def test_environment_yml_mirrors_pyproject():
     for name, spec in wanted.items():
         conda_name = CONDA_NAMES.get(name, name)
         assert conda_name in conda, f"environment.yml lacks {conda_name}"
-        assert conda[conda_name] == spec, f"{conda_name}: pyproject {spec!r}, conda {conda[conda_name]!r}"
+        assert conda[conda_name] == spec, (
+            f"{conda_name}: pyproject {spec!r}, conda {conda[conda_name]!r}"
+        )
     pip_part = next(d for d in env["dependencies"] if isinstance(d, dict))["pip"]
     assert "-e ." in pip_part
 

@@ -31,14 +31,17 @@ def test_template_declares_typed_literal_parameters():
     assert params["as_of"]["default"] == "2017-08-20"
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter; did you mean 'draws'"),
-    ({"draws": -5}, r"field 'draws': expected a value >= 10"),
-    ({"draws": "many"}, r"field 'draws': expected int"),
-    ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),
-    ({"observations_file": "/no/such.csv"}, r"observations_file.*file not found"),
-    ({"strict": 1}, r"field 'strict': expected bool"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter; did you mean 'draws'"),
+        ({"draws": -5}, r"field 'draws': expected a value >= 10"),
+        ({"draws": "many"}, r"field 'draws': expected int"),
+        ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),
+        ({"observations_file": "/no/such.csv"}, r"observations_file.*file not found"),
+        ({"strict": 1}, r"field 'strict': expected bool"),
+    ],
+)
 def test_bad_parameters_are_rejected_with_file_and_field(params, match):
     with pytest.raises(InputError, match=match):
         validate_parameters(params, source="params.yaml")
@@ -46,7 +49,10 @@ def test_bad_parameters_are_rejected_with_file_and_field(params, match):
 
 def test_cli_parameters_are_typed():
     assert parse_cli_parameters(["draws=50", "strict=true", "as_of=2017-09-01"]) == {
-        "draws": 50, "strict": True, "as_of": "2017-09-01"}
+        "draws": 50,
+        "strict": True,
+        "as_of": "2017-09-01",
+    }
     with pytest.raises(InputError, match="NAME=VALUE"):
         parse_cli_parameters(["draws"])
 
@@ -64,7 +70,12 @@ def rendered(tmp_path_factory):
 def test_report_folder_holds_html_notebook_parameters_and_manifest(rendered):
     target, _ = rendered
     assert sorted(p.name for p in target.iterdir()) == [
-        "analysis.json", "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
+        "analysis.json",
+        "manifest.json",
+        "parameters.yaml",
+        "report.html",
+        "report.ipynb",
+    ]
     params = yaml.safe_load((target / "parameters.yaml").read_text())
     assert params["draws"] == 40 and params["as_of"] == "2017-08-20"
     manifest = json.loads((target / "manifest.json").read_text())
@@ -77,10 +88,18 @@ def test_report_html_shows_evidence_and_posteriors_without_code(rendered):
     target, _ = rendered
     html = (target / "report.html").read_text()
     assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) >= 10
-    for heading in ("The recommendation", "Strategies compared", "The value of monitoring",
-                    "The decision tree", "The evidence", "DPRK compliance model",
-                    "China follow-through model", "Headline estimates", "Assumptions",
-                    "Sources and reproducibility"):
+    for heading in (
+        "The recommendation",
+        "Strategies compared",
+        "The value of monitoring",
+        "The decision tree",
+        "The evidence",
+        "DPRK compliance model",
+        "China follow-through model",
+        "Headline estimates",
+        "Assumptions",
+        "Sources and reproducibility",
+    ):
         assert heading in html
     assert "import warnings" not in html and "fit_models(" not in html  # code is hidden
     assert "Traceback" not in html
@@ -153,8 +172,7 @@ def test_bad_scenario_parameter_is_rejected_before_running(tmp_path):
         validate_parameters({"scenario": str(bad)})
 
 
-def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, monkeypatch,
-                                                                   tmp_path):
+def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, monkeypatch, tmp_path):
     _, root = rendered
     monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
     scenario = tmp_path / "hostile.yaml"
@@ -163,9 +181,11 @@ def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, mon
         "description: <script>alert('description')</script>\n"
         "parameters:\n"
         "  d_moral: {distribution: triangular, low: 0.1, mode: 0.3, high: 0.5, judgment: true,\n"
-        "            rationale: \"<img src=x onerror=alert('rationale')>\"}\n")
-    target = render_report({**TINY, "scenario": str(scenario)}, out_dir=root / "reports",
-                           name="hostile")
+        "            rationale: \"<img src=x onerror=alert('rationale')>\"}\n"
+    )
+    target = render_report(
+        {**TINY, "scenario": str(scenario)}, out_dir=root / "reports", name="hostile"
+    )
     html = (target / "report.html").read_text()
     assert "<script>alert('description')</script>" not in html
     assert "&lt;script&gt;alert(" in html
@@ -176,12 +196,22 @@ def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, mon
 def test_sensitivity_report_renders_every_section(rendered, monkeypatch):
     _, root = rendered
     monkeypatch.setenv("DECISION_CACHE_DIR", str(root / "cache"))
-    target = render_report({**TINY, "sobol_base": 32}, template="sensitivity",
-                           out_dir=root / "reports", name="sensitivity")
+    target = render_report(
+        {**TINY, "sobol_base": 32},
+        template="sensitivity",
+        out_dir=root / "reports",
+        name="sensitivity",
+    )
     html = (target / "report.html").read_text()
-    for heading in ("One-way: tornado and spider", "Thresholds", "Two-way",
-                    "Probabilistic sensitivity", "Value of information", "Prior sensitivity",
-                    "Global sensitivity"):
+    for heading in (
+        "One-way: tornado and spider",
+        "Thresholds",
+        "Two-way",
+        "Probabilistic sensitivity",
+        "Value of information",
+        "Prior sensitivity",
+        "Global sensitivity",
+    ):
         assert heading in html
     assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) >= 8
 

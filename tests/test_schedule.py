@@ -32,7 +32,8 @@ def test_default_schedule_is_a_labelled_six_month_plan(plan):
     assert {s.measure for s in plan.china_steps} == set(sch.MEASURES)
     assert "analyst plan" in plan.status
     assert "scheduled step-by-step way that produces a measurable increase in pressure" in (
-        " ".join(plan.rationale.split()))
+        " ".join(plan.rationale.split())
+    )
     bases = " ".join(s.basis or "" for s in plan.china_steps)
     assert "2371 (adopted 2017-08-05)" in bases and "2375 (adopted 2017-09-11)" in bases
     for step in plan.china_steps:
@@ -63,29 +64,47 @@ def _set(path, value):
             del node[path[-1]]
         else:
             node[path[-1]] = value
+
     return mutate
 
 
-@pytest.mark.parametrize("mutate, field, match", [
-    (_set(("china_steps", 2, "target", "reduction"), 1.5), "china_steps[2].target.reduction",
-     "less than or equal to 1"),
-    (_set(("china_steps", 2, "target", "at_least"), KeyError), "china_steps[2].target",
-     "exactly one of 'reduction'"),
-    (_set(("china_steps", 1, "month"), "2017-13"), "china_steps[1].month", "YYYY-MM"),
-    (_set(("china_steps", 1, "month"), "2018-05"), "china_steps[1].month",
-     "within monitoring"),
-    (_set(("china_steps", 1, "id"), "cn-2017-09"), "china_steps[1].id", "duplicate id"),
-    (_set(("china_steps", 1, "measure"), "oil"), "china_steps[1].measure", "'trade'"),
-    (_set(("china_steps", 0, "colour"), "red"), "china_steps[0].colour", "unexpected key"),
-    (_set(("dprk_commitments", 0, "from"), KeyError), "dprk_commitments[0].from",
-     "missing key"),
-    (_set(("dprk_commitments", 1, "breach_confidence"), "high"),
-     "dprk_commitments[1].breach_confidence", "number"),
-    (_set(("dprk_commitments", 2, "kind"), "freeze_accepted"), "dprk_commitments[2].kind",
-     "missile_launch"),
-    (_set(("monitoring", "end"), "2017-08"), "monitoring", "not before"),
-    (_set(("rationale",), KeyError), "rationale", "missing key"),
-])
+@pytest.mark.parametrize(
+    "mutate, field, match",
+    [
+        (
+            _set(("china_steps", 2, "target", "reduction"), 1.5),
+            "china_steps[2].target.reduction",
+            "less than or equal to 1",
+        ),
+        (
+            _set(("china_steps", 2, "target", "at_least"), KeyError),
+            "china_steps[2].target",
+            "exactly one of 'reduction'",
+        ),
+        (_set(("china_steps", 1, "month"), "2017-13"), "china_steps[1].month", "YYYY-MM"),
+        (_set(("china_steps", 1, "month"), "2018-05"), "china_steps[1].month", "within monitoring"),
+        (_set(("china_steps", 1, "id"), "cn-2017-09"), "china_steps[1].id", "duplicate id"),
+        (_set(("china_steps", 1, "measure"), "oil"), "china_steps[1].measure", "'trade'"),
+        (_set(("china_steps", 0, "colour"), "red"), "china_steps[0].colour", "unexpected key"),
+        (
+            _set(("dprk_commitments", 0, "from"), KeyError),
+            "dprk_commitments[0].from",
+            "missing key",
+        ),
+        (
+            _set(("dprk_commitments", 1, "breach_confidence"), "high"),
+            "dprk_commitments[1].breach_confidence",
+            "number",
+        ),
+        (
+            _set(("dprk_commitments", 2, "kind"), "freeze_accepted"),
+            "dprk_commitments[2].kind",
+            "missile_launch",
+        ),
+        (_set(("monitoring", "end"), "2017-08"), "monitoring", "not before"),
+        (_set(("rationale",), KeyError), "rationale", "missing key"),
+    ],
+)
 def test_schedule_errors_name_file_key_path_and_line(tmp_path, mutate, field, match):
     path = _write(tmp_path, mutate)
     with pytest.raises(InputError, match=match) as info:
@@ -120,7 +139,7 @@ def test_real_example_events_against_the_plan(plan):
     out = sch.compare_to_schedule(plan, load_observations(example_path()), "2017-11")
     assert len(out) == 3 * (1 + 3)  # three months, one China step and three DPRK items each
     status = {(r.item, r.month): r.observed for r in out.itertuples()}
-    assert status[("dprk-no-nuclear-tests", "2017-09")] == "breached"    # 3 Sep 2017 test
+    assert status[("dprk-no-nuclear-tests", "2017-09")] == "breached"  # 3 Sep 2017 test
     assert status[("dprk-no-missile-launches", "2017-09")] == "breached"  # Hwasong-12
     assert status[("dprk-no-missile-launches", "2017-10")] == "met"
     assert status[("dprk-no-missile-launches", "2017-11")] == "breached"  # Hwasong-15
@@ -137,14 +156,29 @@ def test_comparison_with_a_synthetic_ledger(tmp_path, plan):
         # untagged, in the step's month: evidence for cn-2017-09
         dict(date="2017-09-28", actor="China", kind="trade_level", value=0.5),
         # tagged assessment of September, made in October: decides cn-2017-09
-        dict(date="2017-10-25", actor="China", kind="enforcement_step", value=1,
-             note="[cn-2017-09] synthetic"),
-        dict(date="2017-10-25", actor="China", kind="trade_level", value=1.2,
-             note="[cn-2017-10] synthetic"),
+        dict(
+            date="2017-10-25",
+            actor="China",
+            kind="enforcement_step",
+            value=1,
+            note="[cn-2017-09] synthetic",
+        ),
+        dict(
+            date="2017-10-25",
+            actor="China",
+            kind="trade_level",
+            value=1.2,
+            note="[cn-2017-10] synthetic",
+        ),
         dict(date="2017-11-02", actor="DPRK", kind="suspected_export", value=1, confidence=0.3),
         dict(date="2017-12-03", actor="DPRK", kind="suspected_export", value=1, confidence=0.7),
-        dict(date="2017-12-20", actor="China", kind="enforcement_step", value=0,
-             note="[cn-2099-01] not in the plan"),
+        dict(
+            date="2017-12-20",
+            actor="China",
+            kind="enforcement_step",
+            value=0,
+            note="[cn-2099-01] not in the plan",
+        ),
         dict(date="2018-01-15", actor="China", kind="enforcement_step", value=1),
     ]
     for r in rows:
@@ -154,7 +188,7 @@ def test_comparison_with_a_synthetic_ledger(tmp_path, plan):
     assert china.loc["cn-2017-09", "observed"] == "met"
     assert china.loc["cn-2017-09", "evidence_rows"] == (2, 3)
     assert china.loc["cn-2017-09", "value"] == 1
-    assert china.loc["cn-2017-10", "observed"] == "met"          # trade level 1.2 >= 1
+    assert china.loc["cn-2017-10", "observed"] == "met"  # trade level 1.2 >= 1
     assert china.loc["cn-2017-11", "observed"] == "not yet reported"
     assert china.loc["cn-2017-12", "observed"] == "not yet reported"  # tag names another step
     assert math.isnan(china.loc["cn-2017-12", "value"])

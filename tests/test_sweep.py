@@ -81,15 +81,26 @@ def client():
 
 def test_grid_and_latin_hypercube_sample_expand_with_stable_ids(tmp_path):
     path = write_sweep(
-        tmp_path, name="expand", draws=200,
-        grid={"china_keeps_if_full": [0.1, 0.3],
-              "priors.china.accepts.alpha": [3, 1.5, 6.0]},
-        sample={"n": 4, "seed": 1, "parameters": {
-            "w_pressure": {"low": 0.1, "high": 0.3},
-            "p_covert_rd": {"distribution": "beta", "alpha": 4, "beta": 6}}})
+        tmp_path,
+        name="expand",
+        draws=200,
+        grid={"china_keeps_if_full": [0.1, 0.3], "priors.china.accepts.alpha": [3, 1.5, 6.0]},
+        sample={
+            "n": 4,
+            "seed": 1,
+            "parameters": {
+                "w_pressure": {"low": 0.1, "high": 0.3},
+                "p_covert_rd": {"distribution": "beta", "alpha": 4, "beta": 6},
+            },
+        },
+    )
     sweep = load_sweep(path)
-    assert sweep.keys == ["china_keeps_if_full", "priors.china.accepts.alpha", "w_pressure",
-                          "p_covert_rd"]
+    assert sweep.keys == [
+        "china_keeps_if_full",
+        "priors.china.accepts.alpha",
+        "w_pressure",
+        "p_covert_rd",
+    ]
     ids = [s.id for s in sweep.scenarios]
     assert len(ids) == 2 * 3 * 4 == len(set(ids))
     assert ids == [s.id for s in load_sweep(path).scenarios]  # stable across loads
@@ -105,44 +116,81 @@ def test_grid_and_latin_hypercube_sample_expand_with_stable_ids(tmp_path):
     assert sweep.describe()["distinct_fits"] == 2
     # An override is a number; a prior override is not a tree override.
     first = sweep.scenarios[0]
-    assert first.overrides == {"china_keeps_if_full": 0.1, "w_pressure": first.values["w_pressure"],
-                               "p_covert_rd": first.values["p_covert_rd"]}
+    assert first.overrides == {
+        "china_keeps_if_full": 0.1,
+        "w_pressure": first.values["w_pressure"],
+        "p_covert_rd": first.values["p_covert_rd"],
+    }
     # Settings are part of every id: other draws, other ids.
-    other = write_sweep(tmp_path, "other.yaml", **{**yaml.safe_load(path.read_text()),
-                                                        "draws": 300})
+    other = write_sweep(
+        tmp_path, "other.yaml", **{**yaml.safe_load(path.read_text()), "draws": 300}
+    )
     assert not set(ids) & {s.id for s in load_sweep(other).scenarios}
 
 
-@pytest.mark.parametrize("data, field, message", [
-    ({"grdi": {}}, "grdi", r"unknown key; did you mean 'grid'"),
-    ({"grid": {"china_keeps_if_ful": [0.1]}}, "grid.china_keeps_if_ful",
-     r"unknown key 'china_keeps_if_ful'; did you mean 'china_keeps_if_full'"),
-    ({"grid": {"priors.china.acepts.alpha": [1]}}, "grid.priors.china.acepts.alpha",
-     r"unknown prior 'acepts' of model 'china'; did you mean 'accepts'"),
-    ({"grid": {"priors.china.accepts.alpha": [0]}}, r"grid.priors.china.accepts.alpha\[0\]",
-     r"expected a positive number"),
-    ({"grid": {"w_pressure": 0.2}}, "grid.w_pressure", r"expected a non-empty list"),
-    ({"grid": {"w_pressure": [0.2, 0.2]}}, r"grid.w_pressure\[1\]", r"duplicate value"),
-    ({"grid": {"w_pressure": ["high"]}}, r"grid.w_pressure\[0\]", r"expected a number or"),
-    ({"grid": {"w_pressure": [{"distribution": "triangular", "low": 1}]}},
-     r"grid.w_pressure\[0\]", r"."),
-    ({"mode": "tree", "grid": {"as_of": ["2017-12-31"]}}, "grid.as_of",
-     r"mode 'tree' re-evaluates the tree on the base posterior"),
-    ({"grid": {"as_of": ["2017-13-01"]}}, r"grid.as_of\[0\]", r"expected a date"),
-    ({"grid": {"observations": ["missing.csv"]}}, r"grid.observations\[0\]",
-     r"observations file not found"),
-    ({"sample": {"n": 3, "parameters": {"w_pressure": {"low": 0.3, "high": 0.1}}}},
-     "sample.parameters.w_pressure", r"expected low < high"),
-    ({"sample": {"n": 3, "parameters": {"w_pressure": {"distribution": "gamma"}}}},
-     "sample.parameters.w_pressure.distribution", r"unknown distribution 'gamma'"),
-    ({"sample": {"parameters": {"w_pressure": {"low": 0, "high": 1}}}}, "sample.n",
-     r"expected the number of sampled points"),
-    ({"sampler": {"cores": 2}, "grid": {"priors.dprk.accept.alpha": [1, 2]}},
-     "sampler.cores", r"use cores: 1"),
-    ({"sampler": {"drawz": 10}}, "sampler.drawz", r"unknown key 'drawz'"),
-    ({"mode": "fast"}, "mode", r"expected one of: auto, tree, refit"),
-    ({"name": "../escape"}, "name", r"expected a name of letters"),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        ({"grdi": {}}, "grdi", r"unknown key; did you mean 'grid'"),
+        (
+            {"grid": {"china_keeps_if_ful": [0.1]}},
+            "grid.china_keeps_if_ful",
+            r"unknown key 'china_keeps_if_ful'; did you mean 'china_keeps_if_full'",
+        ),
+        (
+            {"grid": {"priors.china.acepts.alpha": [1]}},
+            "grid.priors.china.acepts.alpha",
+            r"unknown prior 'acepts' of model 'china'; did you mean 'accepts'",
+        ),
+        (
+            {"grid": {"priors.china.accepts.alpha": [0]}},
+            r"grid.priors.china.accepts.alpha\[0\]",
+            r"expected a positive number",
+        ),
+        ({"grid": {"w_pressure": 0.2}}, "grid.w_pressure", r"expected a non-empty list"),
+        ({"grid": {"w_pressure": [0.2, 0.2]}}, r"grid.w_pressure\[1\]", r"duplicate value"),
+        ({"grid": {"w_pressure": ["high"]}}, r"grid.w_pressure\[0\]", r"expected a number or"),
+        (
+            {"grid": {"w_pressure": [{"distribution": "triangular", "low": 1}]}},
+            r"grid.w_pressure\[0\]",
+            r".",
+        ),
+        (
+            {"mode": "tree", "grid": {"as_of": ["2017-12-31"]}},
+            "grid.as_of",
+            r"mode 'tree' re-evaluates the tree on the base posterior",
+        ),
+        ({"grid": {"as_of": ["2017-13-01"]}}, r"grid.as_of\[0\]", r"expected a date"),
+        (
+            {"grid": {"observations": ["missing.csv"]}},
+            r"grid.observations\[0\]",
+            r"observations file not found",
+        ),
+        (
+            {"sample": {"n": 3, "parameters": {"w_pressure": {"low": 0.3, "high": 0.1}}}},
+            "sample.parameters.w_pressure",
+            r"expected low < high",
+        ),
+        (
+            {"sample": {"n": 3, "parameters": {"w_pressure": {"distribution": "gamma"}}}},
+            "sample.parameters.w_pressure.distribution",
+            r"unknown distribution 'gamma'",
+        ),
+        (
+            {"sample": {"parameters": {"w_pressure": {"low": 0, "high": 1}}}},
+            "sample.n",
+            r"expected the number of sampled points",
+        ),
+        (
+            {"sampler": {"cores": 2}, "grid": {"priors.dprk.accept.alpha": [1, 2]}},
+            "sampler.cores",
+            r"use cores: 1",
+        ),
+        ({"sampler": {"drawz": 10}}, "sampler.drawz", r"unknown key 'drawz'"),
+        ({"mode": "fast"}, "mode", r"expected one of: auto, tree, refit"),
+        ({"name": "../escape"}, "name", r"expected a name of letters"),
+    ],
+)
 def test_invalid_sweep_files_name_the_file_and_the_key(tmp_path, data, field, message):
     path = write_sweep(tmp_path, **data)
     with pytest.raises(InputError, match=message) as info:
@@ -162,8 +210,21 @@ def test_bad_yaml_and_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
     assert err.startswith(f"error: {path}, row ") and "not valid YAML" in err
     assert len(err.splitlines()) == 1
     good = write_sweep(tmp_path, grid={"w_pressure": [0.1]})
-    assert main(["sweep", str(good), "--scheduler", "tcp://127.0.0.1:1", "--workers", "2",
-                 "--out", str(tmp_path / "out")]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                str(good),
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                "--workers",
+                "2",
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 2
+    )
     assert "--workers sizes the local cluster" in capsys.readouterr().err
 
 
@@ -171,9 +232,13 @@ def test_bad_yaml_and_cli_errors_are_one_line_with_status_2(tmp_path, capsys):
 
 
 def test_tree_sweep_resumes_after_an_interruption_without_duplicates(tmp_path, client):
-    path = write_sweep(tmp_path, draws=300, batch_size=4, value_of_monitoring=True,
-                       grid={"china_keeps_if_full": [0.1, 0.3, 0.5],
-                             "w_pressure": [0.1, 0.2, 0.3, 0.4]})
+    path = write_sweep(
+        tmp_path,
+        draws=300,
+        batch_size=4,
+        value_of_monitoring=True,
+        grid={"china_keeps_if_full": [0.1, 0.3, 0.5], "w_pressure": [0.1, 0.2, 0.3, 0.4]},
+    )
     sweep = load_sweep(path)
     post = synthetic_posterior()
     out = tmp_path / "out"
@@ -213,16 +278,31 @@ def test_tree_sweep_resumes_after_an_interruption_without_duplicates(tmp_path, c
     # Deterministic: the row is what evaluating the scenario directly gives.
     from decision.sweep import _tree_for
 
-    direct = evaluate_scenario(_tree_for(sweep.case, sweep.base, {}), post,
-                               sweep.scenarios[5].overrides, draws=300, seed=sweep.seed,
-                               value_of_monitoring=True)
+    direct = evaluate_scenario(
+        _tree_for(sweep.case, sweep.base, {}),
+        post,
+        sweep.scenarios[5].overrides,
+        draws=300,
+        seed=sweep.seed,
+        value_of_monitoring=True,
+    )
     for key, value in direct.items():
         assert row[key] == (pytest.approx(value) if isinstance(value, float) else value), key
     assert row["recommendation"] in ("status quo", "freeze-for-freeze", "freeze-plus-pressure")
-    assert row["p_optimal.status quo"] + row["p_optimal.freeze-for-freeze"] + \
-        row["p_optimal.freeze-plus-pressure"] == pytest.approx(1.0)
-    assert {"plan.low", "plan.partial", "plan.full", "value_of_monitoring", "p_dprk_complies",
-            "p_china_follows_through", "diagnostics_ok", "seconds", "worker"} <= set(frame)
+    assert row["p_optimal.status quo"] + row["p_optimal.freeze-for-freeze"] + row[
+        "p_optimal.freeze-plus-pressure"
+    ] == pytest.approx(1.0)
+    assert {
+        "plan.low",
+        "plan.partial",
+        "plan.full",
+        "value_of_monitoring",
+        "p_dprk_complies",
+        "p_china_follows_through",
+        "diagnostics_ok",
+        "seconds",
+        "worker",
+    } <= set(frame)
 
 
 def test_readers_skip_temporary_files_and_duplicates_are_dropped(tmp_path, client):
@@ -246,17 +326,21 @@ def test_readers_skip_temporary_files_and_duplicates_are_dropped(tmp_path, clien
 
 def test_a_folder_holding_another_definition_is_refused(tmp_path, client, capsys):
     out = tmp_path / "out"
-    first = write_sweep(tmp_path, "a.yaml", name="same", draws=100,
-                        grid={"w_pressure": [0.1]})
+    first = write_sweep(tmp_path, "a.yaml", name="same", draws=100, grid={"w_pressure": [0.1]})
     run_sweep(first, out, client=client, base_posterior=synthetic_posterior())
-    second = write_sweep(tmp_path, "b.yaml", name="same", draws=100,
-                         grid={"w_pressure": [0.1, 0.2]})
-    with pytest.raises(InputError, match=r"sweep.json: this folder holds a different "
-                                         r"definition of sweep 'same'"):
+    second = write_sweep(
+        tmp_path, "b.yaml", name="same", draws=100, grid={"w_pressure": [0.1, 0.2]}
+    )
+    with pytest.raises(
+        InputError,
+        match=r"sweep.json: this folder holds a different "
+        r"definition of sweep 'same'",
+    ):
         run_sweep(second, out, client=client, base_posterior=synthetic_posterior())
     # The batch size is not part of the definition.
-    third = write_sweep(tmp_path, "c.yaml", name="same", draws=100, batch_size=7,
-                        grid={"w_pressure": [0.1]})
+    third = write_sweep(
+        tmp_path, "c.yaml", name="same", draws=100, batch_size=7, grid={"w_pressure": [0.1]}
+    )
     assert run_sweep(third, out, client=client, base_posterior=synthetic_posterior()).ok
     manifest = json.loads((out / "same" / "sweep.json").read_text())
     assert manifest["scenarios"] == 1 and manifest["hash"] == load_sweep(first).hash
@@ -265,31 +349,38 @@ def test_a_folder_holding_another_definition_is_refused(tmp_path, client, capsys
 def test_scenario_errors_are_recorded_once_and_not_retried(tmp_path, client, capsys):
     path = write_sweep(tmp_path, draws=100, grid={"p_accept": [0.5, 1.5]})
     sweep = load_sweep(path)
-    summary = run_sweep(sweep, tmp_path / "out", client=client,
-                        base_posterior=synthetic_posterior())
+    summary = run_sweep(
+        sweep, tmp_path / "out", client=client, base_posterior=synthetic_posterior()
+    )
     assert (summary.computed, summary.errors, summary.missing, summary.ok) == (2, 1, 0, False)
     frame = read_results(tmp_path / "out" / sweep.name).set_index("input.p_accept")
     assert pd.isna(frame.loc[0.5, "error"])
-    assert frame.loc[1.5, "error"].startswith("InputError: ") and "p_accept" in \
-        frame.loc[1.5, "error"]
+    assert (
+        frame.loc[1.5, "error"].startswith("InputError: ") and "p_accept" in frame.loc[1.5, "error"]
+    )
     assert pd.isna(frame.loc[1.5, "recommendation"])
-    again = run_sweep(sweep, tmp_path / "out", client=client,
-                      base_posterior=synthetic_posterior())
+    again = run_sweep(sweep, tmp_path / "out", client=client, base_posterior=synthetic_posterior())
     assert (again.computed, again.errors) == (0, 1)
 
 
 def test_two_sweeps_sharing_a_folder_both_finish_without_duplicates(tmp_path, client):
-    path = write_sweep(tmp_path, draws=300, batch_size=2,
-                       grid={"china_keeps_if_full": [0.1, 0.2, 0.3, 0.4, 0.5],
-                             "w_pressure": [0.1, 0.2, 0.3, 0.4]})
+    path = write_sweep(
+        tmp_path,
+        draws=300,
+        batch_size=2,
+        grid={"china_keeps_if_full": [0.1, 0.2, 0.3, 0.4, 0.5], "w_pressure": [0.1, 0.2, 0.3, 0.4]},
+    )
     sweep = load_sweep(path)
     out = tmp_path / "out"
     summaries, errors = [], []
 
     def one():
         try:
-            summaries.append(run_sweep(load_sweep(path), out, client=client,
-                                       base_posterior=synthetic_posterior()))
+            summaries.append(
+                run_sweep(
+                    load_sweep(path), out, client=client, base_posterior=synthetic_posterior()
+                )
+            )
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -310,9 +401,12 @@ def test_two_sweeps_sharing_a_folder_both_finish_without_duplicates(tmp_path, cl
 
 
 def test_auto_mode_refits_only_scenarios_that_change_the_models(tmp_path, client, fake_sampling):
-    path = write_sweep(tmp_path, draws=200, sampler=TINY,
-                       grid={"priors.china.accepts.alpha": [3.0, 0.5],
-                             "china_keeps_if_full": [0.2, 0.4]})
+    path = write_sweep(
+        tmp_path,
+        draws=200,
+        sampler=TINY,
+        grid={"priors.china.accepts.alpha": [3.0, 0.5], "china_keeps_if_full": [0.2, 0.4]},
+    )
     sweep = load_sweep(path)
     assert sweep.refit_count == 2
     summary = run_sweep(sweep, tmp_path / "out", client=client)
@@ -327,18 +421,29 @@ def test_auto_mode_refits_only_scenarios_that_change_the_models(tmp_path, client
     assert by_alpha.get_group(0.5)["fit_seconds"].notna().all()
     # Both fits are now in the posterior cache: refit mode evaluates every scenario on its
     # own fit, served from the cache by the workers.
-    refit = write_sweep(tmp_path, "refit.yaml", name="again", mode="refit", draws=200,
-                        sampler=TINY, grid={"priors.china.accepts.alpha": [3.0, 0.5]})
+    refit = write_sweep(
+        tmp_path,
+        "refit.yaml",
+        name="again",
+        mode="refit",
+        draws=200,
+        sampler=TINY,
+        grid={"priors.china.accepts.alpha": [3.0, 0.5]},
+    )
     assert run_sweep(refit, tmp_path / "out", client=client).ok
     again = read_results(tmp_path / "out" / "again")
     assert set(again["mode"]) == {"refit"} and again["fit_from_cache"].all()
 
 
 def test_observation_files_are_read_by_the_client_and_refit(tmp_path, client, fake_sampling):
-    shutil.copy(Path(__file__).parent / "data" / "synthetic_observations.csv",
-                tmp_path / "obs.csv")
-    path = write_sweep(tmp_path, draws=100, sampler=TINY, as_of="2018-04-30",
-                       grid={"observations": [None, "obs.csv"]})
+    shutil.copy(Path(__file__).parent / "data" / "synthetic_observations.csv", tmp_path / "obs.csv")
+    path = write_sweep(
+        tmp_path,
+        draws=100,
+        sampler=TINY,
+        as_of="2018-04-30",
+        grid={"observations": [None, "obs.csv"]},
+    )
     sweep = load_sweep(path)
     refit = [s for s in sweep.scenarios if s.refit]
     assert [s.observations for s in refit] == ["obs.csv"]
@@ -354,14 +459,19 @@ def test_observation_files_are_read_by_the_client_and_refit(tmp_path, client, fa
     assert pd.isna(rows.loc["tree", "observations"])
     assert (rows["as_of"] == "2018-04-30").all()
     # The file's content is part of the id: editing it makes a new scenario.
-    (tmp_path / "obs.csv").write_text((tmp_path / "obs.csv").read_text().replace(
-        "0.3,not a real", "0.4,not a real"))
+    (tmp_path / "obs.csv").write_text(
+        (tmp_path / "obs.csv").read_text().replace("0.3,not a real", "0.4,not a real")
+    )
     assert refit[0].id not in {s.id for s in load_sweep(path).scenarios}
 
 
 def test_cli_dry_run_counts_scenarios(tmp_path, capsys):
-    path = write_sweep(tmp_path, "s.yaml", name="counted", grid={
-        "w_pressure": [0.1, 0.2], "as_of": ["2017-08-20", "2017-12-31"]})
+    path = write_sweep(
+        tmp_path,
+        "s.yaml",
+        name="counted",
+        grid={"w_pressure": [0.1, 0.2], "as_of": ["2017-08-20", "2017-12-31"]},
+    )
     assert main(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert out.startswith("sweep 'counted': 4 scenarios (2 tree-only, 2 refit on 1 distinct fits)")
@@ -389,24 +499,41 @@ def _wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(tmp_path, fake_sampling,
-                                                                   capsys):
+def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(tmp_path, fake_sampling, capsys):
     """``decision sweep`` on two worker processes: kill a worker mid-sweep, then the sweep
-    itself; every part on disk stays readable, and a re-run finishes exactly the rest."""
+    itself; every part on disk stays readable, and a re-run finishes exactly the rest.
+    """
     import psutil
 
-    path = write_sweep(tmp_path, draws=2000, batch_size=8, sampler=TINY,
-                       grid={"china_keeps_if_full": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
-                             "w_pressure": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35],
-                             "c_resume": [0.05, 0.1, 0.15, 0.2]})
+    path = write_sweep(
+        tmp_path,
+        draws=2000,
+        batch_size=8,
+        sampler=TINY,
+        grid={
+            "china_keeps_if_full": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+            "w_pressure": [0.1, 0.15, 0.2, 0.25, 0.3, 0.35],
+            "c_resume": [0.05, 0.1, 0.15, 0.2],
+        },
+    )
     sweep = load_sweep(path)
     total = len(sweep.scenarios)
     assert total == 192
     fit_posterior(sweep.fits[sweep.base_fit_key])  # the base fit, into the isolated cache
     out = tmp_path / "out"
     results = out / sweep.name / "results"
-    cmd = [sys.executable, "-m", "decision.cli", "sweep", str(path), "--out", str(out),
-           "--workers", "2", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "decision.cli",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def parts() -> int:
@@ -423,8 +550,11 @@ def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(tmp_path, fake
         os.kill(workers[0].pid, signal.SIGKILL)
         at_kill = parts()
         # The sweep carries on without that worker's process (the nanny starts another).
-        _wait_for(lambda: parts() >= at_kill + 2 or proc.poll() is not None, 60,
-                  "parts written after the worker was killed")
+        _wait_for(
+            lambda: parts() >= at_kill + 2 or proc.poll() is not None,
+            60,
+            "parts written after the worker was killed",
+        )
         started += _descendants(proc.pid)
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -444,8 +574,9 @@ def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(tmp_path, fake
     assert set(before.values()) == {1} and len(before) > 0
     assert finished_ids(results).keys() == before.keys()  # every part readable
     assert not list(results.glob(".corrupt-*"))
-    status = main(["sweep", str(path), "--out", str(out), "--workers", "2", "--no-progress",
-                   "--json"])
+    status = main(
+        ["sweep", str(path), "--out", str(out), "--workers", "2", "--no-progress", "--json"]
+    )
     summary = json.loads(capsys.readouterr().out)
     assert status == 0, summary
     assert summary["done_before"] == len(before)
@@ -459,27 +590,34 @@ def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(tmp_path, fake
 
 @pytest.mark.slow
 def test_report_per_scenario_is_rendered_once(tmp_path, client):
-    path = write_sweep(tmp_path, draws=200,
-                       sampler={"draws": 40, "tune": 40, "chains": 2, "cores": 1},
-                       grid={"china_keeps_if_full": [0.25]})
+    path = write_sweep(
+        tmp_path,
+        draws=200,
+        sampler={"draws": 40, "tune": 40, "chains": 2, "cores": 1},
+        grid={"china_keeps_if_full": [0.25]},
+    )
     sweep = load_sweep(path)
     out = tmp_path / "out"
-    summary = run_sweep(sweep, out, client=client, base_posterior=synthetic_posterior(),
-                        report=True)
+    summary = run_sweep(
+        sweep, out, client=client, base_posterior=synthetic_posterior(), report=True
+    )
     assert summary.ok and summary.reports == 1, summary
     sid = sweep.scenarios[0].id
     scenario = yaml.safe_load((out / sweep.name / "scenarios" / f"{sid}.yaml").read_text())
     assert scenario["parameters"]["china_keeps_if_full"]["value"] == 0.25
     html = (out / sweep.name / "reports" / sid / "report.html").read_text()
     assert sid in html
-    again = run_sweep(sweep, out, client=client, base_posterior=synthetic_posterior(),
-                      report=True)
+    again = run_sweep(sweep, out, client=client, base_posterior=synthetic_posterior(), report=True)
     assert again.computed == 0 and again.reports == 1
 
 
 def test_report_refuses_overrides_of_model_supplied_parameters(tmp_path, client):
     path = write_sweep(tmp_path, draws=100, grid={"p_accept": [0.3]})
-    with pytest.raises(InputError, match=r"field 'p_accept': 'p_accept' comes from the "
-                                         r"models' posterior draws"):
-        run_sweep(path, tmp_path / "out", client=client, base_posterior=synthetic_posterior(),
-                  report=True)
+    with pytest.raises(
+        InputError,
+        match=r"field 'p_accept': 'p_accept' comes from the "
+        r"models' posterior draws",
+    ):
+        run_sweep(
+            path, tmp_path / "out", client=client, base_posterior=synthetic_posterior(), report=True
+        )

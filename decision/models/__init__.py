@@ -44,29 +44,41 @@ MODELS: dict[str, type[BayesianModel]] = {
 }
 
 
-def build_models(*, as_of: dt.date | str = DEFAULT_AS_OF,
-                 observations: pd.DataFrame | None = None,
-                 priors: Mapping[str, Any] | None = None,
-                 settings: Mapping[str, Any] | None = None,
-                 sampler: Mapping[str, Any] | None = None) -> dict[str, BayesianModel]:
+def build_models(
+    *,
+    as_of: dt.date | str = DEFAULT_AS_OF,
+    observations: pd.DataFrame | None = None,
+    priors: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    sampler: Mapping[str, Any] | None = None,
+) -> dict[str, BayesianModel]:
     """Instantiate both models with per-model prior and setting overrides.
 
     ``priors`` and ``settings`` are keyed by model (``dprk``, ``china``); ``sampler`` applies to
     both.
     """
     for label, given in (("priors", priors), ("settings", settings)):
-        for key in (given or {}):
+        for key in given or {}:
             if key not in MODELS:
-                raise InputError(f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
-                                 field=f"{label}.{key}")
+                raise InputError(
+                    f"unknown model '{key}' (expected one of: {', '.join(MODELS)})",
+                    field=f"{label}.{key}",
+                )
     return {
-        key: cls(priors=(priors or {}).get(key), settings=(settings or {}).get(key),
-                 sampler=sampler, as_of=as_of, observations=observations)
+        key: cls(
+            priors=(priors or {}).get(key),
+            settings=(settings or {}).get(key),
+            sampler=sampler,
+            as_of=as_of,
+            observations=observations,
+        )
         for key, cls in MODELS.items()
     }
 
 
 def fit_models(*, use_cache: bool = True, strict: bool = False, **kwargs) -> dict[str, Fit]:
     """Fit (or load from the cache) both models; keyword arguments go to :func:`build_models`."""
-    return {key: model.fit(use_cache=use_cache, strict=strict)
-            for key, model in build_models(**kwargs).items()}
+    return {
+        key: model.fit(use_cache=use_cache, strict=strict)
+        for key, model in build_models(**kwargs).items()
+    }

@@ -145,8 +145,7 @@ class Fit:
 
     def summary(self) -> pd.DataFrame:
         """Mean, sd, 90% interval, R-hat and ESS of the headline quantities."""
-        return az.summary(self.idata, var_names=list(self.headline_names), hdi_prob=0.9,
-                          round_to=4)
+        return az.summary(self.idata, var_names=list(self.headline_names), hdi_prob=0.9, round_to=4)
 
     def flagged_message(self) -> str | None:
         """A one-line warning if the fit broke a convergence threshold."""
@@ -183,11 +182,15 @@ class BayesianModel:
     #: Names of prior parameters that must be positive.
     _positive_suffixes: ClassVar[tuple[str, ...]] = ("alpha", "beta", "sigma", "scale", "rate")
 
-    def __init__(self, *, priors: Mapping[str, Any] | None = None,
-                 sampler: Mapping[str, Any] | None = None,
-                 as_of: dt.date | str = DEFAULT_AS_OF,
-                 observations: pd.DataFrame | None = None,
-                 settings: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        *,
+        priors: Mapping[str, Any] | None = None,
+        sampler: Mapping[str, Any] | None = None,
+        as_of: dt.date | str = DEFAULT_AS_OF,
+        observations: pd.DataFrame | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ):
         self.priors = deep_merge(self.default_priors, priors, where=f"{self.name}.priors")
         self._validate_priors()
         self.sampler = deep_merge(DEFAULT_SAMPLER, sampler, where="sampler")
@@ -225,16 +228,24 @@ class BayesianModel:
                 continue
             for param, value in spec.items():
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
-                    raise InputError(f"expected a number, got {value!r}",
-                                     field=f"{self.name}.priors.{key}.{param}")
+                    raise InputError(
+                        f"expected a number, got {value!r}",
+                        field=f"{self.name}.priors.{key}.{param}",
+                    )
                 if param in self._positive_suffixes and not value > 0:
-                    raise InputError(f"expected a positive number, got {value!r}",
-                                     field=f"{self.name}.priors.{key}.{param}")
+                    raise InputError(
+                        f"expected a positive number, got {value!r}",
+                        field=f"{self.name}.priors.{key}.{param}",
+                    )
 
     def data_hash(self) -> str:
         """Hash of the data arrays the model is built from."""
-        return _hash_json({k: np.asarray(v).tolist() if isinstance(v, np.ndarray) else v
-                           for k, v in sorted(self.data.items())})
+        return _hash_json(
+            {
+                k: np.asarray(v).tolist() if isinstance(v, np.ndarray) else v
+                for k, v in sorted(self.data.items())
+            }
+        )
 
     def inputs(self) -> dict[str, Any]:
         """Everything that determines the posterior, recorded on the fit."""
@@ -255,13 +266,16 @@ class BayesianModel:
     @classmethod
     def source_hash(cls) -> str:
         """Hash of the code that defines the model, so an edited model is never served a
-        posterior sampled from its previous definition."""
+        posterior sampled from its previous definition.
+        """
         import inspect
 
         from decision.models import monitoring
 
-        files = sorted({inspect.getfile(c) for c in cls.__mro__
-                        if c.__module__.startswith("decision.")} | {inspect.getfile(monitoring)})
+        files = sorted(
+            {inspect.getfile(c) for c in cls.__mro__ if c.__module__.startswith("decision.")}
+            | {inspect.getfile(monitoring)}
+        )
         digest = hashlib.sha256()
         for file in files:
             digest.update(Path(file).read_bytes())
@@ -274,8 +288,9 @@ class BayesianModel:
     def cache_path(self) -> Path:
         return cache_dir() / f"{self.name}-{self.cache_key()[:32]}.nc"
 
-    def fit(self, *, use_cache: bool = True, strict: bool = False,
-            progressbar: bool = False) -> Fit:
+    def fit(
+        self, *, use_cache: bool = True, strict: bool = False, progressbar: bool = False
+    ) -> Fit:
         """Sample the posterior, or load an identical earlier fit from the cache.
 
         Parameters
@@ -308,8 +323,14 @@ class BayesianModel:
 
     def _make_fit(self, idata: az.InferenceData, *, from_cache: bool) -> Fit:
         free = [v for v in self.free_vars if v in idata.posterior]
-        return Fit(self.name, idata, Diagnostics.from_idata(idata, free), self.inputs(),
-                   tuple(self.headline), from_cache)
+        return Fit(
+            self.name,
+            idata,
+            Diagnostics.from_idata(idata, free),
+            self.inputs(),
+            tuple(self.headline),
+            from_cache,
+        )
 
     def _sample(self, *, progressbar: bool) -> az.InferenceData:
         import pymc as pm
@@ -319,23 +340,31 @@ class BayesianModel:
         model = self.build()
         with model:
             idata = pm.sample(
-                draws=int(s["draws"]), tune=int(s["tune"]), chains=int(s["chains"]),
-                cores=int(s["cores"]), target_accept=float(s["target_accept"]),
-                random_seed=seed, progressbar=progressbar, compute_convergence_checks=False,
+                draws=int(s["draws"]),
+                tune=int(s["tune"]),
+                chains=int(s["chains"]),
+                cores=int(s["cores"]),
+                target_accept=float(s["target_accept"]),
+                random_seed=seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
             )
             with warnings.catch_warnings():
                 # Potentials here are likelihood terms (censoring, recency weights, soft
                 # evidence): the prior predictive shows the priors alone, and posterior draws
                 # already reflect the potentials, so PyMC's warning does not apply.
                 warnings.filterwarnings("ignore", message="The effect of Potentials")
-                prior = pm.sample_prior_predictive(draws=int(s["prior_predictive_draws"]),
-                                                   random_seed=seed + 1)
+                prior = pm.sample_prior_predictive(
+                    draws=int(s["prior_predictive_draws"]), random_seed=seed + 1
+                )
                 idata.extend(prior)
                 if model.observed_RVs:
-                    pm.sample_posterior_predictive(idata, random_seed=seed + 2,
-                                                   extend_inferencedata=True, progressbar=False)
+                    pm.sample_posterior_predictive(
+                        idata, random_seed=seed + 2, extend_inferencedata=True, progressbar=False
+                    )
         for name, values in self.derived(idata.posterior).items():
             idata.posterior[name] = values
-        idata.posterior.attrs["decision_inputs"] = json.dumps(self.inputs(), sort_keys=True,
-                                                              default=str)
+        idata.posterior.attrs["decision_inputs"] = json.dumps(
+            self.inputs(), sort_keys=True, default=str
+        )
         return idata

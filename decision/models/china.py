@@ -59,7 +59,10 @@ class ChinaFollowThroughModel(BayesianModel):
         "accepts": {"alpha": 3.0, "beta": 2.0},
     }
     free_vars: ClassVar[tuple[str, ...]] = (
-        "cooperation_mean", "cooperation_concentration", "cooperation", "p_china_accepts",
+        "cooperation_mean",
+        "cooperation_concentration",
+        "cooperation",
+        "p_china_accepts",
     )
 
     @classmethod
@@ -67,27 +70,41 @@ class ChinaFollowThroughModel(BayesianModel):
         """``half_life_years``: age at which an episode counts half (3 years);
         ``level_names``/``level_cutpoints``: cooperation levels the decision tree branches on;
         ``full_threshold``: extent that counts as meeting the plan in full (the top level's
-        lower bound); ``trade_step_weight``: how many steps one trade observation counts for."""
-        return {"half_life_years": 3.0, "level_names": ["low", "partial", "full"],
-                "level_cutpoints": [0.4, 0.8], "trade_step_weight": 1.0,
-                "monitoring_start": "2017-09-01", "through": None}
+        lower bound); ``trade_step_weight``: how many steps one trade observation counts for.
+        """
+        return {
+            "half_life_years": 3.0,
+            "level_names": ["low", "partial", "full"],
+            "level_cutpoints": [0.4, 0.8],
+            "trade_step_weight": 1.0,
+            "monitoring_start": "2017-09-01",
+            "through": None,
+        }
 
     @property
     def headline(self) -> tuple[str, ...]:  # type: ignore[override]
         levels = tuple(f"p_level_{n}" for n in self.settings["level_names"])
-        return ("cooperation", "p_china_follows_through", *levels, "p_china_accepts",
-                "cooperation_mean")
+        return (
+            "cooperation",
+            "p_china_follows_through",
+            *levels,
+            "p_china_accepts",
+            "cooperation_mean",
+        )
 
     def prepare_data(self) -> dict[str, Any]:
         cuts = list(self.settings["level_cutpoints"])
         names = list(self.settings["level_names"])
         if len(names) != len(cuts) + 1 or cuts != sorted(cuts) or not all(0 < c < 1 for c in cuts):
-            raise InputError("expected increasing cutpoints in (0, 1), one fewer than the level "
-                             f"names; got names {names} and cutpoints {cuts}",
-                             field=f"{self.name}.settings.level_cutpoints")
+            raise InputError(
+                "expected increasing cutpoints in (0, 1), one fewer than the level "
+                f"names; got names {names} and cutpoints {cuts}",
+                field=f"{self.name}.settings.level_cutpoints",
+            )
         record = evidence.china_enforcement(as_of=self.as_of)
-        age_years = np.array([(self.as_of - d).days / 365.25
-                              for d in record["commitment_date"].map(_as_date)])
+        age_years = np.array(
+            [(self.as_of - d).days / 365.25 for d in record["commitment_date"].map(_as_date)]
+        )
         weights = 0.5 ** (np.clip(age_years, 0, None) / float(self.settings["half_life_years"]))
         # A China measure that implements a resolution (``related_to``) is the same episode
         # seen twice: the rows of one episode share a single episode's weight.
@@ -113,16 +130,23 @@ class ChinaFollowThroughModel(BayesianModel):
             mean = pm.Beta("cooperation_mean", **p["cooperation_mean"])
             conc = pm.Gamma("cooperation_concentration", **p["cooperation_concentration"])
             a, b = mean * conc, (1 - mean) * conc
-            record = pm.BetaBinomial("enforcement_record", n=4, alpha=a, beta=b,
-                                     observed=d["quarters_enforced"], dims="episode")
+            record = pm.BetaBinomial(
+                "enforcement_record",
+                n=4,
+                alpha=a,
+                beta=b,
+                observed=d["quarters_enforced"],
+                dims="episode",
+            )
             # Discounting: the observed node contributes logp once; add (w - 1) * logp.
             logp = pm.logp(record, d["quarters_enforced"])
             pm.Potential("recency_discount", pt.sum((d["weights"] - 1.0) * logp))
             cooperation = pm.Beta("cooperation", alpha=a, beta=b)
             met, missed = d["steps_met"], d["steps_missed"]
             if met + missed > 0:
-                pm.Potential("monitored_steps",
-                             met * pt.log(cooperation) + missed * pt.log1p(-cooperation))
+                pm.Potential(
+                    "monitored_steps", met * pt.log(cooperation) + missed * pt.log1p(-cooperation)
+                )
             p_accepts = pm.Beta("p_china_accepts", **p["accepts"])
             if len(d["accept_outcomes"]):
                 pm.Bernoulli("proposal_accepted", p=p_accepts, observed=d["accept_outcomes"])

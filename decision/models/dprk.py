@@ -88,8 +88,16 @@ class DPRKComplianceModel(BayesianModel):
         "breach_fraction_after",
     )
     free_vars: ClassVar[tuple[str, ...]] = (
-        "breach_shape", "breach_scale", "p_accept", "export_rate", "export_detection",
-        "log_rate_init", "rate_drift", "rate_steps", "launch_dispersion", "long_range_share",
+        "breach_shape",
+        "breach_scale",
+        "p_accept",
+        "export_rate",
+        "export_detection",
+        "log_rate_init",
+        "rate_drift",
+        "rate_steps",
+        "launch_dispersion",
+        "long_range_share",
     )
 
     @classmethod
@@ -97,9 +105,14 @@ class DPRKComplianceModel(BayesianModel):
         """``monitoring_months``: the window before the spring exercises (6, per the proposal);
         ``after_months``: how long the freeze must then hold for the scale-down to pay (12: one
         exercise cycle); ``monitoring_start``: first day of monitoring; ``through``: last day of
-        monitoring data to use (default: ``as_of``)."""
-        return {"monitoring_months": 6, "after_months": 12, "monitoring_start": "2017-09-01",
-                "through": None}
+        monitoring data to use (default: ``as_of``).
+        """
+        return {
+            "monitoring_months": 6,
+            "after_months": 12,
+            "monitoring_start": "2017-09-01",
+            "through": None,
+        }
 
     def prepare_data(self) -> dict[str, Any]:
         agreements = evidence.agreements(as_of=self.as_of)
@@ -151,8 +164,9 @@ class DPRKComplianceModel(BayesianModel):
         coords = posterior["breach_shape"].coords
         return {
             "breach_fraction_monitoring": xr.DataArray(monitoring, dims=dims, coords=coords),
-            "breach_fraction_after": xr.DataArray(held_share(start, after), dims=dims,
-                                                  coords=coords),
+            "breach_fraction_after": xr.DataArray(
+                held_share(start, after), dims=dims, coords=coords
+            ),
         }
 
     def build(self):
@@ -163,22 +177,33 @@ class DPRKComplianceModel(BayesianModel):
         horizon = float(s["monitoring_months"])
         after = float(s["after_months"])
         m = float(d["months_monitored"])
-        with pm.Model(coords={"agreement": np.arange(len(d["agreement_months"])),
-                              "year": np.arange(d["n_years"]),
-                              "month": np.arange(len(d["missiles"]))}) as model:
+        with pm.Model(
+            coords={
+                "agreement": np.arange(len(d["agreement_months"])),
+                "year": np.arange(d["n_years"]),
+                "month": np.arange(len(d["missiles"])),
+            }
+        ) as model:
             shape = pm.LogNormal("breach_shape", **p["breach_shape"])
             scale = pm.LogNormal("breach_scale", **p["breach_scale"])
 
             def survival(t):
                 return pt.exp(-((t / scale) ** shape))
 
-            pm.Censored("agreement_duration", pm.Weibull.dist(alpha=shape, beta=scale),
-                        lower=None, upper=d["agreement_upper"], observed=d["agreement_months"],
-                        dims="agreement")
+            pm.Censored(
+                "agreement_duration",
+                pm.Weibull.dist(alpha=shape, beta=scale),
+                lower=None,
+                upper=d["agreement_upper"],
+                observed=d["agreement_months"],
+                dims="agreement",
+            )
             breach_month = d["breach_month"]
             if breach_month is not None:
-                pm.Potential("monitored_breach",
-                             pt.log(survival(breach_month - 1.0) - survival(float(breach_month))))
+                pm.Potential(
+                    "monitored_breach",
+                    pt.log(survival(breach_month - 1.0) - survival(float(breach_month))),
+                )
             elif m > 0:
                 pm.Potential("monitored_survival", pt.log(survival(m)))
 
@@ -194,7 +219,9 @@ class DPRKComplianceModel(BayesianModel):
             if conf.size:
                 pm.Potential("export_reports", pt.sum(pt.log(conf * q + (1 - conf) * (1 - q))))
                 # P(no export in a monitored month | what was reported that month)
-                clean_past = pt.prod((1 - export_rate) * (1 - conf) / (conf * q + (1 - conf) * (1 - q)))
+                clean_past = pt.prod(
+                    (1 - export_rate) * (1 - conf) / (conf * q + (1 - conf) * (1 - q))
+                )
 
             log_rate_init = pm.Normal("log_rate_init", **p["launch_rate_init"])
             drift = pm.HalfNormal("rate_drift", **p["launch_rate_drift"])
@@ -202,21 +229,31 @@ class DPRKComplianceModel(BayesianModel):
             log_rate = log_rate_init + pt.concatenate([pt.zeros(1), pt.cumsum(steps[:-1])]) * drift
             pm.Deterministic("log_rate", log_rate, dims="year")
             dispersion = pm.Gamma("launch_dispersion", **p["launch_dispersion"])
-            pm.NegativeBinomial("missiles", mu=pt.exp(log_rate[d["launch_year_index"]]),
-                                alpha=dispersion, observed=d["missiles"], dims="month")
+            pm.NegativeBinomial(
+                "missiles",
+                mu=pt.exp(log_rate[d["launch_year_index"]]),
+                alpha=dispersion,
+                observed=d["missiles"],
+                dims="month",
+            )
             share = pm.Beta("long_range_share", **p["long_range_share"])
-            pm.Binomial("long_range", n=d["missiles"], p=share, observed=d["long_range"],
-                        dims="month")
+            pm.Binomial(
+                "long_range", n=d["missiles"], p=share, observed=d["long_range"], dims="month"
+            )
 
             start = max(horizon, m)
             if breach_month is not None:
                 p_hold_monitoring = pt.zeros(())
             else:
                 tests_hold = survival(start) / survival(m) if m > 0 else survival(start)
-                p_hold_monitoring = tests_hold * clean_past * (1 - export_rate) ** max(horizon - m, 0.0)
+                p_hold_monitoring = (
+                    tests_hold * clean_past * (1 - export_rate) ** max(horizon - m, 0.0)
+                )
             p_hold_monitoring = pm.Deterministic("p_hold_monitoring", p_hold_monitoring)
             p_hold_after = pm.Deterministic(
-                "p_hold_after", survival(start + after) / survival(start) * (1 - export_rate) ** after)
+                "p_hold_after",
+                survival(start + after) / survival(start) * (1 - export_rate) ** after,
+            )
             accepted = d["accept_outcomes"]
             p_accept_now = p_accept if not len(accepted) else float(accepted[-1])
             pm.Deterministic("p_dprk_complies", p_accept_now * p_hold_monitoring * p_hold_after)

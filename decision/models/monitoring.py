@@ -60,8 +60,9 @@ class MonitoringRecord:
     trade_levels: tuple[float, ...]
 
 
-def monitoring_record(observations: pd.DataFrame | None, settings: Mapping[str, Any],
-                      as_of: dt.date) -> MonitoringRecord:
+def monitoring_record(
+    observations: pd.DataFrame | None, settings: Mapping[str, Any], as_of: dt.date
+) -> MonitoringRecord:
     """Summarise ``observations`` from ``settings['monitoring_start']`` to the cutoff.
 
     The cutoff is ``settings['through']`` if set, else ``as_of``; nothing after it is used.
@@ -70,8 +71,11 @@ def monitoring_record(observations: pd.DataFrame | None, settings: Mapping[str, 
     cutoff = parse_date(settings["through"], field="through") if settings.get("through") else as_of
     cutoff = min(cutoff, as_of)
     months = _complete_months(start, cutoff)
-    obs = observations if observations is not None else pd.DataFrame(
-        columns=["date", "actor", "kind", "value", "confidence"])
+    obs = (
+        observations
+        if observations is not None
+        else pd.DataFrame(columns=["date", "actor", "kind", "value", "confidence"])
+    )
     if len(obs):
         dates = pd.to_datetime(obs["date"]).dt.date
         obs = obs.assign(_date=dates)
@@ -102,11 +106,14 @@ def monitoring_record(observations: pd.DataFrame | None, settings: Mapping[str, 
         dprk_breach_month=breach,
         export_confidence_by_month=tuple(float(c) for c in export_conf),
         dprk_accept_outcomes=tuple(int(v) for v in rows("DPRK", "freeze_accepted")["value"])
-        if len(obs) else (),
+        if len(obs)
+        else (),
         china_accept_outcomes=tuple(int(v) for v in rows("China", "accepts_proposal")["value"])
-        if len(obs) else (),
+        if len(obs)
+        else (),
         steps_met=int(sum(1 for v in steps if v >= 0.5)),
         steps_missed=int(sum(1 for v in steps if v < 0.5)),
         trade_levels=tuple(float(v) for v in rows("China", "trade_level")["value"])
-        if len(obs) else (),
+        if len(obs)
+        else (),
     )

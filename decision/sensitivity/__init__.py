@@ -32,8 +32,8 @@ from decision.sensitivity.preposterior import (
 from decision.sensitivity.priors import prior_sensitivity
 from decision.sensitivity.psa import acceptability, psa
 from decision.sensitivity.sobol import sobol, sobol_indices
-from decision.sensitivity.summary import MindChangers, what_would_change_our_mind
 from decision.sensitivity.space import ParameterSpace, parameter_space
+from decision.sensitivity.summary import MindChangers, what_would_change_our_mind
 from decision.sensitivity.thresholds import thresholds
 from decision.sensitivity.twoway import two_way
 from decision.sensitivity.voi import evpi, evppi, evppi_bruteforce

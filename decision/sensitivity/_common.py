@@ -61,8 +61,9 @@ def resolve_seed(seed) -> int:
     return int(seed)
 
 
-def settings(defaults: Mapping[str, Any], config: Mapping[str, Any] | None, where: str,
-             **explicit) -> dict[str, Any]:
+def settings(
+    defaults: Mapping[str, Any], config: Mapping[str, Any] | None, where: str, **explicit
+) -> dict[str, Any]:
     """``config`` merged over ``defaults``, then keyword arguments that are not ``None``."""
     merged = deep_merge(defaults, config, where=where)
     given = {k: v for k, v in explicit.items() if v is not None}
@@ -87,8 +88,12 @@ def _plain(value):
 def root_labels(tree: Tree) -> list[str]:
     """The root decision's options; an error when the root is a chance node."""
     if tree.root.kind != "decision":
-        raise InputError("sensitivity analysis compares the options of a root decision; this "
-                         "tree's root is a chance node", file=tree.source, field=tree.root.path)
+        raise InputError(
+            "sensitivity analysis compares the options of a root decision; this "
+            "tree's root is a chance node",
+            file=tree.source,
+            field=tree.root.path,
+        )
     return list(tree.root.labels)
 
 
@@ -98,8 +103,12 @@ def check_option(tree: Tree, option: str | None, what: str) -> str | None:
         return None
     labels = root_labels(tree)
     if option not in labels:
-        raise InputError(f"{what} '{option}' is not a root option{closest(option, labels)}; "
-                         f"options: {', '.join(labels)}", file=tree.source, field=what)
+        raise InputError(
+            f"{what} '{option}' is not a root option{closest(option, labels)}; "
+            f"options: {', '.join(labels)}",
+            file=tree.source,
+            field=what,
+        )
     return option
 
 
@@ -126,7 +135,7 @@ class UtilityScale:
                 env = {k: _operand(np.asarray(v)) for k, v in (draws or {}).items()}
                 self.R = float(np.asarray(expr(env), dtype=float).ravel()[0])
 
-    def centre(self, values: np.ndarray) -> "UtilityScale":
+    def centre(self, values: np.ndarray) -> UtilityScale:
         """Set the shift to the mean of ``values`` (keeps exponentials in range)."""
         if not self.linear:
             finite = np.asarray(values, dtype=float)
@@ -167,8 +176,11 @@ class UtilityScale:
         values = np.asarray(values, dtype=float)
         weights = np.asarray(weights, dtype=float)
         if self.linear:
-            return np.tensordot(weights, values, axes=([0], [axis])) if values.ndim > 1 \
+            return (
+                np.tensordot(weights, values, axes=([0], [axis]))
+                if values.ndim > 1
                 else float(weights @ values)
+            )
         from scipy.special import logsumexp
 
         moved = np.moveaxis(values, axis, 0)
@@ -176,12 +188,14 @@ class UtilityScale:
         return -self.R * logsumexp(-moved / self.R, axis=0, b=weights.reshape(shape))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "linear"} if self.linear else {"type": "exponential",
-                                                        "risk_tolerance": self.R}
+        return (
+            {"type": "linear"} if self.linear else {"type": "exponential", "risk_tolerance": self.R}
+        )
 
 
-def margin(values: np.ndarray, labels: Sequence[str], reference: str,
-           comparator: str | None = None) -> np.ndarray:
+def margin(
+    values: np.ndarray, labels: Sequence[str], reference: str, comparator: str | None = None
+) -> np.ndarray:
     """Decision margin along the last axis of ``values`` (..., options).
 
     ``reference`` minus the best other option, or minus ``comparator`` when one is named.

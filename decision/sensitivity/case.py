@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
 from decision.case import SUPPLIED_FROM_MODELS, Case, load_case
 
 __all__ = [
@@ -30,13 +31,27 @@ __all__ = [
 
 #: Named groups of the Korea case's judgment parameters (names absent from a tree are skipped).
 JUDGMENT_GROUPS: dict[str, tuple[str, ...]] = {
-    "attribute weights": ("w_readiness", "w_nonproliferation", "w_pressure", "w_alliance",
-                          "w_diplomacy"),
-    "readiness losses": ("r_suspend", "r_command_post", "r_off_peninsula", "r_no_decapitation",
-                         "c_resume"),
+    "attribute weights": (
+        "w_readiness",
+        "w_nonproliferation",
+        "w_pressure",
+        "w_alliance",
+        "w_diplomacy",
+    ),
+    "readiness losses": (
+        "r_suspend",
+        "r_command_post",
+        "r_off_peninsula",
+        "r_no_decapitation",
+        "c_resume",
+    ),
     "non-proliferation": ("v_long_range", "p_covert_rd", "covert_rd_cost", "cheat_fraction"),
-    "DPRK answer to exercises": ("hold_full_exercises", "hold_command_post",
-                                 "hold_off_peninsula", "hold_no_decapitation"),
+    "DPRK answer to exercises": (
+        "hold_full_exercises",
+        "hold_command_post",
+        "hold_off_peninsula",
+        "hold_no_decapitation",
+    ),
     "China's answer": ("china_keeps_if_full", "china_relaxes_f4f"),
     "alliance costs": ("a_suspend", "a_command_post", "a_off_peninsula", "a_no_decapitation"),
     "diplomatic standing": ("d_moral", "d_serious"),
@@ -105,8 +120,9 @@ class SyntheticFit:
         return {k: self.posterior[k] for k in self.headline_names}
 
 
-def synthetic_fits(n: int = 4000, seed: int = 0,
-                   priors: Mapping[str, Any] | None = None) -> dict[str, SyntheticFit]:
+def synthetic_fits(
+    n: int = 4000, seed: int = 0, priors: Mapping[str, Any] | None = None
+) -> dict[str, SyntheticFit]:
     """Synthetic posterior draws of both models (see the module docstring).
 
     Parameters
@@ -146,10 +162,15 @@ def synthetic_fits(n: int = 4000, seed: int = 0,
     hold = survival(window) * (1 - export_rate) ** window
     after = survival(window + after_months) / survival(window) * (1 - export_rate) ** after_months
     dprk = {
-        "breach_shape": shape, "breach_scale": scale, "export_rate": export_rate,
-        "export_detection": detection, "p_accept": p_accept,
-        "p_hold_monitoring": hold, "p_hold_after": after,
-        "p_dprk_complies": p_accept * hold * after, "p_hold_new_freeze": hold,
+        "breach_shape": shape,
+        "breach_scale": scale,
+        "export_rate": export_rate,
+        "export_detection": detection,
+        "p_accept": p_accept,
+        "p_hold_monitoring": hold,
+        "p_hold_after": after,
+        "p_dprk_complies": p_accept * hold * after,
+        "p_hold_new_freeze": hold,
         "launches_prevented_per_month": launches,
         "long_range_prevented_per_month": launches * share,
         "long_range_share": share,
@@ -166,35 +187,52 @@ def synthetic_fits(n: int = 4000, seed: int = 0,
     a, b = mean * concentration, (1 - mean) * concentration
     china_model = ChinaFollowThroughModel()
     china = {
-        "cooperation_mean": mean, "cooperation_concentration": concentration,
-        "cooperation": rng.beta(a, b), "p_china_accepts": rng.beta(6.0, 4.0, n),
+        "cooperation_mean": mean,
+        "cooperation_concentration": concentration,
+        "cooperation": rng.beta(a, b),
+        "p_china_accepts": rng.beta(6.0, 4.0, n),
     }
-    china.update(_derived(china_model, {"cooperation_mean": mean,
-                                        "cooperation_concentration": concentration}, xr))
+    china.update(
+        _derived(
+            china_model, {"cooperation_mean": mean, "cooperation_concentration": concentration}, xr
+        )
+    )
     priors = priors or {}
     return {
         "dprk": SyntheticFit(
-            dprk_model.name, dprk,
-            {"priors": deep_merge(DPRKComplianceModel.default_priors, priors.get("dprk")),
-             "synthetic": True, "seed": seed},
-            tuple(dprk_model.headline)),
+            dprk_model.name,
+            dprk,
+            {
+                "priors": deep_merge(DPRKComplianceModel.default_priors, priors.get("dprk")),
+                "synthetic": True,
+                "seed": seed,
+            },
+            tuple(dprk_model.headline),
+        ),
         "china": SyntheticFit(
-            china_model.name, china,
-            {"priors": deep_merge(ChinaFollowThroughModel.default_priors, priors.get("china")),
-             "synthetic": True, "seed": seed},
-            tuple(china_model.headline)),
+            china_model.name,
+            china,
+            {
+                "priors": deep_merge(ChinaFollowThroughModel.default_priors, priors.get("china")),
+                "synthetic": True,
+                "seed": seed,
+            },
+            tuple(china_model.headline),
+        ),
     }
 
 
 def _derived(model, variables: Mapping[str, np.ndarray], xr) -> dict[str, np.ndarray]:
-    posterior = xr.Dataset({k: (("chain", "draw"), v[None, :]) for k, v in variables.items()},
-                           coords={"chain": [0], "draw": np.arange(len(next(iter(
-                               variables.values()))))})
+    posterior = xr.Dataset(
+        {k: (("chain", "draw"), v[None, :]) for k, v in variables.items()},
+        coords={"chain": [0], "draw": np.arange(len(next(iter(variables.values()))))},
+    )
     return {k: np.asarray(v).reshape(-1) for k, v in model.derived(posterior).items()}
 
 
-def synthetic_supplied_draws(case: Case | None = None, n: int = 4000, seed: int = 0
-                             ) -> dict[str, np.ndarray]:
+def synthetic_supplied_draws(
+    case: Case | None = None, n: int = 4000, seed: int = 0
+) -> dict[str, np.ndarray]:
     """Synthetic draws of the case tree's supplied parameters (see :func:`synthetic_fits`)."""
     case = case or load_case()
     return case.supplied_draws(synthetic_fits(n, seed))

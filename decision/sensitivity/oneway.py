@@ -60,8 +60,9 @@ DEFAULTS: dict[str, Any] = {
 
 def _check_others(others: str) -> str:
     if others not in ("mean", "draws"):
-        raise InputError(f"others must be 'mean' or 'draws', got {others!r}",
-                         field="sensitivity.others")
+        raise InputError(
+            f"others must be 'mean' or 'draws', got {others!r}", field="sensitivity.others"
+        )
     return others
 
 
@@ -72,20 +73,30 @@ def base_values(space: _space.ParameterSpace, others: str) -> np.ndarray:
     return space.evaluate_blocks({}, blocks=1)[0][0]
 
 
-def evaluate_points(space: _space.ParameterSpace, fixed: Mapping[str, np.ndarray],
-                    others: str) -> np.ndarray:
+def evaluate_points(
+    space: _space.ParameterSpace, fixed: Mapping[str, np.ndarray], others: str
+) -> np.ndarray:
     """Option values at each point (rows of ``fixed``), the others held as ``others`` says."""
     if _check_others(others) == "mean":
         return space.evaluate_rows(fixed)
     return space.evaluate_blocks(fixed)[0]
 
 
-def one_way(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
-            supplied: Mapping | None = None, parameters: Sequence[str] | None = None,
-            ranges: Mapping[str, Sequence[float]] | None = None, points: int | None = None,
-            others: str | None = None, reference: str | None = None,
-            comparator: str | None = None, config: Mapping[str, Any] | None = None
-            ) -> xr.Dataset:
+def one_way(
+    source,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    points: int | None = None,
+    others: str | None = None,
+    reference: str | None = None,
+    comparator: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """One-way sensitivity of every root option's value and of the decision margin.
 
     Parameters
@@ -116,19 +127,35 @@ def one_way(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
         (option) and ``base_margin``. ``attrs`` record the reference and comparator, the
         margin's definition, units, ``config`` and ``inputs`` (JSON).
     """
-    cfg = settings(DEFAULTS, config, "sensitivity.one_way", points=points, others=others,
-                   reference=reference, comparator=comparator)
+    cfg = settings(
+        DEFAULTS,
+        config,
+        "sensitivity.one_way",
+        points=points,
+        others=others,
+        reference=reference,
+        comparator=comparator,
+    )
     others = _check_others(cfg["others"])
-    space = _space.parameter_space(source, draws=draws, n=n, seed=seed, supplied=supplied,
-                                   parameters=parameters, ranges=ranges, config=cfg["space"])
+    space = _space.parameter_space(
+        source,
+        draws=draws,
+        n=n,
+        seed=seed,
+        supplied=supplied,
+        parameters=parameters,
+        ranges=ranges,
+        config=cfg["space"],
+    )
     labels = space.options
     check_option(space.tree, cfg["reference"], "reference")
     check_option(space.tree, cfg["comparator"], "comparator")
     base = base_values(space, others)
     ref = cfg["reference"] or labels[int(np.nanargmax(base))]
     if cfg["comparator"] == ref:
-        raise InputError("comparator must differ from the reference option",
-                         field="sensitivity.comparator")
+        raise InputError(
+            "comparator must differ from the reference option", field="sensitivity.comparator"
+        )
     names = list(space.names)
     count = int(cfg["points"])
     grid = np.array([space.grid(name, count) for name in names]).reshape(len(names), count)
@@ -136,16 +163,22 @@ def one_way(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
     fixed = {}
     for j, name in enumerate(names):
         column = np.full(rows, np.nan)
-        column[j * count:(j + 1) * count] = grid[j]
+        column[j * count : (j + 1) * count] = grid[j]
         fixed[name] = column
-    values = (evaluate_points(space, fixed, others).reshape(len(names), count, len(labels))
-              if names else np.zeros((0, count, len(labels))))
+    values = (
+        evaluate_points(space, fixed, others).reshape(len(names), count, len(labels))
+        if names
+        else np.zeros((0, count, len(labels)))
+    )
     margins = margin(values, labels, ref, cfg["comparator"])
-    best = np.where(np.isnan(values).any(axis=-1), "",
-                    np.asarray(labels, dtype=object)[np.argmax(np.nan_to_num(values, nan=-np.inf),
-                                                                axis=-1)])
-    percentile = (np.array([space.percentile(name, grid[j]) for j, name in enumerate(names)])
-                  .reshape(len(names), count))
+    best = np.where(
+        np.isnan(values).any(axis=-1),
+        "",
+        np.asarray(labels, dtype=object)[np.argmax(np.nan_to_num(values, nan=-np.inf), axis=-1)],
+    )
+    percentile = np.array(
+        [space.percentile(name, grid[j]) for j, name in enumerate(names)]
+    ).reshape(len(names), count)
     ds = xr.Dataset(
         {
             "value": (("parameter", "point", "option"), values),
@@ -156,33 +189,46 @@ def one_way(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
             "position": (("point",), np.linspace(0.0, 1.0, count)),
             "low": (("parameter",), np.array([space.low[k] for k in names], dtype=float)),
             "high": (("parameter",), np.array([space.high[k] for k in names], dtype=float)),
-            "base_input": (("parameter",), np.array([space.base_value(k) for k in names],
-                                                    dtype=float)),
-            "range_source": (("parameter",), np.array([space.range_source[k] for k in names],
-                                                      dtype=str)),
+            "base_input": (
+                ("parameter",),
+                np.array([space.base_value(k) for k in names], dtype=float),
+            ),
+            "range_source": (
+                ("parameter",),
+                np.array([space.range_source[k] for k in names], dtype=str),
+            ),
             "base_value": (("option",), base),
             "base_margin": ((), float(margin(base, labels, ref, cfg["comparator"]))),
         },
         coords={"parameter": names, "point": np.arange(count), "option": labels},
     )
-    ds.attrs.update({
-        "analysis": "one-way sensitivity",
-        "tree": space.tree.name,
-        "units": space.tree.units or "",
-        "value_kind": "expected value" if space.tree.utility.is_linear else "certainty equivalent",
-        "reference": ref,
-        "comparator": cfg["comparator"] or "",
-        "margin": margin_description(ref, cfg["comparator"]),
-        "others": others,
-    })
+    ds.attrs.update(
+        {
+            "analysis": "one-way sensitivity",
+            "tree": space.tree.name,
+            "units": space.tree.units or "",
+            "value_kind": "expected value"
+            if space.tree.utility.is_linear
+            else "certainty equivalent",
+            "reference": ref,
+            "comparator": cfg["comparator"] or "",
+            "margin": margin_description(ref, cfg["comparator"]),
+            "others": others,
+        }
+    )
     return record(ds, config=cfg, inputs=_inputs(space))
 
 
 def _inputs(space: _space.ParameterSpace) -> dict[str, Any]:
-    return {"tree": space.tree.name, "source": str(space.tree.source or ""), "n": space.n,
-            "seed": space.seed, "parameters": list(space.names),
-            "ranges": {k: [space.low[k], space.high[k]] for k in space.names},
-            "range_source": dict(space.range_source)}
+    return {
+        "tree": space.tree.name,
+        "source": str(space.tree.source or ""),
+        "n": space.n,
+        "seed": space.seed,
+        "parameters": list(space.names),
+        "ranges": {k: [space.low[k], space.high[k]] for k in space.names},
+        "range_source": dict(space.range_source),
+    }
 
 
 def _quantity(data: xr.Dataset, quantity: str) -> xr.DataArray:
@@ -190,8 +236,10 @@ def _quantity(data: xr.Dataset, quantity: str) -> xr.DataArray:
         return data["margin"]
     options = [str(o) for o in data.coords["option"].values]
     if quantity not in options:
-        raise InputError(f"quantity must be 'margin' or an option ({', '.join(options)}), got "
-                         f"{quantity!r}", field="quantity")
+        raise InputError(
+            f"quantity must be 'margin' or an option ({', '.join(options)}), got {quantity!r}",
+            field="quantity",
+        )
     return data["value"].sel(option=quantity)
 
 
@@ -215,19 +263,25 @@ def tornado(data: xr.Dataset, quantity: str = "margin") -> pd.DataFrame:
         one-way result's.
     """
     values = _quantity(data, quantity)
-    base = (float(data["base_margin"]) if quantity == "margin"
-            else float(data["base_value"].sel(option=quantity)))
+    base = (
+        float(data["base_margin"])
+        if quantity == "margin"
+        else float(data["base_value"].sel(option=quantity))
+    )
     arr = values.values
     optimal = data["optimal"].values
-    frame = pd.DataFrame({
-        "low": data["low"].values,
-        "high": data["high"].values,
-        "base_input": data["base_input"].values,
-        "at_low": arr[:, 0],
-        "at_high": arr[:, -1],
-        "minimum": np.nanmin(arr, axis=1) if arr.size else [],
-        "maximum": np.nanmax(arr, axis=1) if arr.size else [],
-    }, index=pd.Index([str(p) for p in data.coords["parameter"].values], name="parameter"))
+    frame = pd.DataFrame(
+        {
+            "low": data["low"].values,
+            "high": data["high"].values,
+            "base_input": data["base_input"].values,
+            "at_low": arr[:, 0],
+            "at_high": arr[:, -1],
+            "minimum": np.nanmin(arr, axis=1) if arr.size else [],
+            "maximum": np.nanmax(arr, axis=1) if arr.size else [],
+        },
+        index=pd.Index([str(p) for p in data.coords["parameter"].values], name="parameter"),
+    )
     frame["swing"] = frame["maximum"] - frame["minimum"]
     frame["switches"] = [len({o for o in row if o}) > 1 for row in optimal]
     frame["base"] = base
@@ -247,9 +301,11 @@ def spider(data: xr.Dataset, quantity: str = "margin") -> pd.DataFrame:
         column per parameter.
     """
     values = _quantity(data, quantity)
-    frame = pd.DataFrame(values.values.T, index=pd.Index(data["position"].values,
-                                                         name="position"),
-                         columns=[str(p) for p in data.coords["parameter"].values])
+    frame = pd.DataFrame(
+        values.values.T,
+        index=pd.Index(data["position"].values, name="position"),
+        columns=[str(p) for p in data.coords["parameter"].values],
+    )
     frame.attrs.update(data.attrs)
     frame.attrs["quantity"] = quantity
     return frame

@@ -74,9 +74,15 @@ def systematic_resample(weights: np.ndarray, size: int, offset: float) -> np.nda
     return np.minimum(np.searchsorted(cumulative, positions, side="right"), len(weights) - 1)
 
 
-def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
-                     outcomes: pd.DataFrame | None = None, reroll: bool = True,
-                     n_resample: int | None = None, seed: int = 0) -> xr.Dataset:
+def evsi_reweighting(
+    result: TreeResult,
+    likelihood: np.ndarray,
+    *,
+    outcomes: pd.DataFrame | None = None,
+    reroll: bool = True,
+    n_resample: int | None = None,
+    seed: int = 0,
+) -> xr.Dataset:
     """EVSI of a study whose outcomes have likelihood ``likelihood[k, i]`` under draw ``i``.
 
     Parameters
@@ -109,8 +115,9 @@ def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
     L = np.asarray(likelihood, dtype=float)
     n = result.n
     if L.ndim != 2 or L.shape[1] != n:
-        raise InputError(f"likelihood must be (outcomes, {n} draws), got {L.shape}",
-                         field="likelihood")
+        raise InputError(
+            f"likelihood must be (outcomes, {n} draws), got {L.shape}", field="likelihood"
+        )
     if np.any(L < 0) or not np.all(np.isfinite(L)):
         raise InputError("likelihood values must be finite and >= 0", field="likelihood")
     labels = list(result.options)
@@ -128,8 +135,7 @@ def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
     held = weights @ u
     now = float(u.mean(axis=0).max())
     best_held = np.argmax(held, axis=1)
-    evsi_held = float(scale.from_utility(probability @ held.max(axis=1))
-                      - scale.from_utility(now))
+    evsi_held = float(scale.from_utility(probability @ held.max(axis=1)) - scale.from_utility(now))
     data: dict[str, Any] = {
         "probability": (("outcome",), probability),
         "ess": (("outcome",), ess),
@@ -142,8 +148,11 @@ def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
     later = [path for path in tree.decision_nodes if path != result.root_path]
     if reroll and later:
         size = int(n_resample or n)
-        base = {k: np.asarray(v) for k, v in result.parameters.items()
-                if not isinstance(tree.parameters[k], ExpressionParameter)}
+        base = {
+            k: np.asarray(v)
+            for k, v in result.parameters.items()
+            if not isinstance(tree.parameters[k], ExpressionParameter)
+        }
         offsets = np.random.default_rng(seed).uniform(size=L.shape[0])
         rerolled = held.copy()
         changed = np.zeros(L.shape[0], dtype=bool)
@@ -157,13 +166,15 @@ def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
             if force not in policies:
                 forced = evaluate(tree, draws=base, force=dict(force))
                 policies[force] = scale.to_utility(
-                    np.asarray(forced.root_values_per_draw, dtype=float))
+                    np.asarray(forced.root_values_per_draw, dtype=float)
+                )
             candidate = weights[k] @ policies[force]
             changed[k] = any(chosen[path] != result.policy[path] for path in later)
             rerolled[k] = np.maximum(held[k], candidate)
         best = np.argmax(rerolled, axis=1)
-        evsi = float(scale.from_utility(probability @ rerolled.max(axis=1))
-                     - scale.from_utility(now))
+        evsi = float(
+            scale.from_utility(probability @ rerolled.max(axis=1)) - scale.from_utility(now)
+        )
         data["value_rerolled"] = (("outcome", "option"), scale.from_utility(rerolled))
         data["optimal"] = (("outcome",), np.asarray(labels)[best])
         data["later_policy_changed"] = (("outcome",), changed)
@@ -173,10 +184,17 @@ def evsi_reweighting(result: TreeResult, likelihood: np.ndarray, *,
         for column in outcomes.columns:
             coords[str(column)] = ("outcome", outcomes[column].to_numpy())
     ds = xr.Dataset(data, coords=coords)
-    ds.attrs.update({"analysis": "EVSI by importance reweighting", "tree": result.tree.name,
-                     "units": result.tree.units or "", "optimal_now": result.optimal or "",
-                     "outcome_mass": total, "reroll": int(bool(reroll)),
-                     "n_resample": int(n_resample or n)})
+    ds.attrs.update(
+        {
+            "analysis": "EVSI by importance reweighting",
+            "tree": result.tree.name,
+            "units": result.tree.units or "",
+            "optimal_now": result.optimal or "",
+            "outcome_mass": total,
+            "reroll": int(bool(reroll)),
+            "n_resample": int(n_resample or n),
+        }
+    )
     return ds
 
 
@@ -198,19 +216,34 @@ class MonitoringStudy:
 
     months: int = 6
     steps: int = 6
-    tree_parameters: tuple[str, ...] = ("p_hold_monitoring", "p_hold_after",
-                                        "breach_fraction_monitoring", "breach_fraction_after",
-                                        "p_level_low", "p_level_partial", "p_level_full")
+    tree_parameters: tuple[str, ...] = (
+        "p_hold_monitoring",
+        "p_hold_after",
+        "breach_fraction_monitoring",
+        "breach_fraction_after",
+        "p_level_low",
+        "p_level_partial",
+        "p_level_full",
+    )
     model_variables: tuple[tuple[str, str], ...] = (
-        ("dprk", "breach_shape"), ("dprk", "breach_scale"),
-        ("china", "cooperation_mean"), ("china", "cooperation_concentration"))
+        ("dprk", "breach_shape"),
+        ("dprk", "breach_scale"),
+        ("china", "cooperation_mean"),
+        ("china", "cooperation_concentration"),
+    )
 
     def outcomes(self) -> pd.DataFrame:
         """Every possible outcome: ``breach_month`` (0 = no breach), ``steps_met``, ``label``."""
-        rows = [{"breach_month": b, "steps_met": k,
-                 "label": f"{'no breach' if b == 0 else f'breach in month {b}'}, "
-                          f"{k}/{self.steps} steps met"}
-                for b in [*range(1, self.months + 1), 0] for k in range(self.steps + 1)]
+        rows = [
+            {
+                "breach_month": b,
+                "steps_met": k,
+                "label": f"{'no breach' if b == 0 else f'breach in month {b}'}, "
+                f"{k}/{self.steps} steps met",
+            }
+            for b in [*range(1, self.months + 1), 0]
+            for k in range(self.steps + 1)
+        ]
         return pd.DataFrame(rows)
 
     def _variables(self, fits: Mapping[str, Any]) -> dict[str, np.ndarray]:
@@ -260,11 +293,17 @@ class MonitoringStudy:
         return np.column_stack([v[name] for _, name in self.model_variables])
 
 
-def value_of_monitoring_preposterior(fits: Mapping[str, Any], *, case=None,
-                                     study: MonitoringStudy | None = None, seed: int = 20170820,
-                                     reroll: bool = True, n_resample: int | None = None,
-                                     method: str = "auto",
-                                     config: Mapping[str, Any] | None = None) -> xr.Dataset:
+def value_of_monitoring_preposterior(
+    fits: Mapping[str, Any],
+    *,
+    case=None,
+    study: MonitoringStudy | None = None,
+    seed: int = 20170820,
+    reroll: bool = True,
+    n_resample: int | None = None,
+    method: str = "auto",
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """EVSI of six months of monitoring, by Bayesian updating, with its checks.
 
     Parameters
@@ -303,29 +342,35 @@ def value_of_monitoring_preposterior(fits: Mapping[str, Any], *, case=None,
     result = evaluate(case.tree, n=n, seed=seed, supplied=supplied)
     L = study.likelihood(fits)
     if L.shape[1] != n:
-        raise InputError(f"the study's draws ({L.shape[1]}) and the tree's ({n}) differ",
-                         field="fits")
+        raise InputError(
+            f"the study's draws ({L.shape[1]}) and the tree's ({n}) differ", field="fits"
+        )
     with single_threaded():
-        ds = evsi_reweighting(result, L, outcomes=study.outcomes(), reroll=reroll,
-                              n_resample=n_resample, seed=seed)
+        ds = evsi_reweighting(
+            result, L, outcomes=study.outcomes(), reroll=reroll, n_resample=n_resample, seed=seed
+        )
         values = np.asarray(result.root_values_per_draw, dtype=float)
         scale = UtilityScale(case.tree, result.parameters).centre(values)
         rng = np.random.default_rng(seed)
         simulated = study.simulate(fits, rng)
-        reg = regression_voi(values, simulated, scale=scale, method="gam", config=config,
-                             seed=seed)
-        model = regression_voi(values, study.model_draws(fits), scale=scale, method=method,
-                               config=config, seed=seed)
+        reg = regression_voi(values, simulated, scale=scale, method="gam", config=config, seed=seed)
+        model = regression_voi(
+            values, study.model_draws(fits), scale=scale, method=method, config=config, seed=seed
+        )
         present = [p for p in study.tree_parameters if p in result.parameters]
         tree_x = np.column_stack([np.asarray(result.parameters[p], float) for p in present])
-        tree_voi = regression_voi(values, tree_x, scale=scale, method=method, config=config,
-                                  seed=seed)
+        tree_voi = regression_voi(
+            values, tree_x, scale=scale, method=method, config=config, seed=seed
+        )
     in_tree = np.nan
     second = [node for node in case.tree.decision_nodes.values() if node.name == SECOND_DECISION]
     if second and STRATEGY_PROPOSAL in result.options:
-        fixed = [evaluate(case.tree, draws=result.parameters,
-                          force={SECOND_DECISION: option}).options[STRATEGY_PROPOSAL]
-                 for option in second[0].labels]
+        fixed = [
+            evaluate(case.tree, draws=result.parameters, force={SECOND_DECISION: option}).options[
+                STRATEGY_PROPOSAL
+            ]
+            for option in second[0].labels
+        ]
         in_tree = float(result.options[STRATEGY_PROPOSAL] - max(fixed))
     ds["evsi_regression"] = ((), reg["value"])
     ds["evsi_regression_se"] = ((), reg["se"])
@@ -335,17 +380,32 @@ def value_of_monitoring_preposterior(fits: Mapping[str, Any], *, case=None,
     ds["evppi_tree_se"] = ((), tree_voi["se"])
     ds["evpi"] = ((), _evpi(result))
     ds["value_of_monitoring_in_tree"] = ((), in_tree)
-    ds.attrs.update({
-        "analysis": "value of monitoring (preposterior)",
-        "study": f"{study.months} months of freeze record and {study.steps} scheduled steps",
-        "tree_parameters": ", ".join(present),
-        "model_variables": ", ".join(f"{m}.{v}" for m, v in study.model_variables),
-        "scenario": case.scenario.name,
-    })
+    ds.attrs.update(
+        {
+            "analysis": "value of monitoring (preposterior)",
+            "study": f"{study.months} months of freeze record and {study.steps} scheduled steps",
+            "tree_parameters": ", ".join(present),
+            "model_variables": ", ".join(f"{m}.{v}" for m, v in study.model_variables),
+            "scenario": case.scenario.name,
+        }
+    )
     synthetic = any(bool(getattr(f, "inputs", {}).get("synthetic")) for f in fits.values())
-    inputs = {"case": case.name, "scenario": case.scenario.name, "n": n, "seed": seed,
-              "synthetic_fits": synthetic,
-              "fits": {k: getattr(f, "inputs", {}).get("priors") for k, f in fits.items()}}
-    return record(ds, config={"study": dataclasses.asdict(study), "reroll": reroll,
-                              "n_resample": n_resample, "method": method,
-                              "config": dict(config or {})}, inputs=inputs)
+    inputs = {
+        "case": case.name,
+        "scenario": case.scenario.name,
+        "n": n,
+        "seed": seed,
+        "synthetic_fits": synthetic,
+        "fits": {k: getattr(f, "inputs", {}).get("priors") for k, f in fits.items()},
+    }
+    return record(
+        ds,
+        config={
+            "study": dataclasses.asdict(study),
+            "reroll": reroll,
+            "n_resample": n_resample,
+            "method": method,
+            "config": dict(config or {}),
+        },
+        inputs=inputs,
+    )

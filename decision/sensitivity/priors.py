@@ -105,8 +105,9 @@ def prior_log_density(family: str, params: Mapping[str, float], values) -> np.nd
         return _frozen(family, params).logpdf(np.asarray(values, dtype=float))
 
 
-def power_scaled_hyperparameters(family: str, params: Mapping[str, float], alpha: float
-                                 ) -> dict[str, float]:
+def power_scaled_hyperparameters(
+    family: str, params: Mapping[str, float], alpha: float
+) -> dict[str, float]:
     """Hyperparameters of the prior ``p(theta)^alpha`` (renormalised), in the same family.
 
     beta(a, b) -> beta(alpha (a - 1) + 1, alpha (b - 1) + 1); gamma(a, rate b) ->
@@ -137,13 +138,14 @@ def power_scaled_hyperparameters(family: str, params: Mapping[str, float], alpha
         raise InputError(f"unknown prior family {family!r}", field="family")
     bad = [k for k in ("alpha", "beta") if k in out and not out[k] > 0]
     if bad:
-        raise InputError(f"power-scaling {family}({p}) by {alpha} gives no proper prior "
-                         f"({', '.join(bad)} <= 0)", field="alpha")
+        raise InputError(
+            f"power-scaling {family}({p}) by {alpha} gives no proper prior ({', '.join(bad)} <= 0)",
+            field="alpha",
+        )
     return out
 
 
-def power_scaling_weights(fit, model: str, prior: str, alpha: float
-                          ) -> tuple[np.ndarray, float]:
+def power_scaling_weights(fit, model: str, prior: str, alpha: float) -> tuple[np.ndarray, float]:
     """Pareto-smoothed importance weights of the posterior with one prior power-scaled.
 
     Parameters
@@ -183,16 +185,22 @@ def power_scaling_weights(fit, model: str, prior: str, alpha: float
 
 def _variable(model: str, prior: str) -> tuple[str, str]:
     if model not in PRIOR_VARIABLES:
-        raise InputError(f"unknown model '{model}' (expected one of: "
-                         f"{', '.join(PRIOR_VARIABLES)})", field="model")
+        raise InputError(
+            f"unknown model '{model}' (expected one of: {', '.join(PRIOR_VARIABLES)})",
+            field="model",
+        )
     if prior not in PRIOR_VARIABLES[model]:
-        raise InputError(f"unknown prior '{prior}' of model '{model}' (expected one of: "
-                         f"{', '.join(PRIOR_VARIABLES[model])})", field=f"priors.{model}")
+        raise InputError(
+            f"unknown prior '{prior}' of model '{model}' (expected one of: "
+            f"{', '.join(PRIOR_VARIABLES[model])})",
+            field=f"priors.{model}",
+        )
     return PRIOR_VARIABLES[model][prior]
 
 
-def cjs_distance(draws: np.ndarray, weights: np.ndarray | None = None,
-                 base_weights: np.ndarray | None = None) -> float:
+def cjs_distance(
+    draws: np.ndarray, weights: np.ndarray | None = None, base_weights: np.ndarray | None = None
+) -> float:
     """Cumulative Jensen-Shannon distance between two weightings of the same draws.
 
     0 when the weighted empirical distributions are equal, at most 1. The symmetric,
@@ -234,11 +242,17 @@ def _quantities(case) -> dict[str, list[tuple[str, str]]]:
     return out
 
 
-def prior_sensitivity(fits: Mapping[str, Any], *, case=None,
-                      priors: Sequence[str] | None = None, alphas: Sequence[float] | None = None,
-                      method: str | None = None, seed: int = 20170820,
-                      observations=None, config: Mapping[str, Any] | None = None
-                      ) -> xr.Dataset:
+def prior_sensitivity(
+    fits: Mapping[str, Any],
+    *,
+    case=None,
+    priors: Sequence[str] | None = None,
+    alphas: Sequence[float] | None = None,
+    method: str | None = None,
+    seed: int = 20170820,
+    observations=None,
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """How much each tree-feeding posterior quantity and the recommendation move with each prior.
 
     Parameters
@@ -274,8 +288,10 @@ def prior_sensitivity(fits: Mapping[str, Any], *, case=None,
 
     cfg = settings(DEFAULTS, config, "sensitivity.priors", alphas=alphas, method=method)
     if cfg["method"] not in ("importance", "refit"):
-        raise InputError(f"method must be 'importance' or 'refit', got {cfg['method']!r}",
-                         field="sensitivity.priors.method")
+        raise InputError(
+            f"method must be 'importance' or 'refit', got {cfg['method']!r}",
+            field="sensitivity.priors.method",
+        )
     case = case or load_case()
     seed = resolve_seed(seed)
     chosen = _chosen_priors(fits, priors)
@@ -311,12 +327,17 @@ def prior_sensitivity(fits: Mapping[str, Any], *, case=None,
                 new_fits = dict(fits, **{model: refit})
                 new_supplied = case.supplied_draws(new_fits)
                 draws_w = {p: np.asarray(new_supplied[p], dtype=float) for p in names}
-                res = evaluate(case.tree, n=len(next(iter(new_supplied.values()))), seed=seed,
-                               supplied=new_supplied)
+                res = evaluate(
+                    case.tree,
+                    n=len(next(iter(new_supplied.values()))),
+                    seed=seed,
+                    supplied=new_supplied,
+                )
                 weighted_u = scale.to_utility(np.array([res.options[o] for o in labels]))
             pareto[i, a] = k
-            ess[i, a] = (1.0 / np.sum(w**2)) if w is not None else float(
-                len(next(iter(draws_w.values()))))
+            ess[i, a] = (
+                (1.0 / np.sum(w**2)) if w is not None else float(len(next(iter(draws_w.values()))))
+            )
             option_values[i, a] = scale.from_utility(weighted_u)
             for j in own:
                 p = names[j]
@@ -340,8 +361,10 @@ def prior_sensitivity(fits: Mapping[str, Any], *, case=None,
             "mean": (("prior", "alpha", "quantity"), mean),
             "shift_sd": (("prior", "alpha", "quantity"), shift),
             "cjs": (("prior", "alpha", "quantity"), cjs),
-            "sensitive": (("prior", "alpha", "quantity"),
-                          np.nan_to_num(cjs, nan=0.0) > float(cfg["cjs_threshold"])),
+            "sensitive": (
+                ("prior", "alpha", "quantity"),
+                np.nan_to_num(cjs, nan=0.0) > float(cfg["cjs_threshold"]),
+            ),
             "pareto_k": (("prior", "alpha"), pareto),
             "ess": (("prior", "alpha"), ess),
             "reliable": (("prior", "alpha"), pareto <= float(cfg["pareto_k_threshold"])),
@@ -351,29 +374,45 @@ def prior_sensitivity(fits: Mapping[str, Any], *, case=None,
             "base_mean": (("quantity",), np.array([base_draws[p].mean() for p in names])),
             "base_value": (("option",), base_values),
         },
-        coords={"prior": prior_names, "alpha": alphas, "quantity": names, "option": labels,
-                "model": ("prior", [m for m, _ in chosen])},
+        coords={
+            "prior": prior_names,
+            "alpha": alphas,
+            "quantity": names,
+            "option": labels,
+            "model": ("prior", [m for m, _ in chosen]),
+        },
     )
-    ds.attrs.update({
-        "analysis": "prior sensitivity (power-scaling)",
-        "method": cfg["method"],
-        "base_optimal": base_optimal or "",
-        "tree": case.tree.name,
-        "scenario": case.scenario.name,
-        "units": case.tree.units or "",
-    })
+    ds.attrs.update(
+        {
+            "analysis": "prior sensitivity (power-scaling)",
+            "method": cfg["method"],
+            "base_optimal": base_optimal or "",
+            "tree": case.tree.name,
+            "scenario": case.scenario.name,
+            "units": case.tree.units or "",
+        }
+    )
     synthetic = any(bool(getattr(f, "inputs", {}).get("synthetic")) for f in fits.values())
-    inputs = {"case": case.name, "scenario": case.scenario.name, "n": n, "seed": seed,
-              "priors": {k: getattr(f, "inputs", {}).get("priors") for k, f in fits.items()},
-              "synthetic_fits": synthetic}
+    inputs = {
+        "case": case.name,
+        "scenario": case.scenario.name,
+        "n": n,
+        "seed": seed,
+        "priors": {k: getattr(f, "inputs", {}).get("priors") for k, f in fits.items()},
+        "synthetic_fits": synthetic,
+    }
     return record(ds, config=cfg, inputs=inputs)
 
 
-def _chosen_priors(fits: Mapping[str, Any], priors: Sequence[str] | None
-                   ) -> list[tuple[str, str]]:
+def _chosen_priors(fits: Mapping[str, Any], priors: Sequence[str] | None) -> list[tuple[str, str]]:
     if priors is None:
-        return [(m, k) for m in PRIOR_VARIABLES if m in fits
-                for k in fits[m].inputs["priors"] if k in PRIOR_VARIABLES[m]]
+        return [
+            (m, k)
+            for m in PRIOR_VARIABLES
+            if m in fits
+            for k in fits[m].inputs["priors"]
+            if k in PRIOR_VARIABLES[m]
+        ]
     out = []
     for item in priors:
         model, _, key = str(item).partition(".")
@@ -401,10 +440,18 @@ def _refit(fits, model: str, prior: str, alpha: float, cfg, observations):
     _, family = _variable(model, prior)
     scaled = power_scaled_hyperparameters(family, inputs["priors"][prior], alpha)
     priors = deep_merge(inputs["priors"], {prior: scaled}, where=f"priors.{model}")
-    sampler = deep_merge(inputs.get("sampler") or {}, cfg["sampler"] or {},
-                         where="sensitivity.priors.sampler") if inputs.get("sampler") \
+    sampler = (
+        deep_merge(
+            inputs.get("sampler") or {}, cfg["sampler"] or {}, where="sensitivity.priors.sampler"
+        )
+        if inputs.get("sampler")
         else dict(cfg["sampler"] or {})
-    instance = MODELS[model](priors=priors, sampler=sampler or None,
-                             as_of=inputs.get("as_of") or "2017-08-20",
-                             observations=observations, settings=inputs.get("settings"))
+    )
+    instance = MODELS[model](
+        priors=priors,
+        sampler=sampler or None,
+        as_of=inputs.get("as_of") or "2017-08-20",
+        observations=observations,
+        settings=inputs.get("settings"),
+    )
     return instance.fit(use_cache=True)

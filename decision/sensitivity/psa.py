@@ -42,8 +42,13 @@ ACCEPTABILITY_DEFAULTS: dict[str, Any] = {
 }
 
 
-def psa(result: TreeResult, *, reference: str | None = None, comparator: str | None = None,
-        interval: float = 0.9) -> xr.Dataset:
+def psa(
+    result: TreeResult,
+    *,
+    reference: str | None = None,
+    comparator: str | None = None,
+    interval: float = 0.9,
+) -> xr.Dataset:
     """Distributions of the root options' values over the draws of an evaluated tree.
 
     Parameters
@@ -78,8 +83,9 @@ def psa(result: TreeResult, *, reference: str | None = None, comparator: str | N
     scale = UtilityScale(tree, result.parameters).centre(values)
     utility = scale.to_utility(values)
     expected_u = utility.mean(axis=0)
-    evpi = float(scale.from_utility(np.max(utility, axis=1).mean())
-                 - scale.from_utility(expected_u.max()))
+    evpi = float(
+        scale.from_utility(np.max(utility, axis=1).mean()) - scale.from_utility(expected_u.max())
+    )
     tail = (1.0 - float(interval)) / 2.0
     lower, upper = np.quantile(values, [tail, 1.0 - tail], axis=0)
     per_draw_margin = margin(values, labels, ref, comparator)
@@ -89,35 +95,53 @@ def psa(result: TreeResult, *, reference: str | None = None, comparator: str | N
             "expected": (("option",), np.array([result.options[o] for o in labels])),
             "lower": (("option",), lower),
             "upper": (("option",), upper),
-            "probability_optimal": (("option",),
-                                    np.array([result.probability_optimal[o] for o in labels])),
+            "probability_optimal": (
+                ("option",),
+                np.array([result.probability_optimal[o] for o in labels]),
+            ),
             "margin": (("draw",), per_draw_margin),
             "probability_margin_negative": ((), float(np.mean(per_draw_margin < 0))),
             "evpi": ((), max(evpi, 0.0)),
         },
         coords={"draw": np.arange(values.shape[0]), "option": labels},
     )
-    ds.attrs.update({
-        "analysis": "probabilistic sensitivity",
+    ds.attrs.update(
+        {
+            "analysis": "probabilistic sensitivity",
+            "tree": tree.name,
+            "units": tree.units or "",
+            "optimal": result.optimal or "",
+            "reference": ref,
+            "margin": margin_description(ref, comparator),
+            "interval": float(interval),
+        }
+    )
+    inputs = {
         "tree": tree.name,
-        "units": tree.units or "",
-        "optimal": result.optimal or "",
-        "reference": ref,
-        "margin": margin_description(ref, comparator),
-        "interval": float(interval),
-    })
-    inputs = {"tree": tree.name, "source": str(tree.source or ""), "n": result.n,
-              "seed": result.seed}
-    return record(ds, config={"reference": reference, "comparator": comparator,
-                              "interval": interval}, inputs=inputs)
+        "source": str(tree.source or ""),
+        "n": result.n,
+        "seed": result.seed,
+    }
+    return record(
+        ds,
+        config={"reference": reference, "comparator": comparator, "interval": interval},
+        inputs=inputs,
+    )
 
 
-def acceptability(source, parameter: str, *, values: Sequence[float] | None = None,
-                  draws: Mapping | None = None, n: int = 1000, seed=None,
-                  supplied: Mapping | None = None,
-                  ranges: Mapping[str, Sequence[float]] | None = None,
-                  points: int | None = None, config: Mapping[str, Any] | None = None
-                  ) -> xr.Dataset:
+def acceptability(
+    source,
+    parameter: str,
+    *,
+    values: Sequence[float] | None = None,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    points: int | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """Probability that each option is optimal as a function of one parameter.
 
     Parameters
@@ -146,17 +170,29 @@ def acceptability(source, parameter: str, *, values: Sequence[float] | None = No
         given = np.asarray(values, dtype=float)
         if given.size and given.min() < given.max():
             ranges = {**(ranges or {}), parameter: (float(given.min()), float(given.max()))}
-    space = _space.parameter_space(source, draws=draws, n=n, seed=seed, supplied=supplied,
-                                   parameters=[parameter], ranges=ranges, config=cfg["space"])
+    space = _space.parameter_space(
+        source,
+        draws=draws,
+        n=n,
+        seed=seed,
+        supplied=supplied,
+        parameters=[parameter],
+        ranges=ranges,
+        config=cfg["space"],
+    )
     labels = space.options
-    grid = (np.asarray(values, dtype=float) if values is not None
-            else space.grid(parameter, int(cfg["points"])))
+    grid = (
+        np.asarray(values, dtype=float)
+        if values is not None
+        else space.grid(parameter, int(cfg["points"]))
+    )
     expected, informed = space.evaluate_blocks({parameter: grid}, per_draw=True)
     best = np.argmax(np.nan_to_num(informed, nan=-np.inf), axis=2)
     probability = np.stack([np.mean(best == i, axis=1) for i in range(len(labels))], axis=1)
     probability[np.isnan(expected).any(axis=1)] = np.nan
-    optimal = np.asarray(labels, dtype=object)[np.argmax(np.nan_to_num(expected, nan=-np.inf),
-                                                         axis=1)].astype(str)
+    optimal = np.asarray(labels, dtype=object)[
+        np.argmax(np.nan_to_num(expected, nan=-np.inf), axis=1)
+    ].astype(str)
     ds = xr.Dataset(
         {
             "probability_optimal": (("value", "option"), probability),
@@ -165,14 +201,22 @@ def acceptability(source, parameter: str, *, values: Sequence[float] | None = No
         },
         coords={"value": grid, "option": labels},
     )
-    ds.attrs.update({
-        "analysis": "acceptability curve",
+    ds.attrs.update(
+        {
+            "analysis": "acceptability curve",
+            "tree": space.tree.name,
+            "units": space.tree.units or "",
+            "parameter": parameter,
+            "parameter_description": space.tree.parameters[parameter].description or "",
+            "base_input": space.base_value(parameter),
+        }
+    )
+    inputs = {
         "tree": space.tree.name,
-        "units": space.tree.units or "",
+        "source": str(space.tree.source or ""),
+        "n": space.n,
+        "seed": space.seed,
         "parameter": parameter,
-        "parameter_description": space.tree.parameters[parameter].description or "",
-        "base_input": space.base_value(parameter),
-    })
-    inputs = {"tree": space.tree.name, "source": str(space.tree.source or ""), "n": space.n,
-              "seed": space.seed, "parameter": parameter, "values": grid.tolist()}
+        "values": grid.tolist(),
+    }
     return record(ds, config=cfg, inputs=inputs)

@@ -174,8 +174,16 @@ class _Penalised:
     def edf(self, factor) -> float:
         return float(np.trace(linalg.cho_solve(factor, self.G, check_finite=False)))
 
-    def result(self, y: np.ndarray, factor, lam: float, method: str, offset: float,
-               scale: float, sigma2: float | None = None) -> RegressionFit:
+    def result(
+        self,
+        y: np.ndarray,
+        factor,
+        lam: float,
+        method: str,
+        offset: float,
+        scale: float,
+        sigma2: float | None = None,
+    ) -> RegressionFit:
         b = self.B.T @ y
         coef = linalg.cho_solve(factor, b, check_finite=False)
         fitted_std = self.B @ coef
@@ -186,10 +194,18 @@ class _Penalised:
             sigma2 = rss / max(n - edf, 1.0)
         inverse = linalg.cho_solve(factor, np.eye(self.G.shape[0]), check_finite=False)
         cov = sigma2 * (inverse + inverse.T) / 2.0
-        return RegressionFit(fitted=offset + scale * fitted_std, method=method, edf=edf,
-                             sigma2=float(sigma2) * scale**2, smoothing=lam,
-                             _basis=self.B, _coef=coef, _cov_factor=_psd_factor(cov),
-                             _offset=offset, _scale=scale)
+        return RegressionFit(
+            fitted=offset + scale * fitted_std,
+            method=method,
+            edf=edf,
+            sigma2=float(sigma2) * scale**2,
+            smoothing=lam,
+            _basis=self.B,
+            _coef=coef,
+            _cov_factor=_psd_factor(cov),
+            _offset=offset,
+            _scale=scale,
+        )
 
 
 def _psd_factor(cov: np.ndarray) -> np.ndarray:
@@ -198,8 +214,9 @@ def _psd_factor(cov: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
-def _gcv_fit(system: _Penalised, y: np.ndarray, grid: list, offset: float,
-             scale: float, method: str) -> RegressionFit:
+def _gcv_fit(
+    system: _Penalised, y: np.ndarray, grid: list, offset: float, scale: float, method: str
+) -> RegressionFit:
     """The fit whose smoothing parameter minimises GCV over ``grid`` of (lambda, factor, edf)."""
     n = y.size
     b = system.B.T @ y
@@ -243,10 +260,13 @@ def _gp_hyperparameters(U: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float
         return float(value), grad
 
     start = np.concatenate([np.full(d, np.log(0.3)), [0.0, np.log(0.1)]])
-    bounds = [(np.log(0.02), np.log(20.0))] * d + [(np.log(1e-4), np.log(100.0)),
-                                                   (np.log(1e-6), np.log(10.0))]
-    found = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                     options={"maxiter": 100})
+    bounds = [(np.log(0.02), np.log(20.0))] * d + [
+        (np.log(1e-4), np.log(100.0)),
+        (np.log(1e-6), np.log(10.0)),
+    ]
+    found = minimize(
+        objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 100}
+    )
     theta = found.x
     return np.exp(theta[:d]), float(np.exp(theta[d])), float(np.exp(theta[d + 1]))
 
@@ -254,9 +274,14 @@ def _gp_hyperparameters(U: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float
 # --------------------------------------------------------------------- the entry
 
 
-def fit_regressions(X: np.ndarray, Y: np.ndarray, *, method: str = "auto",
-                    config: Mapping[str, Any] | None = None, seed: int = 0
-                    ) -> list[RegressionFit]:
+def fit_regressions(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    method: str = "auto",
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> list[RegressionFit]:
     """Regress every column of ``Y`` on the inputs ``X`` with one method.
 
     Parameters
@@ -284,8 +309,10 @@ def fit_regressions(X: np.ndarray, Y: np.ndarray, *, method: str = "auto",
 def _fit_regressions(X, Y, *, method, config, seed) -> list[RegressionFit]:
     cfg = settings(DEFAULTS, config, "sensitivity.regression")
     if method not in METHODS:
-        raise InputError(f"unknown regression method {method!r}; expected one of "
-                         + ", ".join(METHODS), field="method")
+        raise InputError(
+            f"unknown regression method {method!r}; expected one of " + ", ".join(METHODS),
+            field="method",
+        )
     U = rank_scale(X)
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
@@ -296,8 +323,9 @@ def _fit_regressions(X, Y, *, method, config, seed) -> list[RegressionFit]:
     if method == "auto":
         method = "gam" if d <= 3 else "gp"
     if method == "gam" and d > 3:
-        raise InputError(f"the gam method takes at most 3 inputs (got {d}); use 'gp'",
-                         field="method")
+        raise InputError(
+            f"the gam method takes at most 3 inputs (got {d}); use 'gp'", field="method"
+        )
     fits: list[RegressionFit | None] = [None] * Y.shape[1]
     todo = []
     for j in range(Y.shape[1]):
@@ -336,16 +364,15 @@ def _fit_regressions(X, Y, *, method, config, seed) -> list[RegressionFit]:
     else:
         rng = np.random.default_rng(seed)
         order = rng.permutation(n)
-        hyper = order[:min(n, int(cfg["gp"]["hyper_subset"]))]
-        inducing = U[order[:min(n, int(cfg["gp"]["basis"]))]]
+        hyper = order[: min(n, int(cfg["gp"]["hyper_subset"]))]
+        inducing = U[order[: min(n, int(cfg["gp"]["basis"]))]]
         for j in todo:
             y, offset, scale = _standardise(Y[:, j])
             lengths, signal, noise = _gp_hyperparameters(U[hyper], y[hyper])
-            basis = signal * np.exp(-0.5 * cdist(U / lengths, inducing / lengths,
-                                                 "sqeuclidean"))
-            penalty = (signal * np.exp(-0.5 * cdist(inducing / lengths, inducing / lengths,
-                                                    "sqeuclidean"))
-                       + 1e-8 * signal * np.eye(len(inducing)))
+            basis = signal * np.exp(-0.5 * cdist(U / lengths, inducing / lengths, "sqeuclidean"))
+            penalty = signal * np.exp(
+                -0.5 * cdist(inducing / lengths, inducing / lengths, "sqeuclidean")
+            ) + 1e-8 * signal * np.eye(len(inducing))
             system = _Penalised(basis, penalty)
             factor = system.factor(noise)
             fits[j] = system.result(y, factor, noise, "gp", offset, scale, sigma2=noise)

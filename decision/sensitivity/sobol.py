@@ -64,14 +64,19 @@ DEFAULTS: dict[str, Any] = {
 def _check_power_of_two(n: int) -> int:
     n = int(n)
     if n < 2 or n & (n - 1):
-        raise InputError(f"n_base must be a power of 2 (Sobol' sequences), got {n}",
-                         field="n_base")
+        raise InputError(f"n_base must be a power of 2 (Sobol' sequences), got {n}", field="n_base")
     return n
 
 
-def sobol_indices(function: Callable[[np.ndarray], np.ndarray], problem: Mapping[str, Any], *,
-                  n_base: int = 1024, seed: int = 0, num_resamples: int = 100,
-                  conf_level: float = 0.95) -> pd.DataFrame:
+def sobol_indices(
+    function: Callable[[np.ndarray], np.ndarray],
+    problem: Mapping[str, Any],
+    *,
+    n_base: int = 1024,
+    seed: int = 0,
+    num_resamples: int = 100,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
     """First-order and total Sobol indices of a vectorised function of the unit inputs.
 
     Parameters
@@ -96,30 +101,48 @@ def sobol_indices(function: Callable[[np.ndarray], np.ndarray], problem: Mapping
 
     problem = dict(problem)
     problem["num_vars"] = len(problem["names"])
-    X = sample.sample(problem, _check_power_of_two(n_base), calc_second_order=False,
-                      scramble=True, seed=seed)
+    X = sample.sample(
+        problem, _check_power_of_two(n_base), calc_second_order=False, scramble=True, seed=seed
+    )
     Y = np.asarray(function(X), dtype=float)
     if Y.shape != (X.shape[0],) or not np.all(np.isfinite(Y)):
         raise InputError("the function must return one finite value per point", field="function")
     if np.ptp(Y) == 0:
         names = problem.get("groups") or problem["names"]
         index = list(dict.fromkeys(names))
-        return pd.DataFrame(0.0, index=pd.Index(index, name="input"),
-                            columns=["S1", "S1_conf", "ST", "ST_conf"])
-    result = analyze.analyze(problem, Y, calc_second_order=False, num_resamples=num_resamples,
-                             conf_level=conf_level, seed=seed)
+        return pd.DataFrame(
+            0.0, index=pd.Index(index, name="input"), columns=["S1", "S1_conf", "ST", "ST_conf"]
+        )
+    result = analyze.analyze(
+        problem,
+        Y,
+        calc_second_order=False,
+        num_resamples=num_resamples,
+        conf_level=conf_level,
+        seed=seed,
+    )
     total, first = result.to_df()[:2]
     frame = pd.concat([first, total], axis=1)[["S1", "S1_conf", "ST", "ST_conf"]]
     frame.index.name = "input"
     return frame
 
 
-def sobol(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
-          supplied: Mapping | None = None, parameters: Sequence[str] | None = None,
-          joint: Mapping[str, Sequence[str]] | None = None, space: str | None = None,
-          n_base: int | None = None, output: str | None = None, reference: str | None = None,
-          comparator: str | None = None, config: Mapping[str, Any] | None = None
-          ) -> pd.DataFrame:
+def sobol(
+    source,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    parameters: Sequence[str] | None = None,
+    joint: Mapping[str, Sequence[str]] | None = None,
+    space: str | None = None,
+    n_base: int | None = None,
+    output: str | None = None,
+    reference: str | None = None,
+    comparator: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Sobol indices of the decision margin (or an option's value) over the uncertain parameters.
 
     Parameters
@@ -140,13 +163,30 @@ def sobol(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
         ``ST_conf``, ``parameters`` (what the input moves), ``kind``; sorted by ``ST``.
         ``attrs``: the output's definition, the number of evaluations, ``config``, ``inputs``.
     """
-    cfg = settings(DEFAULTS, config, "sensitivity.sobol", space=space, n_base=n_base,
-                   output=output, reference=reference, comparator=comparator)
+    cfg = settings(
+        DEFAULTS,
+        config,
+        "sensitivity.sobol",
+        space=space,
+        n_base=n_base,
+        output=output,
+        reference=reference,
+        comparator=comparator,
+    )
     if cfg["space"] not in ("distribution", "range"):
-        raise InputError(f"space must be 'distribution' or 'range', got {cfg['space']!r}",
-                         field="sensitivity.sobol.space")
-    ps = _space.parameter_space(source, draws=draws, n=n, seed=seed, supplied=supplied,
-                                parameters=parameters, config=cfg["parameter_space"])
+        raise InputError(
+            f"space must be 'distribution' or 'range', got {cfg['space']!r}",
+            field="sensitivity.sobol.space",
+        )
+    ps = _space.parameter_space(
+        source,
+        draws=draws,
+        n=n,
+        seed=seed,
+        supplied=supplied,
+        parameters=parameters,
+        config=cfg["parameter_space"],
+    )
     labels = ps.options
     check_option(ps.tree, cfg["reference"], "reference")
     check_option(ps.tree, cfg["comparator"], "comparator")
@@ -162,8 +202,9 @@ def sobol(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
     for set_name, members in joint.items():
         for p in members:
             if p not in specs:
-                raise InputError(f"unknown parameter '{p}' in joint set '{set_name}'",
-                                 field=f"joint.{set_name}")
+                raise InputError(
+                    f"unknown parameter '{p}' in joint set '{set_name}'", field=f"joint.{set_name}"
+                )
     inputs: list[tuple[str, str, list[str]]] = []
     for p in names:
         if p in in_sets:
@@ -196,38 +237,55 @@ def sobol(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
                 fixed[name] = spec.ppf(u)
             else:
                 ordered = np.sort(np.asarray(ps.draws[name], dtype=float))
-                fixed[name] = ordered[np.minimum((u * ordered.size).astype(int),
-                                                 ordered.size - 1)]
+                fixed[name] = ordered[np.minimum((u * ordered.size).astype(int), ordered.size - 1)]
         return fixed
 
     def function(X: np.ndarray) -> np.ndarray:
         values = ps.evaluate_rows(transform(X))
         if np.isnan(values).any():
-            raise InputError("some sampled points are infeasible (linked probabilities summing "
-                             "to more than 1): sample them together in a joint set",
-                             field="joint")
+            raise InputError(
+                "some sampled points are infeasible (linked probabilities summing "
+                "to more than 1): sample them together in a joint set",
+                field="joint",
+            )
         if cfg["output"] == "margin":
             return margin(values, labels, reference_option, cfg["comparator"])
         return values[:, labels.index(cfg["output"])]
 
     problem = {"names": [name for name, _, _ in inputs], "bounds": [[0.0, 1.0]] * len(inputs)}
     sequence_seed = ps.seed if ps.seed is not None else resolve_seed(seed)
-    frame = sobol_indices(function, problem, n_base=int(cfg["n_base"]), seed=sequence_seed,
-                          num_resamples=int(cfg["num_resamples"]),
-                          conf_level=float(cfg["conf_level"]))
+    frame = sobol_indices(
+        function,
+        problem,
+        n_base=int(cfg["n_base"]),
+        seed=sequence_seed,
+        num_resamples=int(cfg["num_resamples"]),
+        conf_level=float(cfg["conf_level"]),
+    )
     frame["parameters"] = [", ".join(members) for _, _, members in inputs]
     frame["kind"] = [kind for _, kind, _ in inputs]
     frame = frame.sort_values("ST", ascending=False, kind="stable")
-    described = (margin_description(reference_option, cfg["comparator"])
-                 if cfg["output"] == "margin" else f"value of '{cfg['output']}'")
-    frame.attrs.update({
-        "analysis": "Sobol indices",
+    described = (
+        margin_description(reference_option, cfg["comparator"])
+        if cfg["output"] == "margin"
+        else f"value of '{cfg['output']}'"
+    )
+    frame.attrs.update(
+        {
+            "analysis": "Sobol indices",
+            "tree": ps.tree.name,
+            "units": ps.tree.units or "",
+            "output": described,
+            "evaluations": int(cfg["n_base"]) * (len(inputs) + 2),
+            "space": cfg["space"],
+        }
+    )
+    record_inputs = {
         "tree": ps.tree.name,
-        "units": ps.tree.units or "",
-        "output": described,
-        "evaluations": int(cfg["n_base"]) * (len(inputs) + 2),
-        "space": cfg["space"],
-    })
-    record_inputs = {"tree": ps.tree.name, "source": str(ps.tree.source or ""), "n": ps.n,
-                     "seed": sequence_seed, "joint": joint, "parameters": names}
+        "source": str(ps.tree.source or ""),
+        "n": ps.n,
+        "seed": sequence_seed,
+        "joint": joint,
+        "parameters": names,
+    }
     return record(frame, config=cfg, inputs=record_inputs)

@@ -74,8 +74,12 @@ def linked_probabilities(tree: Tree) -> dict[str, tuple[str, ...]]:
         names = []
         for branch in node.branches:
             expr = branch.probability
-            if (expr is None or expr.constant is not None or len(expr.names) != 1
-                    or expr.text.strip() != next(iter(expr.names))):
+            if (
+                expr is None
+                or expr.constant is not None
+                or len(expr.names) != 1
+                or expr.text.strip() != next(iter(expr.names))
+            ):
                 break
             name = next(iter(expr.names))
             if isinstance(tree.parameters.get(name), ExpressionParameter):
@@ -88,8 +92,11 @@ def linked_probabilities(tree: Tree) -> dict[str, tuple[str, ...]]:
     for group in groups:
         for name in group:
             members.setdefault(name, set()).add(group)
-    return {name: tuple(p for p in next(iter(gs)) if p != name)
-            for name, gs in members.items() if len(gs) == 1}
+    return {
+        name: tuple(p for p in next(iter(gs)) if p != name)
+        for name, gs in members.items()
+        if len(gs) == 1
+    }
 
 
 def _varies(values) -> bool:
@@ -157,8 +164,9 @@ class ParameterSpace:
     @property
     def base_names(self) -> list[str]:
         """Parameters that are not expressions, in file order."""
-        return [k for k, s in self.tree.parameters.items()
-                if not isinstance(s, ExpressionParameter)]
+        return [
+            k for k, s in self.tree.parameters.items() if not isinstance(s, ExpressionParameter)
+        ]
 
     def utility(self) -> UtilityScale:
         """The tree's utility scale (see :class:`~decision.sensitivity._common.UtilityScale`)."""
@@ -191,11 +199,18 @@ class ParameterSpace:
         rows = []
         for name in self.names:
             spec = self.tree.parameters[name]
-            rows.append({"parameter": name, "kind": spec.kind, "low": self.low[name],
-                         "high": self.high[name], "base": self.base_value(name),
-                         "range": self.range_source[name],
-                         "linked": ", ".join(self.linked.get(name, ())),
-                         "description": spec.description or ""})
+            rows.append(
+                {
+                    "parameter": name,
+                    "kind": spec.kind,
+                    "low": self.low[name],
+                    "high": self.high[name],
+                    "base": self.base_value(name),
+                    "range": self.range_source[name],
+                    "linked": ", ".join(self.linked.get(name, ())),
+                    "description": spec.description or "",
+                }
+            )
         return pd.DataFrame(rows).set_index("parameter")
 
     def base_value(self, name: str) -> float:
@@ -207,8 +222,9 @@ class ParameterSpace:
 
     # ------------------------------------------------------------------- evaluation
 
-    def _apply_links(self, columns: dict[str, np.ndarray], fixed: Mapping[str, np.ndarray],
-                     rows: int) -> np.ndarray:
+    def _apply_links(
+        self, columns: dict[str, np.ndarray], fixed: Mapping[str, np.ndarray], rows: int
+    ) -> np.ndarray:
         """Rescale linked probabilities in place; return a mask of feasible rows.
 
         A NaN in a fixed array means "not fixed in this row".
@@ -223,13 +239,19 @@ class ParameterSpace:
                 continue
             done.add(group)
             members = [m for m in self.tree.parameters if m in group]
-            held = {m: ~np.isnan(np.broadcast_to(fixed[m], (rows,))) if m in fixed
-                    else np.zeros(rows, dtype=bool) for m in members}
+            held = {
+                m: ~np.isnan(np.broadcast_to(fixed[m], (rows,)))
+                if m in fixed
+                else np.zeros(rows, dtype=bool)
+                for m in members
+            }
             any_held = np.any([held[m] for m in members], axis=0)
             if not any_held.any():
                 continue
-            current = {m: np.array(np.broadcast_to(np.asarray(columns[m], dtype=float), (rows,)))
-                       for m in members}
+            current = {
+                m: np.array(np.broadcast_to(np.asarray(columns[m], dtype=float), (rows,)))
+                for m in members
+            }
             target = 1.0 - np.sum([np.where(held[m], current[m], 0.0) for m in members], axis=0)
             free_total = np.sum([np.where(held[m], 0.0, current[m]) for m in members], axis=0)
             free_count = np.sum([~held[m] for m in members], axis=0)
@@ -237,14 +259,16 @@ class ParameterSpace:
             ok &= ~any_held | (free_count > 0) | (np.abs(target) < 1e-9)
             safe_total = np.where(free_total > 0, free_total, 1.0)
             for m in members:
-                share = np.where(free_total > 0, current[m] / safe_total,
-                                 1.0 / np.maximum(free_count, 1))
+                share = np.where(
+                    free_total > 0, current[m] / safe_total, 1.0 / np.maximum(free_count, 1)
+                )
                 rescaled = np.clip(target, 0.0, None) * share
                 columns[m] = np.where(any_held & ~held[m], rescaled, current[m])
         return ok
 
-    def _columns(self, fixed: Mapping[str, np.ndarray], rows: int, *, tile: int | None
-                 ) -> tuple[dict, dict, np.ndarray]:
+    def _columns(
+        self, fixed: Mapping[str, np.ndarray], rows: int, *, tile: int | None
+    ) -> tuple[dict, dict, np.ndarray]:
         """Draw columns (non-expression parameters) and overrides for ``rows`` rows.
 
         ``tile=None``: every row at the base case. ``tile=k``: the draws repeated ``k`` times
@@ -257,8 +281,11 @@ class ParameterSpace:
                 own = np.float64(self.base[name])
             else:
                 values = self.draws[name]
-                own = (np.tile(np.asarray(values, dtype=float), tile)
-                       if _varies(values) else np.float64(np.asarray(values).flat[0]))
+                own = (
+                    np.tile(np.asarray(values, dtype=float), tile)
+                    if _varies(values)
+                    else np.float64(np.asarray(values).flat[0])
+                )
             if name in fixed:
                 given = np.broadcast_to(np.asarray(fixed[name], dtype=float), (rows,))
                 own = np.where(np.isnan(given), own, given)
@@ -272,21 +299,26 @@ class ParameterSpace:
             computed = self.tree.complete_draws(draws) if partial else {}
             for k in derived:
                 given = np.broadcast_to(np.asarray(fixed[k], dtype=float), (rows,))
-                overrides[k] = np.where(np.isnan(given), computed[k], given) if k in partial \
-                    else given
+                overrides[k] = (
+                    np.where(np.isnan(given), computed[k], given) if k in partial else given
+                )
         return draws, overrides, ok
 
     def _check_fixed(self, fixed: Mapping[str, Any]) -> dict[str, np.ndarray]:
         out = {}
         for name, values in fixed.items():
             if name not in self.tree.parameters:
-                raise InputError(f"unknown parameter '{name}'{closest(name, self.tree.parameters)}",
-                                 file=self.tree.source, field=f"parameters.{name}")
+                raise InputError(
+                    f"unknown parameter '{name}'{closest(name, self.tree.parameters)}",
+                    file=self.tree.source,
+                    field=f"parameters.{name}",
+                )
             out[name] = np.atleast_1d(np.asarray(values, dtype=float))
         lengths = {v.size for v in out.values()}
         if len(lengths) > 1:
-            raise InputError(f"fixed values have different lengths: {sorted(lengths)}",
-                             field="fixed")
+            raise InputError(
+                f"fixed values have different lengths: {sorted(lengths)}", field="fixed"
+            )
         return out
 
     def evaluate_rows(self, fixed: Mapping[str, Any], *, rows: int | None = None) -> np.ndarray:
@@ -312,8 +344,9 @@ class ParameterSpace:
         for start in range(0, count, limit):
             part = slice(start, min(start + limit, count))
             size = part.stop - part.start
-            draws, overrides, ok = self._columns({k: v[part] for k, v in fixed.items()}, size,
-                                                 tile=None)
+            draws, overrides, ok = self._columns(
+                {k: v[part] for k, v in fixed.items()}, size, tile=None
+            )
             if not ok.any():
                 continue
             keep = np.flatnonzero(ok)
@@ -323,8 +356,9 @@ class ParameterSpace:
             out[part][keep] = np.asarray(result.informed_option_values[result.root_path])
         return out
 
-    def evaluate_blocks(self, fixed: Mapping[str, Any], *, blocks: int | None = None,
-                        per_draw: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    def evaluate_blocks(
+        self, fixed: Mapping[str, Any], *, blocks: int | None = None, per_draw: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Root option values with the ``fixed`` parameters set and the others at their draws.
 
         Parameters
@@ -379,7 +413,7 @@ class ParameterSpace:
                     informed[idx] = per
             return values, informed
         for b in range(count):
-            block = {k: np.repeat(v[b:b + 1], n) for k, v in fixed.items()}
+            block = {k: np.repeat(v[b : b + 1], n) for k, v in fixed.items()}
             draws, overrides, ok = self._columns(block, n, tile=1)
             if not ok.all():
                 continue
@@ -394,15 +428,26 @@ class ParameterSpace:
             return evaluate(self.tree, draws=draws, overrides=overrides or None)
         except InputError as exc:
             names = ", ".join(fixed) or "none"
-            raise InputError(f"{exc.detail} (sensitivity analysis with fixed parameters: "
-                             f"{names}; check their ranges)", file=exc.file, row=exc.row,
-                             field=exc.field) from None
+            raise InputError(
+                f"{exc.detail} (sensitivity analysis with fixed parameters: "
+                f"{names}; check their ranges)",
+                file=exc.file,
+                row=exc.row,
+                field=exc.field,
+            ) from None
 
 
-def parameter_space(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
-                    supplied: Mapping | None = None, parameters: Sequence[str] | None = None,
-                    ranges: Mapping[str, Sequence[float]] | None = None,
-                    config: Mapping[str, Any] | None = None) -> ParameterSpace:
+def parameter_space(
+    source,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> ParameterSpace:
     """Choose the parameters to vary, their ranges and the base case.
 
     Parameters
@@ -435,30 +480,43 @@ def parameter_space(source, *, draws: Mapping | None = None, n: int = 1000, seed
         used_seed = resolve_seed(seed)
         sampled = tree.sample_parameters(n, seed=used_seed, supplied=supplied)
     else:
-        base = {k: v for k, v in draws.items()
-                if not isinstance(tree.parameters.get(k), ExpressionParameter)}
+        base = {
+            k: v
+            for k, v in draws.items()
+            if not isinstance(tree.parameters.get(k), ExpressionParameter)
+        }
         sampled = tree.complete_draws(base)
     count = len(next(iter(sampled.values()))) if sampled else 1
     specs = tree.parameters
     if parameters is None:
-        names = [k for k, s in specs.items()
-                 if isinstance(s, (DistributionParameter, SuppliedParameter))
-                 and _varies(sampled[k])]
+        names = [
+            k
+            for k, s in specs.items()
+            if isinstance(s, (DistributionParameter, SuppliedParameter)) and _varies(sampled[k])
+        ]
     else:
         names = list(dict.fromkeys(parameters))
         for name in names:
             if name not in specs:
-                raise InputError(f"unknown parameter '{name}'{closest(name, specs)}",
-                                 file=tree.source, field=f"parameters.{name}")
+                raise InputError(
+                    f"unknown parameter '{name}'{closest(name, specs)}",
+                    file=tree.source,
+                    field=f"parameters.{name}",
+                )
     ranges = dict(ranges or {})
     for name in ranges:
         if name not in specs:
-            raise InputError(f"range given for unknown parameter '{name}'{closest(name, specs)}",
-                             file=tree.source, field=f"ranges.{name}")
+            raise InputError(
+                f"range given for unknown parameter '{name}'{closest(name, specs)}",
+                file=tree.source,
+                field=f"ranges.{name}",
+            )
     q = np.asarray(cfg["percentiles"], dtype=float)
     if q.shape != (2,) or not (0 <= q[0] < q[1] <= 100):
-        raise InputError(f"percentiles must be [low, high] within 0-100, got {cfg['percentiles']}",
-                         field="sensitivity.space.percentiles")
+        raise InputError(
+            f"percentiles must be [low, high] within 0-100, got {cfg['percentiles']}",
+            field="sensitivity.space.percentiles",
+        )
     low, high, source_of = {}, {}, {}
     for name in names:
         spec = specs[name]
@@ -473,11 +531,17 @@ def parameter_space(source, *, draws: Mapping | None = None, n: int = 1000, seed
             pair = tuple(float(x) for x in np.percentile(np.asarray(sampled[name], float), q))
             where = "percentiles"
         else:
-            raise InputError(f"parameter '{name}' ({spec.kind}) does not vary in the draws: "
-                             "give it a range", file=tree.source, field=f"ranges.{name}")
+            raise InputError(
+                f"parameter '{name}' ({spec.kind}) does not vary in the draws: give it a range",
+                file=tree.source,
+                field=f"ranges.{name}",
+            )
         if len(pair) != 2 or not pair[0] < pair[1]:
-            raise InputError(f"range of '{name}' must be [low, high] with low < high, got "
-                             f"{list(pair)}", file=tree.source, field=f"ranges.{name}")
+            raise InputError(
+                f"range of '{name}' must be [low, high] with low < high, got {list(pair)}",
+                file=tree.source,
+                field=f"ranges.{name}",
+            )
         low[name], high[name], source_of[name] = pair[0], pair[1], where
     base: dict[str, float] = {}
     for name, spec in specs.items():
@@ -489,6 +553,16 @@ def parameter_space(source, *, draws: Mapping | None = None, n: int = 1000, seed
             base[name] = spec.mean()
         else:
             base[name] = float(np.mean(sampled[name]))
-    return ParameterSpace(tree=tree, draws=dict(sampled), n=count, seed=used_seed,
-                          names=tuple(names), low=low, high=high, range_source=source_of,
-                          base=base, linked=linked_probabilities(tree), config=cfg)
+    return ParameterSpace(
+        tree=tree,
+        draws=dict(sampled),
+        n=count,
+        seed=used_seed,
+        names=tuple(names),
+        low=low,
+        high=high,
+        range_source=source_of,
+        base=base,
+        linked=linked_probabilities(tree),
+        config=cfg,
+    )

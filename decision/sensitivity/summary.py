@@ -36,6 +36,10 @@ def what_would_change_our_mind(result, *, top: int = 5) -> MindChangers:
     table = thresholds(result)
     switches = table[table["threshold"].notna()].reset_index(drop=True)
     values = evppi(result).sort_values("evppi", ascending=False)
-    return MindChangers(drivers=ranked.head(top), switches=switches,
-                        evppi=values[values["evppi"] > 0].head(top), evpi=float(evpi(result)),
-                        reference=str(result.optimal))
+    return MindChangers(
+        drivers=ranked.head(top),
+        switches=switches,
+        evppi=values[values["evppi"] > 0].head(top),
+        evpi=float(evpi(result)),
+        reference=str(result.optimal),
+    )

@@ -45,11 +45,19 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def thresholds(source, *, draws: Mapping | None = None, n: int = 1000, seed=None,
-               supplied: Mapping | None = None, parameters: Sequence[str] | None = None,
-               ranges: Mapping[str, Sequence[float]] | None = None, grid: int | None = None,
-               others: str | None = None, config: Mapping[str, Any] | None = None
-               ) -> pd.DataFrame:
+def thresholds(
+    source,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    parameters: Sequence[str] | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    grid: int | None = None,
+    others: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """Switching values of every parameter within its range.
 
     Parameters
@@ -72,8 +80,16 @@ def thresholds(source, *, draws: Mapping | None = None, n: int = 1000, seed=None
     """
     cfg = settings(DEFAULTS, config, "sensitivity.thresholds", grid=grid, others=others)
     others = _check_others(cfg["others"])
-    space = _space.parameter_space(source, draws=draws, n=n, seed=seed, supplied=supplied,
-                                   parameters=parameters, ranges=ranges, config=cfg["space"])
+    space = _space.parameter_space(
+        source,
+        draws=draws,
+        n=n,
+        seed=seed,
+        supplied=supplied,
+        parameters=parameters,
+        ranges=ranges,
+        config=cfg["space"],
+    )
     labels = space.options
     names = list(space.names)
     count = int(cfg["grid"])
@@ -81,10 +97,13 @@ def thresholds(source, *, draws: Mapping | None = None, n: int = 1000, seed=None
     fixed = {}
     for j, name in enumerate(names):
         column = np.full(len(names) * count, np.nan)
-        column[j * count:(j + 1) * count] = grids[j]
+        column[j * count : (j + 1) * count] = grids[j]
         fixed[name] = column
-    values = evaluate_points(space, fixed, others).reshape(len(names), count, len(labels)) \
-        if names else np.zeros((0, count, len(labels)))
+    values = (
+        evaluate_points(space, fixed, others).reshape(len(names), count, len(labels))
+        if names
+        else np.zeros((0, count, len(labels)))
+    )
     base = base_values(space, others)
 
     def value_at(name: str, x: float) -> np.ndarray:
@@ -99,40 +118,83 @@ def thresholds(source, *, draws: Mapping | None = None, n: int = 1000, seed=None
         for k in range(count - 1):
             if not (feasible[k] and feasible[k + 1]) or best[k] == best[k + 1]:
                 continue
-            found.extend(_solve(lambda x, name=name: value_at(name, x), grids[j][k],
-                                grids[j][k + 1], int(best[k]), int(best[k + 1]), cfg,
-                                int(cfg["max_splits"])))
-        common = {"parameter": name, "low": space.low[name], "high": space.high[name],
-                  "base_input": space.base_value(name)}
+            found.extend(
+                _solve(
+                    lambda x, name=name: value_at(name, x),
+                    grids[j][k],
+                    grids[j][k + 1],
+                    int(best[k]),
+                    int(best[k + 1]),
+                    cfg,
+                    int(cfg["max_splits"]),
+                )
+            )
+        common = {
+            "parameter": name,
+            "low": space.low[name],
+            "high": space.high[name],
+            "base_input": space.base_value(name),
+        }
         if not found:
             optimal = sorted({labels[b] for b, ok in zip(best, feasible) if ok})
             only = optimal[0] if len(optimal) == 1 else ""
-            rows.append({**common, "threshold": np.nan, "from_option": only, "to_option": only,
-                         "percentile": np.nan, "note": NO_SWITCH})
+            rows.append(
+                {
+                    **common,
+                    "threshold": np.nan,
+                    "from_option": only,
+                    "to_option": only,
+                    "percentile": np.nan,
+                    "note": NO_SWITCH,
+                }
+            )
             continue
         for x, a, b in found:
-            rows.append({**common, "threshold": x, "from_option": labels[a],
-                         "to_option": labels[b],
-                         "percentile": float(space.percentile(name, np.array([x]))[0]),
-                         "note": ""})
-    columns = ["parameter", "threshold", "from_option", "to_option", "low", "high",
-               "base_input", "percentile", "note"]
+            rows.append(
+                {
+                    **common,
+                    "threshold": x,
+                    "from_option": labels[a],
+                    "to_option": labels[b],
+                    "percentile": float(space.percentile(name, np.array([x]))[0]),
+                    "note": "",
+                }
+            )
+    columns = [
+        "parameter",
+        "threshold",
+        "from_option",
+        "to_option",
+        "low",
+        "high",
+        "base_input",
+        "percentile",
+        "note",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
-    frame.attrs.update({
-        "analysis": "thresholds",
+    frame.attrs.update(
+        {
+            "analysis": "thresholds",
+            "tree": space.tree.name,
+            "units": space.tree.units or "",
+            "base_optimal": labels[int(np.nanargmax(base))],
+            "others": others,
+        }
+    )
+    inputs = {
         "tree": space.tree.name,
-        "units": space.tree.units or "",
-        "base_optimal": labels[int(np.nanargmax(base))],
-        "others": others,
-    })
-    inputs = {"tree": space.tree.name, "source": str(space.tree.source or ""), "n": space.n,
-              "seed": space.seed, "parameters": names,
-              "ranges": {k: [space.low[k], space.high[k]] for k in names}}
+        "source": str(space.tree.source or ""),
+        "n": space.n,
+        "seed": space.seed,
+        "parameters": names,
+        "ranges": {k: [space.low[k], space.high[k]] for k in names},
+    }
     return record(frame, config=cfg, inputs=inputs)
 
 
-def _solve(value_at, lo: float, hi: float, a: int, b: int, cfg, splits: int
-           ) -> list[tuple[float, int, int]]:
+def _solve(
+    value_at, lo: float, hi: float, a: int, b: int, cfg, splits: int
+) -> list[tuple[float, int, int]]:
     """Roots of ``V_a - V_b`` in ``[lo, hi]``; ``a`` is optimal at ``lo``, ``b`` at ``hi``."""
 
     def difference(x):
@@ -150,10 +212,14 @@ def _solve(value_at, lo: float, hi: float, a: int, b: int, cfg, splits: int
         root = brentq(difference, lo, hi, xtol=float(cfg["xtol"]), rtol=float(cfg["rtol"]))
     at_root = value_at(root)
     top = float(max(at_root[a], at_root[b]))
-    others = [c for c in range(len(at_root)) if c not in (a, b)
-              and at_root[c] > top + 1e-9 * max(1.0, abs(top))]
+    others = [
+        c
+        for c in range(len(at_root))
+        if c not in (a, b) and at_root[c] > top + 1e-9 * max(1.0, abs(top))
+    ]
     if not others or splits <= 0:
         return [(float(root), a, b)]
     c = max(others, key=lambda i: at_root[i])
-    return (_solve(value_at, lo, root, a, c, cfg, splits - 1)
-            + _solve(value_at, root, hi, c, b, cfg, splits - 1))
+    return _solve(value_at, lo, root, a, c, cfg, splits - 1) + _solve(
+        value_at, root, hi, c, b, cfg, splits - 1
+    )

@@ -39,12 +39,22 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def two_way(source, x: str, y: str, *, draws: Mapping | None = None, n: int = 1000, seed=None,
-            supplied: Mapping | None = None,
-            ranges: Mapping[str, Sequence[float]] | None = None, points=None,
-            others: str | None = None, reference: str | None = None,
-            comparator: str | None = None, config: Mapping[str, Any] | None = None
-            ) -> xr.Dataset:
+def two_way(
+    source,
+    x: str,
+    y: str,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    ranges: Mapping[str, Sequence[float]] | None = None,
+    points=None,
+    others: str | None = None,
+    reference: str | None = None,
+    comparator: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """Values, margin and optimal option on a grid over parameters ``x`` and ``y``.
 
     Parameters
@@ -66,10 +76,25 @@ def two_way(source, x: str, y: str, *, draws: Mapping | None = None, n: int = 10
     """
     if x == y:
         raise InputError("x and y must be two different parameters", field="y")
-    cfg = settings(DEFAULTS, config, "sensitivity.two_way", points=points, others=others,
-                   reference=reference, comparator=comparator)
-    space = _space.parameter_space(source, draws=draws, n=n, seed=seed, supplied=supplied,
-                                   parameters=[x, y], ranges=ranges, config=cfg["space"])
+    cfg = settings(
+        DEFAULTS,
+        config,
+        "sensitivity.two_way",
+        points=points,
+        others=others,
+        reference=reference,
+        comparator=comparator,
+    )
+    space = _space.parameter_space(
+        source,
+        draws=draws,
+        n=n,
+        seed=seed,
+        supplied=supplied,
+        parameters=[x, y],
+        ranges=ranges,
+        config=cfg["space"],
+    )
     labels = space.options
     check_option(space.tree, cfg["reference"], "reference")
     check_option(space.tree, cfg["comparator"], "comparator")
@@ -94,20 +119,29 @@ def two_way(source, x: str, y: str, *, draws: Mapping | None = None, n: int = 10
         },
         coords={x: gx, y: gy, "option": labels},
     )
-    ds.attrs.update({
-        "analysis": "two-way sensitivity",
+    ds.attrs.update(
+        {
+            "analysis": "two-way sensitivity",
+            "tree": space.tree.name,
+            "units": space.tree.units or "",
+            "x": x,
+            "y": y,
+            "x_description": space.tree.parameters[x].description or "",
+            "y_description": space.tree.parameters[y].description or "",
+            "reference": ref,
+            "margin": margin_description(ref, cfg["comparator"]),
+            "others": cfg["others"],
+            "base_x": space.base_value(x),
+            "base_y": space.base_value(y),
+        }
+    )
+    inputs = {
         "tree": space.tree.name,
-        "units": space.tree.units or "",
-        "x": x, "y": y,
-        "x_description": space.tree.parameters[x].description or "",
-        "y_description": space.tree.parameters[y].description or "",
-        "reference": ref,
-        "margin": margin_description(ref, cfg["comparator"]),
-        "others": cfg["others"],
-        "base_x": space.base_value(x),
-        "base_y": space.base_value(y),
-    })
-    inputs = {"tree": space.tree.name, "source": str(space.tree.source or ""), "n": space.n,
-              "seed": space.seed, "x": x, "y": y,
-              "ranges": {k: [space.low[k], space.high[k]] for k in (x, y)}}
+        "source": str(space.tree.source or ""),
+        "n": space.n,
+        "seed": space.seed,
+        "x": x,
+        "y": y,
+        "ranges": {k: [space.low[k], space.high[k]] for k in (x, y)},
+    }
     return record(ds, config=cfg, inputs=inputs)

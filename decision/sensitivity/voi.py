@@ -114,9 +114,15 @@ def evpi(source, *, n: int = 1000, seed=None, supplied: Mapping | None = None) -
     return max(value, 0.0)
 
 
-def regression_voi(values: np.ndarray, inputs: np.ndarray, *, scale: UtilityScale | None = None,
-                   method: str = "auto", config: Mapping[str, Any] | None = None,
-                   seed: int = 0) -> dict[str, Any]:
+def regression_voi(
+    values: np.ndarray,
+    inputs: np.ndarray,
+    *,
+    scale: UtilityScale | None = None,
+    method: str = "auto",
+    config: Mapping[str, Any] | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Value of learning ``inputs`` before choosing among the columns of ``values``.
 
     The regression estimate behind :func:`evppi` (inputs: parameter draws) and regression
@@ -142,8 +148,7 @@ def regression_voi(values: np.ndarray, inputs: np.ndarray, *, scale: UtilityScal
         ``edf`` (effective degrees of freedom, summed over the options regressed).
     """
     with single_threaded():
-        return _regression_voi(values, inputs, scale=scale, method=method, config=config,
-                               seed=seed)
+        return _regression_voi(values, inputs, scale=scale, method=method, config=config, seed=seed)
 
 
 def _regression_voi(values, inputs, *, scale, method, config, seed) -> dict[str, Any]:
@@ -160,11 +165,11 @@ def _regression_voi(values, inputs, *, scale, method, config, seed) -> dict[str,
     n = u.shape[0]
     used = method if method != "auto" else cfg["method"]
     if not others:
-        return {"value": 0.0, "se": 0.0, "se_fit": 0.0, "se_mc": 0.0, "method": used,
-                "edf": 0.0}
+        return {"value": 0.0, "se": 0.0, "se_fit": 0.0, "se_mc": 0.0, "method": used, "edf": 0.0}
     increments = u[:, others] - u[:, [ref]]
-    fits = _regression.fit_regressions(inputs, increments, method=used,
-                                       config=cfg["regression"], seed=seed)
+    fits = _regression.fit_regressions(
+        inputs, increments, method=used, config=cfg["regression"], seed=seed
+    )
     fitted = np.zeros((n, u.shape[1]))
     for a, fit in zip(others, fits):
         fitted[:, a] = fit.fitted
@@ -196,9 +201,14 @@ def _regression_voi(values, inputs, *, scale, method, config, seed) -> dict[str,
         done += size
     se_fit = float(np.std(estimates, ddof=1)) if len(estimates) > 1 else 0.0
     kinds = sorted({f.method for f in fits})
-    return {"value": value, "se": float(np.hypot(se_fit, se_mc)), "se_fit": se_fit,
-            "se_mc": float(se_mc), "method": "+".join(kinds),
-            "edf": float(sum(f.edf for f in fits))}
+    return {
+        "value": value,
+        "se": float(np.hypot(se_fit, se_mc)),
+        "se_fit": se_fit,
+        "se_mc": float(se_mc),
+        "method": "+".join(kinds),
+        "edf": float(sum(f.edf for f in fits)),
+    }
 
 
 class _Linear(UtilityScale):
@@ -209,10 +219,17 @@ class _Linear(UtilityScale):
 _LINEAR = _Linear()
 
 
-def evppi(source, parameters: Sequence[str] | None = None, *,
-          groups: Mapping[str, Sequence[str]] | None = None, n: int = 1000, seed=None,
-          supplied: Mapping | None = None, method: str | None = None,
-          config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def evppi(
+    source,
+    parameters: Sequence[str] | None = None,
+    *,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied: Mapping | None = None,
+    method: str | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
     """EVPPI of each parameter and of named groups, by regression, with standard errors.
 
     Parameters
@@ -252,38 +269,73 @@ def evppi(source, parameters: Sequence[str] | None = None, *,
             raise InputError("a group needs at least one parameter", field="groups")
         for name in names:
             if name not in tree.parameters:
-                raise InputError(f"unknown parameter '{name}'{closest(name, tree.parameters)}",
-                                 file=tree.source, field=f"parameters.{name}")
+                raise InputError(
+                    f"unknown parameter '{name}'{closest(name, tree.parameters)}",
+                    file=tree.source,
+                    field=f"parameters.{name}",
+                )
     values = np.asarray(result.root_values_per_draw, dtype=float)
     scale = UtilityScale(tree, draws).centre(values)
     total = evpi(result)
     rows = []
     with single_threaded():
-        estimates = [regression_voi(values, np.column_stack([np.asarray(draws[p], dtype=float)
-                                                             for p in names]),
-                                    scale=scale, method=cfg["method"], config=cfg,
-                                    seed=_seed_for(used_seed, label))
-                     for label, _, names in items]
+        estimates = [
+            regression_voi(
+                values,
+                np.column_stack([np.asarray(draws[p], dtype=float) for p in names]),
+                scale=scale,
+                method=cfg["method"],
+                config=cfg,
+                seed=_seed_for(used_seed, label),
+            )
+            for label, _, names in items
+        ]
     for (label, kind, names), est in zip(items, estimates):
-        rows.append({"name": label, "kind": kind, "evppi": est["value"], "se": est["se"],
-                     "se_fit": est["se_fit"], "se_mc": est["se_mc"],
-                     "share": est["value"] / total if total > 0 else np.nan,
-                     "parameters": ", ".join(names), "method": est["method"],
-                     "edf": est["edf"]})
-    columns = ["name", "kind", "evppi", "se", "se_fit", "se_mc", "share", "parameters",
-               "method", "edf"]
+        rows.append(
+            {
+                "name": label,
+                "kind": kind,
+                "evppi": est["value"],
+                "se": est["se"],
+                "se_fit": est["se_fit"],
+                "se_mc": est["se_mc"],
+                "share": est["value"] / total if total > 0 else np.nan,
+                "parameters": ", ".join(names),
+                "method": est["method"],
+                "edf": est["edf"],
+            }
+        )
+    columns = [
+        "name",
+        "kind",
+        "evppi",
+        "se",
+        "se_fit",
+        "se_mc",
+        "share",
+        "parameters",
+        "method",
+        "edf",
+    ]
     frame = pd.DataFrame(rows, columns=columns).set_index("name")
-    frame.attrs.update({
-        "analysis": "EVPPI (regression)",
+    frame.attrs.update(
+        {
+            "analysis": "EVPPI (regression)",
+            "tree": tree.name,
+            "units": tree.units or "",
+            "evpi": total,
+            "evpi_all_decisions": float(result.evpi_parameters()),
+            "optimal": result.optimal or "",
+        }
+    )
+    inputs = {
         "tree": tree.name,
-        "units": tree.units or "",
-        "evpi": total,
-        "evpi_all_decisions": float(result.evpi_parameters()),
-        "optimal": result.optimal or "",
-    })
-    inputs = {"tree": tree.name, "source": str(tree.source or ""), "n": result.n,
-              "seed": used_seed, "parameters": list(parameters),
-              "groups": {k: list(v) for k, v in (groups or {}).items()}}
+        "source": str(tree.source or ""),
+        "n": result.n,
+        "seed": used_seed,
+        "parameters": list(parameters),
+        "groups": {k: list(v) for k, v in (groups or {}).items()},
+    }
     return record(frame, config=cfg, inputs=inputs)
 
 
@@ -291,13 +343,21 @@ def _seed_for(seed, label: str) -> int:
     import zlib
 
     base = 0 if seed is None else int(seed)
-    return int(np.random.SeedSequence([base % (2**32), zlib.crc32(label.encode())])
-               .generate_state(1)[0])
+    return int(
+        np.random.SeedSequence([base % (2**32), zlib.crc32(label.encode())]).generate_state(1)[0]
+    )
 
 
-def evppi_bruteforce(source, parameters: Sequence[str], *, n_outer: int | None = None,
-                     n_inner: int | None = None, seed=None, supplied: Mapping | None = None,
-                     config: Mapping[str, Any] | None = None) -> pd.Series:
+def evppi_bruteforce(
+    source,
+    parameters: Sequence[str],
+    *,
+    n_outer: int | None = None,
+    n_inner: int | None = None,
+    seed=None,
+    supplied: Mapping | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> pd.Series:
     """EVPPI by nested Monte Carlo (for checking :func:`evppi` on small trees).
 
     Parameters
@@ -319,36 +379,55 @@ def evppi_bruteforce(source, parameters: Sequence[str], *, n_outer: int | None =
         ``evppi``, ``se`` (outer-loop Monte Carlo error), ``n_outer``, ``n_inner``.
         Later decisions are re-optimised for each outer draw (within its inner block).
     """
-    cfg = settings(BRUTEFORCE_DEFAULTS, config, "sensitivity.evppi_bruteforce",
-                   n_outer=n_outer, n_inner=n_inner)
+    cfg = settings(
+        BRUTEFORCE_DEFAULTS,
+        config,
+        "sensitivity.evppi_bruteforce",
+        n_outer=n_outer,
+        n_inner=n_inner,
+    )
     tree, _ = resolve_tree(source)
     root_labels(tree)
     for name in parameters:
         spec = tree.parameters.get(name)
         if not isinstance(spec, DistributionParameter):
-            raise InputError(f"nested Monte Carlo needs distribution parameters, independent of "
-                             f"the rest; '{name}' is {getattr(spec, 'kind', 'unknown')}",
-                             file=tree.source, field=f"parameters.{name}")
+            raise InputError(
+                f"nested Monte Carlo needs distribution parameters, independent of "
+                f"the rest; '{name}' is {getattr(spec, 'kind', 'unknown')}",
+                file=tree.source,
+                field=f"parameters.{name}",
+            )
     used = resolve_seed(seed)
     outer_seq, inner_seq = np.random.SeedSequence(used).spawn(2)
     rng = np.random.default_rng(outer_seq)
     k, m = int(cfg["n_outer"]), int(cfg["n_inner"])
     outer = {name: tree.parameters[name].sample(k, rng) for name in parameters}
-    inner = tree.sample_parameters(m, seed=int(inner_seq.generate_state(1)[0]),
-                                   supplied=supplied)
+    inner = tree.sample_parameters(m, seed=int(inner_seq.generate_state(1)[0]), supplied=supplied)
     space = _space.parameter_space(tree, draws=inner, parameters=list(parameters))
     values, _ = space.evaluate_blocks(outer)
     scale = UtilityScale(tree, inner).centre(values)
     u = scale.to_utility(values)
     best = int(np.argmax(u.mean(axis=0)))
     gain = u.max(axis=1) - u[:, best]
-    estimate = float(scale.from_utility(u[:, best].mean() + gain.mean())
-                     - scale.from_utility(u[:, best].mean()))
+    estimate = float(
+        scale.from_utility(u[:, best].mean() + gain.mean()) - scale.from_utility(u[:, best].mean())
+    )
     slope = abs(float(scale.derivative(u[:, best].mean() + gain.mean())))
-    series = pd.Series({"evppi": estimate,
-                        "se": slope * float(np.std(gain, ddof=1)) / np.sqrt(k),
-                        "n_outer": k, "n_inner": m})
-    series.attrs.update({"analysis": "EVPPI (nested Monte Carlo)", "tree": tree.name,
-                         "parameters": ", ".join(parameters)})
-    return record(series, config=cfg, inputs={"tree": tree.name, "seed": used,
-                                              "parameters": list(parameters)})
+    series = pd.Series(
+        {
+            "evppi": estimate,
+            "se": slope * float(np.std(gain, ddof=1)) / np.sqrt(k),
+            "n_outer": k,
+            "n_inner": m,
+        }
+    )
+    series.attrs.update(
+        {
+            "analysis": "EVPPI (nested Monte Carlo)",
+            "tree": tree.name,
+            "parameters": ", ".join(parameters),
+        }
+    )
+    return record(
+        series, config=cfg, inputs={"tree": tree.name, "seed": used, "parameters": list(parameters)}
+    )

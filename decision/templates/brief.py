@@ -47,13 +47,25 @@ pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
 the_scenario = cases.load_scenario(scenario)
-analysis = cases.analyze(the_scenario, as_of=as_of, observations=observations, priors=priors,
-                         sampler=sampler, seed=seed, use_cache=use_cache, strict=strict)
+analysis = cases.analyze(
+    the_scenario,
+    as_of=as_of,
+    observations=observations,
+    priors=priors,
+    sampler=sampler,
+    seed=seed,
+    use_cache=use_cache,
+    strict=strict,
+)
 fits = analysis.fits
 dprk, china = fits["dprk"], fits["china"]
 reporting.save_analysis(analysis, "analysis.json")
-display(Markdown(f"**Scenario: {reporting.escape(the_scenario.name)}.** "
-                 f"{reporting.escape(the_scenario.description)}"))
+display(
+    Markdown(
+        f"**Scenario: {reporting.escape(the_scenario.name)}.** "
+        f"{reporting.escape(the_scenario.description)}"
+    )
+)
 display(Markdown(reporting.run_header(as_of=as_of, fits=fits, observations=observations)))
 
 # %% [markdown]
@@ -127,8 +139,9 @@ trade = evidence.trade_annual(as_of=as_of)
 if len(trade):
     fig = plots.plot_trade(trade)
 enforcement = evidence.china_enforcement(as_of=as_of)
-fig = plots.plot_enforcement_record(enforcement, models.ChinaFollowThroughModel(
-    as_of=as_of).data["weights"])
+fig = plots.plot_enforcement_record(
+    enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
+)
 display(reporting.enforcement_table(enforcement))
 
 # %% [markdown]
@@ -160,8 +173,9 @@ fig = plots.plot_posteriors(china)
 
 # %%
 fig = plots.plot_ppc(china, "enforcement_record")
-fig = plots.plot_prior_posterior(china, ["cooperation_mean", "cooperation_concentration",
-                                         "cooperation"])
+fig = plots.plot_prior_posterior(
+    china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
+)
 fig = plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars))
 
 # %% [markdown]

@@ -44,14 +44,26 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
-result = monitor.monitor(through, ledger=ledger_file, schedule=schedule_file or None,
-                         scenario=scenario, sampler=sampler, seed=seed, use_cache=use_cache,
-                         strict=strict)
+result = monitor.monitor(
+    through,
+    ledger=ledger_file,
+    schedule=schedule_file or None,
+    scenario=scenario,
+    sampler=sampler,
+    seed=seed,
+    use_cache=use_cache,
+    strict=strict,
+)
 analysis = result.analysis
 reporting.save_analysis(analysis, "analysis.json")
 display(Markdown(reporting.monitoring_header(result)))
-display(Markdown(reporting.run_header(as_of=analysis.as_of, fits=analysis.fits,
-                                      observations=result.observations)))
+display(
+    Markdown(
+        reporting.run_header(
+            as_of=analysis.as_of, fits=analysis.fits, observations=result.observations
+        )
+    )
+)
 
 # %% [markdown]
 # ## This month's recommendation

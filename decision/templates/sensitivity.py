@@ -49,12 +49,18 @@ warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
-analysis = cases.analyze(scenario, as_of=as_of, observations=observations, sampler=sampler,
-                         seed=seed, use_cache=use_cache, strict=strict)
+analysis = cases.analyze(
+    scenario,
+    as_of=as_of,
+    observations=observations,
+    sampler=sampler,
+    seed=seed,
+    use_cache=use_cache,
+    strict=strict,
+)
 result = analysis.result
 reporting.save_analysis(analysis, "analysis.json")
-display(Markdown(reporting.run_header(as_of=as_of, fits=analysis.fits,
-                                      observations=observations)))
+display(Markdown(reporting.run_header(as_of=as_of, fits=analysis.fits, observations=observations)))
 display(Markdown(reporting.recommendation_text(analysis)))
 
 # %% [markdown]
@@ -125,8 +131,9 @@ display(reporting.prior_sensitivity_table(priors))
 # ## Global sensitivity: Sobol indices of the decision margin
 
 # %%
-fig = plots.plot_sobol(sa.sobol(result, joint=supplied_by_model(analysis.case),
-                                n_base=sobol_base, seed=seed))
+fig = plots.plot_sobol(
+    sa.sobol(result, joint=supplied_by_model(analysis.case), n_base=sobol_base, seed=seed)
+)
 
 # %% [markdown]
 # ## Reproducibility

@@ -41,8 +41,11 @@ def list_examples() -> list[str]:
     """Names of the example trees shipped with the package."""
     from importlib.resources import files
 
-    return sorted(p.name[:-5] for p in files("decision.tree").joinpath("examples").iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(
+        p.name[:-5]
+        for p in files("decision.tree").joinpath("examples").iterdir()
+        if p.name.endswith(".yaml")
+    )
 
 
 def example_path(name: str) -> Path:
@@ -54,6 +57,7 @@ def example_path(name: str) -> Path:
 
     names = list_examples()
     if name not in names:
-        raise InputError(f"no example tree '{name}'{closest(name, names)}; examples: "
-                         + ", ".join(names))
+        raise InputError(
+            f"no example tree '{name}'{closest(name, names)}; examples: " + ", ".join(names)
+        )
     return Path(str(files("decision.tree").joinpath("examples", f"{name}.yaml")))

@@ -6,25 +6,38 @@ import json
 import math
 import secrets
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from decision.errors import InputError
 
-app = typer.Typer(help="Evaluate and draw decision trees (format: docs/tree-format.md).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Evaluate and draw decision trees (format: docs/tree-format.md).", no_args_is_help=True
+)
 
 FileArg = Annotated[Path, typer.Argument(help="Tree file (YAML).", show_default=False)]
-DrawsOpt = Annotated[int, typer.Option("--draws", "-n",
-                                       help="Parameter draws (when parameters are uncertain).")]
-SeedOpt = Annotated[Optional[int], typer.Option(
-    "--seed", help="Random seed; by default a fresh one, printed with the results.")]
-SetOpt = Annotated[Optional[list[str]], typer.Option(
-    "-p", "--set", metavar="NAME=VALUE", help="Replace a parameter by a number (repeatable).")]
-ForceOpt = Annotated[Optional[list[str]], typer.Option(
-    "--force", metavar="NODE=OPTION",
-    help="Force a decision (name or node path) to an option (repeatable).")]
+DrawsOpt = Annotated[
+    int, typer.Option("--draws", "-n", help="Parameter draws (when parameters are uncertain).")
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", help="Random seed; by default a fresh one, printed with the results."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "-p", "--set", metavar="NAME=VALUE", help="Replace a parameter by a number (repeatable)."
+    ),
+]
+ForceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--force",
+        metavar="NODE=OPTION",
+        help="Force a decision (name or node path) to an option (repeatable).",
+    ),
+]
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
@@ -43,17 +56,16 @@ def _overrides(items: list[str] | None) -> dict[str, float]:
         try:
             number = float(value)
         except ValueError:
-            raise InputError(f"value of {key} must be a number, got {value!r}",
-                             field=f"--set {key}") from None
+            raise InputError(
+                f"value of {key} must be a number, got {value!r}", field=f"--set {key}"
+            ) from None
         if not math.isfinite(number):
-            raise InputError(f"value of {key} must be finite, got {value!r}",
-                             field=f"--set {key}")
+            raise InputError(f"value of {key} must be finite, got {value!r}", field=f"--set {key}")
         out[key] = number
     return out
 
 
-def _run(file: Path, draws: int, seed: int | None, set_: list[str] | None,
-         force: list[str] | None):
+def _run(file: Path, draws: int, seed: int | None, set_: list[str] | None, force: list[str] | None):
     from decision.tree import evaluate, load_tree
     from decision.tree.parameters import check_draw_count
 
@@ -61,8 +73,9 @@ def _run(file: Path, draws: int, seed: int | None, set_: list[str] | None,
     tree = load_tree(file)
     if seed is None and tree.is_uncertain:
         seed = secrets.randbelow(2**32)
-    return evaluate(tree, n=draws, seed=seed, overrides=_overrides(set_),
-                    force=_pairs(force, "NODE=OPTION"))
+    return evaluate(
+        tree, n=draws, seed=seed, overrides=_overrides(set_), force=_pairs(force, "NODE=OPTION")
+    )
 
 
 def _evpi_names(items: list[str] | None) -> list[str]:
@@ -81,9 +94,14 @@ def evaluate_command(
     file: FileArg,
     draws: DrawsOpt = 10_000,
     seed: SeedOpt = None,
-    evpi: Annotated[Optional[list[str]], typer.Option(
-        "--evpi", metavar="NAME", help="Report the EVPI of this uncertainty (repeatable, or "
-        "comma-separated).")] = None,
+    evpi: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evpi",
+            metavar="NAME",
+            help="Report the EVPI of this uncertainty (repeatable, or comma-separated).",
+        ),
+    ] = None,
     set_: SetOpt = None,
     force: ForceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
@@ -138,8 +156,11 @@ def _print_table(result, summary: dict) -> None:
         policy.add_column("Choice")
         policy.add_column("Value from the node on", justify="right")
         for path, option in later.items():
-            policy.add_row(path, option + (" (forced)" if path in result.forced else ""),
-                           _fmt(result.expected[path][option]))
+            policy.add_row(
+                path,
+                option + (" (forced)" if path in result.forced else ""),
+                _fmt(result.expected[path][option]),
+            )
         console.print(policy)
     if summary["evpi"] or "evpi_parameters" in summary:
         info = Table(title="Value of perfect information")
@@ -155,14 +176,19 @@ def _print_table(result, summary: dict) -> None:
 @app.command("draw")
 def draw_command(
     file: FileArg,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file: .svg, .png, "
-                                         ".pdf, or .dot for graphviz source.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Output file: .svg, .png, .pdf, or .dot for graphviz source."
+        ),
+    ],
     draws: DrawsOpt = 10_000,
     seed: SeedOpt = None,
     set_: SetOpt = None,
     force: ForceOpt = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="Format, if not the output "
-                                               "file's suffix.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="Format, if not the output file's suffix.")
+    ] = None,
 ) -> None:
     """Draw the tree with graphviz: probabilities, payoffs, values, the optimal path."""
     from decision.tree import draw_tree

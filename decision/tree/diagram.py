@@ -75,17 +75,26 @@ def build_graph(result: TreeResult, *, collapse: bool = False) -> graphviz.Digra
     payoffs = result.branch_payoffs
     short = "EV" if result.value_kind == "expected value" else "CE"
     units = f" ({tree.units})" if tree.units else ""
-    title = (f"{_text(tree.name)}{_text(units)}: {short} {_fmt(result.value)}"
-             + (f", choose {_text(result.optimal)}" if result.optimal is not None else "")
-             + f"\\lNode values: {result.value_kind}s of the whole path (payoffs before the node "
-             "included); red: the optimal policy\\l")
+    title = (
+        f"{_text(tree.name)}{_text(units)}: {short} {_fmt(result.value)}"
+        + (f", choose {_text(result.optimal)}" if result.optimal is not None else "")
+        + f"\\lNode values: {result.value_kind}s of the whole path (payoffs before the node "
+        "included); red: the optimal policy\\l"
+    )
     if result.n > 1 and result.is_uncertain:
         title += f"Means over {result.n} parameter draws\\l"
     graph = graphviz.Digraph(
         name=tree.name,
-        graph_attr={"rankdir": "LR", "label": graphviz.nohtml(title), "labelloc": "t",
-                    "labeljust": "l", "fontname": "Helvetica", "fontsize": "12",
-                    "nodesep": "0.25", "ranksep": "0.5"},
+        graph_attr={
+            "rankdir": "LR",
+            "label": graphviz.nohtml(title),
+            "labelloc": "t",
+            "labeljust": "l",
+            "fontname": "Helvetica",
+            "fontsize": "12",
+            "nodesep": "0.25",
+            "ranksep": "0.5",
+        },
         node_attr={"fontname": "Helvetica", "fontsize": "10", "style": "filled"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9"},
     )
@@ -95,9 +104,17 @@ def build_graph(result: TreeResult, *, collapse: bool = False) -> graphviz.Digra
         ident = f"n{len(ids)}"
         ids[node.path] = ident
         value = values.get(node.path)
-        graph.node(ident, _label(_text(node.name) if node.name else "", "(collapsed)",
-                                 f"{short} {_fmt(value)}" if value is not None else ""),
-                   shape="box", style="dashed", color=_OTHER)
+        graph.node(
+            ident,
+            _label(
+                _text(node.name) if node.name else "",
+                "(collapsed)",
+                f"{short} {_fmt(value)}" if value is not None else "",
+            ),
+            shape="box",
+            style="dashed",
+            color=_OTHER,
+        )
         return ident
 
     def add(node: Node, on_path: bool) -> str:
@@ -105,30 +122,45 @@ def build_graph(result: TreeResult, *, collapse: bool = False) -> graphviz.Digra
         ids[node.path] = ident
         value = values.get(node.path)
         if node.kind == "terminal":
-            lines = [_text(node.name) if node.name else "", _fmt(value) if value is not None
-                     else "", f"P = {_fmt(reach[node.path])}" if node.path in reach else ""]
+            lines = [
+                _text(node.name) if node.name else "",
+                _fmt(value) if value is not None else "",
+                f"P = {_fmt(reach[node.path])}" if node.path in reach else "",
+            ]
         else:
             lines = [_text(node.name), f"{short} {_fmt(value)}" if value is not None else ""]
             if node.uncertainty:
                 lines.append(f"[{_text(node.uncertainty)}]")
-        attributes = {"shape": _SHAPE[node.kind], "fillcolor": _FILL[node.kind],
-                      "color": _OPTIMAL if on_path else "black",
-                      "penwidth": "2" if on_path else "1"}
+        attributes = {
+            "shape": _SHAPE[node.kind],
+            "fillcolor": _FILL[node.kind],
+            "color": _OPTIMAL if on_path else "black",
+            "penwidth": "2" if on_path else "1",
+        }
         if node.kind == "terminal":
             attributes.update(orientation="90", fixedsize="false", margin="0.02")
         graph.node(ident, _label(*lines), **attributes)
         chosen = result.policy.get(node.path)
         for branch in node.branches:
             follows = on_path and (node.kind != "decision" or branch.label == chosen)
-            hide = (collapse and node.kind == "decision" and node is not tree.root
-                    and branch.label != chosen and branch.node.kind != "terminal")
+            hide = (
+                collapse
+                and node.kind == "decision"
+                and node is not tree.root
+                and branch.label != chosen
+                and branch.node.kind != "terminal"
+            )
             child = stub(branch.node) if hide else add(branch.node, follows)
-            lines = [_text(branch.label),
-                     _quantity(branch.probability, probabilities.get(branch.path), "p = "),
-                     _payoff(branch, payoffs.get(branch.path))]
-            edge = {"color": _OPTIMAL if follows else _OTHER,
-                    "fontcolor": _OPTIMAL if follows else "black",
-                    "penwidth": "2.2" if follows else "1"}
+            lines = [
+                _text(branch.label),
+                _quantity(branch.probability, probabilities.get(branch.path), "p = "),
+                _payoff(branch, payoffs.get(branch.path)),
+            ]
+            edge = {
+                "color": _OPTIMAL if follows else _OTHER,
+                "fontcolor": _OPTIMAL if follows else "black",
+                "penwidth": "2.2" if follows else "1",
+            }
             if node.kind == "decision" and branch.label != chosen:
                 edge["style"] = "dashed"
             if node.kind == "decision" and branch.label == chosen:
@@ -140,9 +172,14 @@ def build_graph(result: TreeResult, *, collapse: bool = False) -> graphviz.Digra
     return graph
 
 
-def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
-              format: str | None = None, collapse: bool = False,
-              **evaluate_options) -> graphviz.Digraph:
+def draw_tree(
+    tree_or_result,
+    path: str | os.PathLike | None = None,
+    *,
+    format: str | None = None,
+    collapse: bool = False,
+    **evaluate_options,
+) -> graphviz.Digraph:
     """Draw a tree: values rolled back, probabilities, payoffs, the optimal path in red.
 
     Parameters
@@ -165,8 +202,9 @@ def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
     """
     if isinstance(tree_or_result, TreeResult):
         if evaluate_options:
-            raise InputError("evaluate options are for a tree, not a TreeResult: "
-                             + ", ".join(evaluate_options))
+            raise InputError(
+                "evaluate options are for a tree, not a TreeResult: " + ", ".join(evaluate_options)
+            )
         result = tree_or_result
     else:
         result = evaluate(tree_or_result, **evaluate_options)
@@ -175,16 +213,19 @@ def draw_tree(tree_or_result, path: str | os.PathLike | None = None, *,
         path = Path(path)
         fmt = (format or path.suffix.lstrip(".")).lower()
         if fmt not in FORMATS:
-            raise InputError(f"cannot draw to format {fmt!r}; use one of " + ", ".join(FORMATS),
-                             file=path)
+            raise InputError(
+                f"cannot draw to format {fmt!r}; use one of " + ", ".join(FORMATS), file=path
+            )
         if fmt in ("dot", "gv"):
             data = graph.source.encode("utf-8")
         else:
             try:
                 data = graph.pipe(format=fmt)
             except graphviz.ExecutableNotFound:
-                raise DecisionError("graphviz 'dot' is not installed; install graphviz "
-                                    "(e.g. apt-get install graphviz) to draw trees") from None
+                raise DecisionError(
+                    "graphviz 'dot' is not installed; install graphviz "
+                    "(e.g. apt-get install graphviz) to draw trees"
+                ) from None
             except (subprocess.CalledProcessError, graphviz.backend.ExecutableNotFound) as exc:
                 raise DecisionError(f"graphviz failed to draw {path}: {exc}") from None
         atomic_write_bytes(path, data)

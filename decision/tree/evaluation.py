@@ -74,20 +74,35 @@ def resolve_force(tree: Tree, force: Mapping[str, str] | None) -> tuple[dict, di
             targets = [node for node in decisions.values() if node.name == key]
         if not targets:
             known = list(tree.decision_names) + list(decisions)
-            raise InputError(f"cannot force '{key}': no decision node has that name or path"
-                             f"{closest(str(key), known)}", file=tree.source, field=f"force.{key}")
+            raise InputError(
+                f"cannot force '{key}': no decision node has that name or path"
+                f"{closest(str(key), known)}",
+                file=tree.source,
+                field=f"force.{key}",
+            )
         for node in targets:
             if option not in node.labels:
-                raise InputError(f"cannot force '{key}' to '{option}': its options are "
-                                 f"{', '.join(node.labels)}{closest(str(option), node.labels)}",
-                                 file=tree.source, field=node.path)
+                raise InputError(
+                    f"cannot force '{key}' to '{option}': its options are "
+                    f"{', '.join(node.labels)}{closest(str(option), node.labels)}",
+                    file=tree.source,
+                    field=node.path,
+                )
             indices[node.path] = node.labels.index(option)
             labels[node.path] = option
     return indices, labels
 
 
-def evaluate(tree, *, draws: Mapping | None = None, n: int = 1000, seed=None, supplied=None,
-             overrides=None, force: Mapping[str, str] | None = None) -> "TreeResult":
+def evaluate(
+    tree,
+    *,
+    draws: Mapping | None = None,
+    n: int = 1000,
+    seed=None,
+    supplied=None,
+    overrides=None,
+    force: Mapping[str, str] | None = None,
+) -> TreeResult:
     """Evaluate a decision tree over ``n`` draws of its parameters.
 
     Parameters
@@ -126,9 +141,19 @@ def evaluate(tree, *, draws: Mapping | None = None, n: int = 1000, seed=None, su
     forced, forced_labels = resolve_force(tree, force)
     main = RollbackPass(tree, env, n, arithmetic, forced=forced)
     informed, expected = main.run()
-    return TreeResult(tree=tree, parameters=parameters, env=env, n=n, seed=seed,
-                      arithmetic=arithmetic, forced=forced, forced_labels=forced_labels,
-                      main=main, root_informed=informed, root_expected=expected)
+    return TreeResult(
+        tree=tree,
+        parameters=parameters,
+        env=env,
+        n=n,
+        seed=seed,
+        arithmetic=arithmetic,
+        forced=forced,
+        forced_labels=forced_labels,
+        main=main,
+        root_informed=informed,
+        root_expected=expected,
+    )
 
 
 class TreeResult:
@@ -157,8 +182,21 @@ class TreeResult:
         Node path -> forced option.
     """
 
-    def __init__(self, *, tree, parameters, env, n, seed, arithmetic, forced, forced_labels,
-                 main, root_informed, root_expected):
+    def __init__(
+        self,
+        *,
+        tree,
+        parameters,
+        env,
+        n,
+        seed,
+        arithmetic,
+        forced,
+        forced_labels,
+        main,
+        root_informed,
+        root_expected,
+    ):
         self.tree = tree
         self.parameters = parameters
         self.n = n
@@ -174,8 +212,10 @@ class TreeResult:
         self._evpi_draws: dict[str, np.ndarray] = {}
         root = tree.root
         self.root_path = root.path
-        self.expected = {path: dict(zip(node.labels, main.scores[path]))
-                         for path, node in tree.decision_nodes.items()}
+        self.expected = {
+            path: dict(zip(node.labels, main.scores[path]))
+            for path, node in tree.decision_nodes.items()
+        }
         self.policy = {path: tree.nodes[path].labels[main.choice[path]] for path in self.expected}
         if root.kind == "decision":
             self.optimal = self.policy[root.path]
@@ -204,14 +244,17 @@ class TreeResult:
         return False
 
     def __repr__(self) -> str:
-        return (f"TreeResult({self.tree.name!r}, n={self.n}, optimal={self.optimal!r}, "
-                f"{self.value_kind}={self.value:.6g})")
+        return (
+            f"TreeResult({self.tree.name!r}, n={self.n}, optimal={self.optimal!r}, "
+            f"{self.value_kind}={self.value:.6g})"
+        )
 
     # -------------------------------------------------------------- per-draw values
 
     def _pass(self, **kwargs) -> RollbackPass:
-        rollback = RollbackPass(self.tree, self._env, self.n, self._math,
-                                forced=self._forced_indices, **kwargs)
+        rollback = RollbackPass(
+            self.tree, self._env, self.n, self._math, forced=self._forced_indices, **kwargs
+        )
         rollback.run()
         return rollback
 
@@ -226,18 +269,20 @@ class TreeResult:
             source = self._recorded
         return (source.options_informed if informed else source.options_expected)[path]
 
-    def _data_array(self, path: str, informed: bool) -> "xr.DataArray":
+    def _data_array(self, path: str, informed: bool) -> xr.DataArray:
         import xarray as xr
 
         values = self._options(path, informed)
         data = np.column_stack([_full(v, self.n) for v in values])
-        return xr.DataArray(data, dims=("draw", "option"),
-                            coords={"option": list(self.tree.nodes[path].labels)},
-                            attrs={"node": path, "units": self.tree.units or "",
-                                   "value": self.value_kind})
+        return xr.DataArray(
+            data,
+            dims=("draw", "option"),
+            coords={"option": list(self.tree.nodes[path].labels)},
+            attrs={"node": path, "units": self.tree.units or "", "value": self.value_kind},
+        )
 
     @cached_property
-    def option_values(self) -> Mapping[str, "xr.DataArray"]:
+    def option_values(self) -> Mapping[str, xr.DataArray]:
         """Decision node path -> DataArray ("draw", "option") of per-draw option values.
 
         Each option's value in each draw (conditional on reaching the node), with later
@@ -246,20 +291,23 @@ class TreeResult:
         return _LazyMapping(self.expected, lambda p: self._data_array(p, informed=False))
 
     @cached_property
-    def informed_option_values(self) -> Mapping[str, "xr.DataArray"]:
+    def informed_option_values(self) -> Mapping[str, xr.DataArray]:
         """As ``option_values`` but with later decisions taking the best option per draw."""
         return _LazyMapping(self.expected, lambda p: self._data_array(p, informed=True))
 
     @property
-    def root_values_per_draw(self) -> "xr.DataArray":
+    def root_values_per_draw(self) -> xr.DataArray:
         """Per-draw values of the root options, (N, options): ``option_values[root]``.
 
         Their column means are ``options`` (linear utility). For EVPPI by regression, note
         that later decisions are held at ``policy``.
         """
         if self.tree.root.kind != "decision":
-            raise InputError("the root is a chance node: there are no root options",
-                             file=self.tree.source, field=self.root_path)
+            raise InputError(
+                "the root is a chance node: there are no root options",
+                file=self.tree.source,
+                field=self.root_path,
+            )
         return self.option_values[self.root_path]
 
     def _policy_draws(self, path: str) -> np.ndarray:
@@ -276,7 +324,8 @@ class TreeResult:
     @cached_property
     def policy_per_draw(self) -> Mapping[str, np.ndarray]:
         """Decision node path -> array of N option labels: the best option in each draw
-        when the parameters are known (later decisions also chosen per draw)."""
+        when the parameters are known (later decisions also chosen per draw).
+        """
         return _LazyMapping(self.expected, self._policy_draws)
 
     @cached_property
@@ -300,31 +349,36 @@ class TreeResult:
     @property
     def node_values(self) -> dict[str, float]:
         """Decision and chance node path -> rolled-back value from the node on (payoffs
-        before it not counted), given the node is reached, following ``policy``."""
+        before it not counted), given the node is reached, following ``policy``.
+        """
         return self._tracked.node_values
 
     @property
     def node_totals(self) -> dict[str, float]:
         """Node path (terminal nodes too) -> value of the whole path through the node:
-        payoffs before it included, as drawn by ``draw_tree``."""
+        payoffs before it included, as drawn by ``draw_tree``.
+        """
         return self._tracked.node_totals
 
     @property
     def reach_probabilities(self) -> dict[str, float]:
         """Node path -> mean probability of reaching the node if the decisions above lead
-        to it."""
+        to it.
+        """
         return self._tracked.reach
 
     @property
     def branch_probabilities(self) -> dict[str, float]:
         """Outcome branch path -> mean probability across draws, each draw weighted by its
-        chance of reaching the chance node."""
+        chance of reaching the chance node.
+        """
         return self._tracked.branch_probability
 
     @property
     def branch_payoffs(self) -> dict[str, float]:
         """Branch path -> mean (combined) payoff across draws, each draw weighted by its
-        chance of taking the branch."""
+        chance of taking the branch.
+        """
         return self._tracked.branch_payoff
 
     # ---------------------------------------------------------------------- EVPI
@@ -332,17 +386,26 @@ class TreeResult:
     def _check_uncertainty(self, name: str) -> None:
         if name not in self.tree.uncertainties:
             known = ", ".join(self.tree.uncertainties) or "none"
-            raise InputError(f"unknown uncertainty '{name}'{closest(name, self.tree.uncertainties)}"
-                             f"; the tree's uncertainties: {known}", file=self.tree.source,
-                             field=f"evpi.{name}")
+            raise InputError(
+                f"unknown uncertainty '{name}'{closest(name, self.tree.uncertainties)}"
+                f"; the tree's uncertainties: {known}",
+                file=self.tree.source,
+                field=f"evpi.{name}",
+            )
 
     def _with_information(self, name: str) -> None:
         self._check_uncertainty(name)
         labels = self.tree.uncertainty_instances(name)[0].labels
         masses, beliefs, informed = [], [], []
         for label in labels:
-            rollback = RollbackPass(self.tree, self._env, self.n, self._math,
-                                    forced=self._forced_indices, condition=(name, label))
+            rollback = RollbackPass(
+                self.tree,
+                self._env,
+                self.n,
+                self._math,
+                forced=self._forced_indices,
+                condition=(name, label),
+            )
             belief = rollback.prepare_condition()
             weight = self._math.initial(belief)
             vi, ve = rollback.run(weight)
@@ -369,7 +432,8 @@ class TreeResult:
 
     def evpi_per_draw(self, name: str) -> np.ndarray:
         """EVPI of ``name`` in each draw as if the parameters were known (informed rollback);
-        its distribution shows how parameter uncertainty moves the value of information."""
+        its distribution shows how parameter uncertainty moves the value of information.
+        """
         if name not in self._evpi_draws:
             self._with_information(name)
         return self._evpi_draws[name]

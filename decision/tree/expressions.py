@@ -19,10 +19,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from decision.errors import InputError
 
-__all__ = ["Expression", "FUNCTIONS", "MAX_EXPRESSION_LENGTH", "compile_expression",
-           "constant", "closest"]
+__all__ = [
+    "Expression",
+    "FUNCTIONS",
+    "MAX_EXPRESSION_LENGTH",
+    "compile_expression",
+    "constant",
+    "closest",
+]
 
 #: Longest expression text accepted, in characters.
 MAX_EXPRESSION_LENGTH = 1000
@@ -72,8 +79,13 @@ FUNCTIONS: dict[str, tuple[Callable, int, int | None]] = {
     "expit": (_expit, 1, 1),
 }
 
-_BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
-           ast.Div: np.true_divide, ast.Pow: np.power}
+_BINARY = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.true_divide,
+    ast.Pow: np.power,
+}
 
 
 def _fresh(node: ast.AST) -> bool:
@@ -81,11 +93,26 @@ def _fresh(node: ast.AST) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
         return _fresh(node.operand)
     return isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call))
-_BINARY_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
-                  ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
-                  ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&"}
-_GRAMMAR = ("numbers, parameter names, + - * / **, parentheses and the functions "
-            + ", ".join(FUNCTIONS))
+
+
+_BINARY_SYMBOL = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+}
+_GRAMMAR = "numbers, parameter names, + - * / **, parentheses and the functions " + ", ".join(
+    FUNCTIONS
+)
 
 Value = np.float64 | np.ndarray
 
@@ -138,8 +165,9 @@ class Expression:
         out = np.empty(n)
         for start in range(0, n, BLOCK):
             block = slice(start, start + BLOCK)
-            out[block] = self._function({name: v[block] if np.ndim(v) == 1 else v
-                                         for name, v in env.items()})
+            out[block] = self._function(
+                {name: v[block] if np.ndim(v) == 1 else v for name, v in env.items()}
+            )
         return out
 
     def __repr__(self) -> str:
@@ -149,16 +177,23 @@ class Expression:
 def constant(value: float) -> Expression:
     """An expression that is the number ``value``."""
     number = float(value)
-    return Expression(repr(number), frozenset(), f"Constant({number!r})", number,
-                      lambda env: np.float64(number))
+    return Expression(
+        repr(number), frozenset(), f"Constant({number!r})", number, lambda env: np.float64(number)
+    )
 
 
 class _Rejected(Exception):
     """Internal: the expression is outside the grammar; message says why."""
 
 
-def compile_expression(source: str | int | float, known: Iterable[str] | Mapping, *,
-                       what: str = "expression", file=None, field=None) -> Expression:
+def compile_expression(
+    source: str | int | float,
+    known: Iterable[str] | Mapping,
+    *,
+    what: str = "expression",
+    file=None,
+    field=None,
+) -> Expression:
     """Parse and check ``source`` and return an :class:`Expression`.
 
     Parameters
@@ -178,8 +213,9 @@ def compile_expression(source: str | int | float, known: Iterable[str] | Mapping
         For text that is not a number, a known name, or arithmetic in the grammar.
     """
     if isinstance(source, bool) or not isinstance(source, (str, int, float)):
-        raise InputError(f"{what} must be a number or an expression, got {source!r}",
-                         file=file, field=field)
+        raise InputError(
+            f"{what} must be a number or an expression, got {source!r}", file=file, field=field
+        )
     if isinstance(source, (int, float)):
         try:
             number = float(source)
@@ -192,16 +228,21 @@ def compile_expression(source: str | int | float, known: Iterable[str] | Mapping
     if not text:
         raise InputError(f"{what} is empty", file=file, field=field)
     if len(text) > MAX_EXPRESSION_LENGTH:
-        raise InputError(f"{what} is longer than {MAX_EXPRESSION_LENGTH} characters",
-                         file=file, field=field)
+        raise InputError(
+            f"{what} is longer than {MAX_EXPRESSION_LENGTH} characters", file=file, field=field
+        )
     try:
         parsed = ast.parse(text, mode="eval")
     except SyntaxError as exc:
-        raise InputError(f"{what} {text!r} cannot be parsed ({exc.msg}); expected {_GRAMMAR}",
-                         file=file, field=field) from None
+        raise InputError(
+            f"{what} {text!r} cannot be parsed ({exc.msg}); expected {_GRAMMAR}",
+            file=file,
+            field=field,
+        ) from None
     except (ValueError, RecursionError, MemoryError):
-        raise InputError(f"{what} {text!r} cannot be parsed; expected {_GRAMMAR}",
-                         file=file, field=field) from None
+        raise InputError(
+            f"{what} {text!r} cannot be parsed; expected {_GRAMMAR}", file=file, field=field
+        ) from None
     known = set(known)
     names: set[str] = set()
     try:
@@ -210,8 +251,9 @@ def compile_expression(source: str | int | float, known: Iterable[str] | Mapping
     except _Rejected as exc:
         raise InputError(f"{what} {text!r}: {exc}", file=file, field=field) from None
     key = ast.dump(parsed.body)
-    operations = sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call))
-                     for n in ast.walk(parsed.body))
+    operations = sum(
+        isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call)) for n in ast.walk(parsed.body)
+    )
     value = None
     if not names:
         with np.errstate(all="ignore"):
@@ -259,27 +301,33 @@ def _compile(node: ast.AST, text: str, known: set[str], names: set[str]) -> Call
         left = _compile(node.left, text, known, names)
         right = _compile(node.right, text, known, names)
         if _fresh(node.left):
+
             def binary(env):
                 a, b = left(env), right(env)
                 if isinstance(a, np.ndarray) and np.shape(b) in ((), a.shape):
                     return op(a, b, out=a)
                 return op(a, b)
+
             return binary
         if _fresh(node.right):
+
             def binary(env):
                 a, b = left(env), right(env)
                 if isinstance(b, np.ndarray) and np.shape(a) in ((), b.shape):
                     return op(a, b, out=b)
                 return op(a, b)
+
             return binary
         return lambda env: op(left(env), right(env))
     if isinstance(node, ast.UnaryOp):
         operand = _compile(node.operand, text, known, names)
         if isinstance(node.op, ast.USub):
             if _fresh(node.operand):
+
                 def negative(env):
                     a = operand(env)
                     return np.negative(a, out=a) if isinstance(a, np.ndarray) else -a
+
                 return negative
             return lambda env: -operand(env)
         if isinstance(node.op, ast.UAdd):
@@ -289,20 +337,29 @@ def _compile(node: ast.AST, text: str, known: set[str], names: set[str]) -> Call
         if isinstance(node.func, ast.Attribute):
             raise _Rejected(f"attribute access '{_segment(text, node.func)}' is not allowed")
         if not isinstance(node.func, ast.Name):
-            raise _Rejected(f"call '{_segment(text, node)}' is not allowed: only the functions "
-                            + ", ".join(FUNCTIONS) + " may be called, by name")
+            raise _Rejected(
+                f"call '{_segment(text, node)}' is not allowed: only the functions "
+                + ", ".join(FUNCTIONS)
+                + " may be called, by name"
+            )
         name = node.func.id
         if name not in FUNCTIONS:
-            raise _Rejected(f"function '{name}' is not allowed{closest(name, FUNCTIONS)}; "
-                            "allowed functions: " + ", ".join(FUNCTIONS))
+            raise _Rejected(
+                f"function '{name}' is not allowed{closest(name, FUNCTIONS)}; "
+                "allowed functions: " + ", ".join(FUNCTIONS)
+            )
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise _Rejected(f"'{_segment(text, node)}': functions take plain positional "
-                            "arguments only")
+            raise _Rejected(
+                f"'{_segment(text, node)}': functions take plain positional arguments only"
+            )
         function, fewest, most = FUNCTIONS[name]
         count = len(node.args)
         if count < fewest or (most is not None and count > most):
-            wanted = f"{fewest}" if fewest == most else (f"at least {fewest}" if most is None
-                                                         else f"{fewest} to {most}")
+            wanted = (
+                f"{fewest}"
+                if fewest == most
+                else (f"at least {fewest}" if most is None else f"{fewest} to {most}")
+            )
             raise _Rejected(f"{name}() takes {wanted} argument(s), got {count}")
         arguments = [_compile(a, text, known, names) for a in node.args]
         if count == 1:
@@ -312,7 +369,7 @@ def _compile(node: ast.AST, text: str, known: set[str], names: set[str]) -> Call
     if isinstance(node, ast.Attribute):
         raise _Rejected(f"attribute access '{_segment(text, node)}' is not allowed")
     if isinstance(node, ast.Compare):
-        raise _Rejected(f"comparison '{_segment(text, node)}' is not allowed; "
-                        "use min, max or clip")
-    raise _Rejected(f"'{_segment(text, node)}' ({type(node).__name__}) is not allowed; "
-                    f"expected {_GRAMMAR}")
+        raise _Rejected(f"comparison '{_segment(text, node)}' is not allowed; use min, max or clip")
+    raise _Rejected(
+        f"'{_segment(text, node)}' ({type(node).__name__}) is not allowed; expected {_GRAMMAR}"
+    )

@@ -39,7 +39,7 @@ class Branch:
 
     label: str
     path: str
-    node: "Node"
+    node: Node
     probability: Expression | None = None
     payoff: Expression | Mapping[str, Expression] | None = None
     description: str | None = None
@@ -79,7 +79,7 @@ class Node:
         """The option or outcome labels, in file order."""
         return tuple(b.label for b in self.branches)
 
-    def walk(self) -> Iterator["Node"]:
+    def walk(self) -> Iterator[Node]:
         """This node and every node below it, depth first, in file order."""
         stack = [self]
         while stack:
@@ -180,8 +180,9 @@ class Tree:
         """The chance nodes that are instances of the uncertain event ``name``."""
         return [n for n in self.nodes.values() if n.uncertainty == name]
 
-    def sample_parameters(self, n: int, *, seed=None, supplied=None,
-                          overrides=None) -> dict[str, np.ndarray]:
+    def sample_parameters(
+        self, n: int, *, seed=None, supplied=None, overrides=None
+    ) -> dict[str, np.ndarray]:
         """Draw ``n`` values of every parameter.
 
         Parameters
@@ -207,8 +208,9 @@ class Tree:
             Name -> array of shape ``(n,)``, in file order, expression parameters included.
             Parameters that are the same in every draw are read-only broadcast views.
         """
-        return sample_parameters(self.parameters, n, seed=seed, supplied=supplied,
-                                 overrides=overrides, file=self.source)
+        return sample_parameters(
+            self.parameters, n, seed=seed, supplied=supplied, overrides=overrides, file=self.source
+        )
 
     def complete_draws(self, draws: Mapping, *, overrides=None) -> dict[str, np.ndarray]:
         """Complete already-sampled ``draws`` (name -> array, all one length).
@@ -219,5 +221,7 @@ class Tree:
         return complete_draws(self.parameters, draws, overrides=overrides, file=self.source)
 
     def __repr__(self) -> str:
-        return (f"Tree({self.name!r}, {len(self.nodes)} nodes, "
-                f"{len(self.parameters)} parameters, utility={self.utility.type})")
+        return (
+            f"Tree({self.name!r}, {len(self.nodes)} nodes, "
+            f"{len(self.parameters)} parameters, utility={self.utility.type})"
+        )

@@ -15,13 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+
 from decision.errors import InputError
 from decision.tree.expressions import FUNCTIONS, Expression, closest, compile_expression
 
 __all__ = [
-    "Parameter", "FixedParameter", "DistributionParameter", "SuppliedParameter",
-    "ExpressionParameter", "DISTRIBUTIONS", "parse_parameters", "sample_parameters",
-    "complete_draws", "MAX_DRAWS",
+    "Parameter",
+    "FixedParameter",
+    "DistributionParameter",
+    "SuppliedParameter",
+    "ExpressionParameter",
+    "DISTRIBUTIONS",
+    "parse_parameters",
+    "sample_parameters",
+    "complete_draws",
+    "MAX_DRAWS",
 ]
 
 #: Most draws one evaluation may ask for (memory guard: ~80 MB per array at this size).
@@ -77,13 +85,18 @@ class Parameter:
 
     def ppf(self, q):
         """Quantile(s) ``q`` of the parameter; only numbers and distributions have them."""
-        raise InputError(f"parameter '{self.name}' is {self.kind}: it has no closed-form "
-                         "quantiles; take them from its draws", field=f"parameters.{self.name}")
+        raise InputError(
+            f"parameter '{self.name}' is {self.kind}: it has no closed-form "
+            "quantiles; take them from its draws",
+            field=f"parameters.{self.name}",
+        )
 
     def mean(self) -> float:
         """The parameter's mean (numbers and distributions only)."""
-        raise InputError(f"parameter '{self.name}' is {self.kind}: it has no closed-form mean",
-                         field=f"parameters.{self.name}")
+        raise InputError(
+            f"parameter '{self.name}' is {self.kind}: it has no closed-form mean",
+            field=f"parameters.{self.name}",
+        )
 
     def metadata(self) -> dict[str, Any]:
         """The free-text metadata as a dict (keys with no value left out)."""
@@ -227,13 +240,15 @@ def _number(value, *, file, field_name, what) -> float:
 
 def _pair(value, *, file, field_name, what) -> tuple[float, float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise InputError(f"{what} must be a list [low, high], got {value!r}",
-                         file=file, field=field_name)
+        raise InputError(
+            f"{what} must be a list [low, high], got {value!r}", file=file, field=field_name
+        )
     low = _number(value[0], file=file, field_name=field_name, what=f"{what} low")
     high = _number(value[1], file=file, field_name=field_name, what=f"{what} high")
     if low > high:
-        raise InputError(f"{what} [low, high] has low > high: {value!r}",
-                         file=file, field=field_name)
+        raise InputError(
+            f"{what} [low, high] has low > high: {value!r}", file=file, field=field_name
+        )
     return low, high
 
 
@@ -245,14 +260,24 @@ def _text(value, *, file, field_name, what) -> str:
 
 def check_name(name, *, file, field_name, what="parameter name") -> str:
     """Check that ``name`` can be written in an expression."""
-    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name) \
-            or name.startswith("__"):
-        raise InputError(f"{what} {name!r} must be an identifier (letters, digits, '_', not "
-                         "starting with a digit or '__', not a Python keyword)",
-                         file=file, field=field_name)
+    if (
+        not isinstance(name, str)
+        or not _NAME.match(name)
+        or keyword.iskeyword(name)
+        or name.startswith("__")
+    ):
+        raise InputError(
+            f"{what} {name!r} must be an identifier (letters, digits, '_', not "
+            "starting with a digit or '__', not a Python keyword)",
+            file=file,
+            field=field_name,
+        )
     if name in FUNCTIONS:
-        raise InputError(f"{what} '{name}' is the name of a function; choose another",
-                         file=file, field=field_name)
+        raise InputError(
+            f"{what} '{name}' is the name of a function; choose another",
+            file=file,
+            field=field_name,
+        )
     return name
 
 
@@ -261,8 +286,11 @@ def parse_parameters(raw, *, file=None) -> dict[str, Parameter]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise InputError(f"'parameters' must be a mapping of names to specs, got "
-                         f"{type(raw).__name__}", file=file, field="parameters")
+        raise InputError(
+            f"'parameters' must be a mapping of names to specs, got {type(raw).__name__}",
+            file=file,
+            field="parameters",
+        )
     names = list(raw)
     for name in names:
         check_name(name, file=file, field_name=f"parameters.{name}")
@@ -277,79 +305,111 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
     where = f"parameters.{name}"
     others = [n for n in names if n != name]
     if isinstance(spec, bool) or spec is None:
-        raise InputError(f"expected a number, an expression or a mapping, got {spec!r}",
-                         file=file, field=where)
+        raise InputError(
+            f"expected a number, an expression or a mapping, got {spec!r}", file=file, field=where
+        )
     if isinstance(spec, (int, float)):
-        return FixedParameter(name=name, value=_number(spec, file=file, field_name=where,
-                                                       what="value"))
+        return FixedParameter(
+            name=name, value=_number(spec, file=file, field_name=where, what="value")
+        )
     if isinstance(spec, str):
         expr = compile_expression(spec, others, what="expression", file=file, field=where)
         return ExpressionParameter(name=name, expression=expr)
     if not isinstance(spec, Mapping):
-        raise InputError(f"expected a number, an expression or a mapping, got "
-                         f"{type(spec).__name__}", file=file, field=where)
+        raise InputError(
+            f"expected a number, an expression or a mapping, got {type(spec).__name__}",
+            file=file,
+            field=where,
+        )
     kinds = [k for k in _KINDS if k in spec]
     if len(kinds) != 1:
         problem = "none" if not kinds else " and ".join(f"'{k}'" for k in kinds)
-        raise InputError(f"a parameter mapping needs exactly one of 'value', 'distribution', "
-                         f"'supplied: true' or 'expression' (found {problem})",
-                         file=file, field=where)
+        raise InputError(
+            f"a parameter mapping needs exactly one of 'value', 'distribution', "
+            f"'supplied: true' or 'expression' (found {problem})",
+            file=file,
+            field=where,
+        )
     kind = kinds[0]
     allowed = set(_METADATA) | {kind}
     if kind == "distribution":
         dist = spec["distribution"]
         if dist not in DISTRIBUTIONS:
-            raise InputError(f"unknown distribution {dist!r}{closest(str(dist), DISTRIBUTIONS)}; "
-                             "expected one of " + ", ".join(DISTRIBUTIONS),
-                             file=file, field=f"{where}.distribution")
+            raise InputError(
+                f"unknown distribution {dist!r}{closest(str(dist), DISTRIBUTIONS)}; "
+                "expected one of " + ", ".join(DISTRIBUTIONS),
+                file=file,
+                field=f"{where}.distribution",
+            )
         required, optional = DISTRIBUTIONS[dist]
         allowed |= set(required) | set(optional)
     if kind == "supplied":
         allowed.add("default")
     for key in spec:
         if key not in allowed:
-            raise InputError(f"unknown key '{key}'{closest(str(key), allowed)} in a {kind} "
-                             "parameter; allowed: " + ", ".join(sorted(allowed)),
-                             file=file, field=where)
+            raise InputError(
+                f"unknown key '{key}'{closest(str(key), allowed)} in a {kind} "
+                "parameter; allowed: " + ", ".join(sorted(allowed)),
+                file=file,
+                field=where,
+            )
     meta: dict[str, Any] = {}
     for key in ("description", "rationale", "source", "units"):
         if spec.get(key) is not None:
             meta[key] = _text(spec[key], file=file, field_name=f"{where}.{key}", what=key)
     if "judgment" in spec:
         if not isinstance(spec["judgment"], bool):
-            raise InputError(f"judgment must be true or false, got {spec['judgment']!r}",
-                             file=file, field=f"{where}.judgment")
+            raise InputError(
+                f"judgment must be true or false, got {spec['judgment']!r}",
+                file=file,
+                field=f"{where}.judgment",
+            )
         meta["judgment"] = spec["judgment"]
     for key in ("range", "bounds"):
         if spec.get(key) is not None:
             meta[key] = _pair(spec[key], file=file, field_name=f"{where}.{key}", what=key)
     if kind == "value":
-        return FixedParameter(name=name, value=_number(spec["value"], file=file,
-                                                       field_name=where, what="value"), **meta)
+        return FixedParameter(
+            name=name,
+            value=_number(spec["value"], file=file, field_name=where, what="value"),
+            **meta,
+        )
     if kind == "expression":
-        expr = compile_expression(spec["expression"], others, what="expression", file=file,
-                                  field=where)
+        expr = compile_expression(
+            spec["expression"], others, what="expression", file=file, field=where
+        )
         return ExpressionParameter(name=name, expression=expr, **meta)
     if kind == "supplied":
         if spec["supplied"] is not True:
-            raise InputError("write 'supplied: true' for a parameter whose draws the caller "
-                             f"passes in, got {spec['supplied']!r}", file=file, field=where)
+            raise InputError(
+                "write 'supplied: true' for a parameter whose draws the caller "
+                f"passes in, got {spec['supplied']!r}",
+                file=file,
+                field=where,
+            )
         default = None
         if spec.get("default") is not None:
-            default = _number(spec["default"], file=file, field_name=f"{where}.default",
-                              what="default")
+            default = _number(
+                spec["default"], file=file, field_name=f"{where}.default", what="default"
+            )
         return SuppliedParameter(name=name, default=default, **meta)
     dist = spec["distribution"]
     required, optional = DISTRIBUTIONS[dist]
     arguments = {}
     for key in required:
         if key not in spec:
-            raise InputError(f"a {dist} distribution needs {', '.join(required)} "
-                             f"(missing '{key}')", file=file, field=where)
+            raise InputError(
+                f"a {dist} distribution needs {', '.join(required)} (missing '{key}')",
+                file=file,
+                field=where,
+            )
         arguments[key] = _number(spec[key], file=file, field_name=f"{where}.{key}", what=key)
     for key, default in optional.items():
-        arguments[key] = (default if spec.get(key) is None else
-                          _number(spec[key], file=file, field_name=f"{where}.{key}", what=key))
+        arguments[key] = (
+            default
+            if spec.get(key) is None
+            else _number(spec[key], file=file, field_name=f"{where}.{key}", what=key)
+        )
     _check_distribution(dist, arguments, file=file, where=where)
     return DistributionParameter(name=name, distribution=dist, arguments=arguments, **meta)
 
@@ -385,9 +445,12 @@ def order_of_evaluation(specs: Mapping[str, Parameter], *, file=None) -> list[st
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join(trail[trail.index(name):] + [name])
-            raise InputError(f"parameters refer to each other in a cycle: {cycle}",
-                             file=file, field=f"parameters.{name}")
+            cycle = " -> ".join(trail[trail.index(name) :] + [name])
+            raise InputError(
+                f"parameters refer to each other in a cycle: {cycle}",
+                file=file,
+                field=f"parameters.{name}",
+            )
         state[name] = 1
         spec = specs[name]
         if isinstance(spec, ExpressionParameter):
@@ -407,8 +470,7 @@ def order_of_evaluation(specs: Mapping[str, Parameter], *, file=None) -> list[st
 def check_draw_count(n) -> int:
     """Validate a number of draws."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"the number of draws must be a positive integer, got {n!r}",
-                         field="n")
+        raise InputError(f"the number of draws must be a positive integer, got {n!r}", field="n")
     if n > MAX_DRAWS:
         raise InputError(f"{n} draws is more than the limit of {MAX_DRAWS}", field="n")
     return int(n)
@@ -431,18 +493,22 @@ def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"{what} must be numeric, got {type(value).__name__}",
-                         field=field_name) from None
+        raise InputError(
+            f"{what} must be numeric, got {type(value).__name__}", field=field_name
+        ) from None
     if array.ndim == 0:
         if not np.isfinite(array):
             raise InputError(f"{what} must be finite, got {value!r}", field=field_name)
         return _constant_array(float(array), n)
     if array.ndim != 1 or array.shape[0] != n:
-        raise InputError(f"{what} must be a number or an array of {n} draws, got shape "
-                         f"{array.shape}", field=field_name)
+        raise InputError(
+            f"{what} must be a number or an array of {n} draws, got shape {array.shape}",
+            field=field_name,
+        )
     if not np.all(np.isfinite(array)):
-        raise InputError(f"{what} has {int(np.sum(~np.isfinite(array)))} non-finite draw(s)",
-                         field=field_name)
+        raise InputError(
+            f"{what} has {int(np.sum(~np.isfinite(array)))} non-finite draw(s)", field=field_name
+        )
     return array
 
 
@@ -451,13 +517,17 @@ def _supplied_array(value, name: str) -> np.ndarray:
     try:
         array = np.asarray(getattr(value, "values", value), dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"supplied draws must be numeric, got {type(value).__name__}",
-                         field=where) from None
+        raise InputError(
+            f"supplied draws must be numeric, got {type(value).__name__}", field=where
+        ) from None
     if array.ndim == 2:  # (chain, draw) as in an ArviZ posterior
         array = array.reshape(-1)
     if array.ndim != 1 or array.size == 0:
-        raise InputError(f"supplied draws must be a non-empty 1-D array (or chain x draw), got "
-                         f"shape {array.shape}", field=where)
+        raise InputError(
+            f"supplied draws must be a non-empty 1-D array (or chain x draw), got "
+            f"shape {array.shape}",
+            field=where,
+        )
     if not np.all(np.isfinite(array)):
         raise InputError("supplied draws contain non-finite values", field=where)
     return array
@@ -471,9 +541,12 @@ def _evaluate_expressions(specs, values: dict, n: int, *, skip=(), file=None) ->
         env = {k: _operand(values[k]) for k in expr.names}
         result = np.asarray(expr(env), dtype=float)
         if not np.all(np.isfinite(result)):
-            raise InputError(f"expression {expr.text!r} is not finite in "
-                             f"{int(np.sum(~np.isfinite(result)))} draw(s)",
-                             file=file, field=f"parameters.{name}")
+            raise InputError(
+                f"expression {expr.text!r} is not finite in "
+                f"{int(np.sum(~np.isfinite(result)))} draw(s)",
+                file=file,
+                field=f"parameters.{name}",
+            )
         values[name] = _constant_array(float(result), n) if result.ndim == 0 else result
 
 
@@ -488,31 +561,42 @@ def _check_overrides(specs, overrides, *, file=None) -> dict:
     overrides = dict(overrides or {})
     for name in overrides:
         if name not in specs:
-            raise InputError(f"cannot override unknown parameter '{name}'"
-                             f"{closest(name, specs)}", file=file, field=f"overrides.{name}")
+            raise InputError(
+                f"cannot override unknown parameter '{name}'{closest(name, specs)}",
+                file=file,
+                field=f"overrides.{name}",
+            )
     return overrides
 
 
-def sample_parameters(specs: Mapping[str, Parameter], n: int, *, seed=None, supplied=None,
-                      overrides=None, file=None) -> dict[str, np.ndarray]:
+def sample_parameters(
+    specs: Mapping[str, Parameter], n: int, *, seed=None, supplied=None, overrides=None, file=None
+) -> dict[str, np.ndarray]:
     """Draw ``n`` values of every parameter; see :meth:`decision.tree.Tree.sample_parameters`."""
     n = check_draw_count(n)
     overrides = _check_overrides(specs, overrides, file=file)
     supplied = dict(supplied or {})
     for name in supplied:
         if name not in specs:
-            raise InputError(f"supplied draws for unknown parameter '{name}'"
-                             f"{closest(name, specs)}", file=file, field=f"supplied.{name}")
+            raise InputError(
+                f"supplied draws for unknown parameter '{name}'{closest(name, specs)}",
+                file=file,
+                field=f"supplied.{name}",
+            )
         if not isinstance(specs[name], SuppliedParameter):
-            raise InputError(f"parameter '{name}' is {specs[name].kind}, not declared "
-                             "'supplied: true'; pass it in overrides to replace it",
-                             file=file, field=f"supplied.{name}")
+            raise InputError(
+                f"parameter '{name}' is {specs[name].kind}, not declared "
+                "'supplied: true'; pass it in overrides to replace it",
+                file=file,
+                field=f"supplied.{name}",
+            )
     if isinstance(seed, np.random.SeedSequence):
         entropy = seed.entropy
     else:
         entropy = np.random.SeedSequence(seed).entropy
-    arrays = {name: _supplied_array(v, name) for name, v in supplied.items()
-              if name not in overrides}
+    arrays = {
+        name: _supplied_array(v, name) for name, v in supplied.items() if name not in overrides
+    }
     # Supplied arrays of one length come from one joint sample (e.g. one posterior): they
     # share resampling indices so that their correlation is kept.
     indices: dict[int, np.ndarray] = {}
@@ -522,8 +606,9 @@ def sample_parameters(specs: Mapping[str, Parameter], n: int, *, seed=None, supp
     values: dict[str, np.ndarray] = {}
     for name, spec in specs.items():
         if name in overrides:
-            values[name] = _as_draws(overrides[name], n, what=f"override of '{name}'",
-                                     field_name=f"overrides.{name}")
+            values[name] = _as_draws(
+                overrides[name], n, what=f"override of '{name}'", field_name=f"overrides.{name}"
+            )
         elif isinstance(spec, FixedParameter):
             values[name] = _constant_array(spec.value, n)
         elif isinstance(spec, DistributionParameter):
@@ -535,22 +620,29 @@ def sample_parameters(specs: Mapping[str, Parameter], n: int, *, seed=None, supp
             elif spec.default is not None:
                 values[name] = _constant_array(spec.default, n)
             else:
-                raise InputError(f"parameter '{name}' is declared 'supplied: true': pass its "
-                                 "draws (supplied=...) or give it a 'default'",
-                                 file=file, field=f"parameters.{name}")
+                raise InputError(
+                    f"parameter '{name}' is declared 'supplied: true': pass its "
+                    "draws (supplied=...) or give it a 'default'",
+                    file=file,
+                    field=f"parameters.{name}",
+                )
     _evaluate_expressions(specs, values, n, file=file)
     return {name: values[name] for name in specs}
 
 
-def complete_draws(specs: Mapping[str, Parameter], draws: Mapping, *, overrides=None,
-                   file=None) -> dict[str, np.ndarray]:
+def complete_draws(
+    specs: Mapping[str, Parameter], draws: Mapping, *, overrides=None, file=None
+) -> dict[str, np.ndarray]:
     """Fill in already-sampled ``draws``: numbers and expressions are added, overrides win."""
     overrides = _check_overrides(specs, overrides, file=file)
     draws = dict(draws)
     for name in draws:
         if name not in specs:
-            raise InputError(f"draws given for unknown parameter '{name}'{closest(name, specs)}",
-                             file=file, field=f"draws.{name}")
+            raise InputError(
+                f"draws given for unknown parameter '{name}'{closest(name, specs)}",
+                file=file,
+                field=f"draws.{name}",
+            )
     lengths = {np.shape(v)[0] for v in draws.values() if np.ndim(v) == 1}
     if len(lengths) > 1:
         raise InputError(f"draws have different lengths: {sorted(lengths)}", field="draws")
@@ -561,17 +653,20 @@ def complete_draws(specs: Mapping[str, Parameter], draws: Mapping, *, overrides=
     values: dict[str, np.ndarray] = {}
     for name, spec in specs.items():
         if name in overrides:
-            values[name] = _as_draws(overrides[name], n, what=f"override of '{name}'",
-                                     field_name=f"overrides.{name}")
+            values[name] = _as_draws(
+                overrides[name], n, what=f"override of '{name}'", field_name=f"overrides.{name}"
+            )
         elif name in draws:
-            values[name] = _as_draws(draws[name], n, what=f"draws of '{name}'",
-                                     field_name=f"draws.{name}")
+            values[name] = _as_draws(
+                draws[name], n, what=f"draws of '{name}'", field_name=f"draws.{name}"
+            )
         elif isinstance(spec, FixedParameter):
             values[name] = _constant_array(spec.value, n)
         elif isinstance(spec, SuppliedParameter) and spec.default is not None:
             values[name] = _constant_array(spec.default, n)
         elif not isinstance(spec, ExpressionParameter):
-            raise InputError(f"draws lack parameter '{name}' ({spec.kind})",
-                             file=file, field=f"draws.{name}")
+            raise InputError(
+                f"draws lack parameter '{name}' ({spec.kind})", file=file, field=f"draws.{name}"
+            )
     _evaluate_expressions(specs, values, n, file=file)
     return {name: values[name] for name in specs}

@@ -29,8 +29,14 @@ from decision.errors import InputError
 from decision.tree.expressions import BLOCK, Expression
 from decision.tree.model import Node, Tree
 
-__all__ = ["PROBABILITY_TOLERANCE", "BELIEF_TOLERANCE", "LinearMath", "ExponentialMath",
-           "RollbackPass", "math_for"]
+__all__ = [
+    "PROBABILITY_TOLERANCE",
+    "BELIEF_TOLERANCE",
+    "LinearMath",
+    "ExponentialMath",
+    "RollbackPass",
+    "math_for",
+]
 
 #: Outcome probabilities of a chance node must sum to 1 within this, in every draw.
 PROBABILITY_TOLERANCE = 1e-6
@@ -83,8 +89,7 @@ def _by_blocks(combine, n: int, probs: Sequence, payoffs: Sequence, values: Sequ
     out = np.empty(n)
     for start in range(0, n, BLOCK):
         block = slice(start, start + BLOCK)
-        sliced = [[x if x is None or _is_scalar(x) else x[block] for x in part]
-                  for part in parts]
+        sliced = [[x if x is None or _is_scalar(x) else x[block] for x in part] for part in parts]
         out[block] = combine(*sliced, min(BLOCK, n - start))
     return out
 
@@ -213,8 +218,8 @@ class ExponentialMath:
             xs.append(_add(c, v))
             ps.append(p)
         floor = functools.reduce(
-            np.minimum, [x if _is_scalar(p) else np.where(p > 0, x, np.inf)
-                         for p, x in zip(ps, xs)])
+            np.minimum, [x if _is_scalar(p) else np.where(p > 0, x, np.inf) for p, x in zip(ps, xs)]
+        )
         total = None
         with np.errstate(over="ignore", under="ignore"):
             for p, x in zip(ps, xs):
@@ -251,17 +256,23 @@ def math_for(tree: Tree, env: Mapping[str, Value], n: int):
     expr = tree.utility.risk_tolerance
     value = np.asarray(expr(env), dtype=float)
     if value.ndim and not np.all(value == value.flat[0]):
-        raise InputError(f"risk_tolerance {expr.text!r} must be the same in every draw (it "
-                         f"ranges from {value.min():g} to {value.max():g})",
-                         file=tree.source, field="utility.risk_tolerance")
+        raise InputError(
+            f"risk_tolerance {expr.text!r} must be the same in every draw (it "
+            f"ranges from {value.min():g} to {value.max():g})",
+            file=tree.source,
+            field="utility.risk_tolerance",
+        )
     value = float(value.flat[0])
     if not (np.isfinite(value) and value > 0):
-        raise InputError(f"risk_tolerance {expr.text!r} must be a finite number > 0, got "
-                         f"{value:g}", file=tree.source, field="utility.risk_tolerance")
+        raise InputError(
+            f"risk_tolerance {expr.text!r} must be a finite number > 0, got {value:g}",
+            file=tree.source,
+            field="utility.risk_tolerance",
+        )
     return ExponentialMath(n, value)
 
 
-_USES: "weakref.WeakKeyDictionary[Tree, Counter]" = weakref.WeakKeyDictionary()
+_USES: weakref.WeakKeyDictionary[Tree, Counter] = weakref.WeakKeyDictionary()
 
 
 def _expression_uses(tree: Tree) -> Counter:
@@ -312,9 +323,18 @@ class RollbackPass:
         probability, mean branch probabilities and payoffs).
     """
 
-    def __init__(self, tree: Tree, env: Mapping[str, Value], n: int, arithmetic, *,
-                 forced: Mapping[str, int] | None = None, condition=None, record=False,
-                 track=False):
+    def __init__(
+        self,
+        tree: Tree,
+        env: Mapping[str, Value],
+        n: int,
+        arithmetic,
+        *,
+        forced: Mapping[str, int] | None = None,
+        condition=None,
+        record=False,
+        track=False,
+    ):
         self.tree = tree
         self.env = env
         self.n = n
@@ -370,14 +390,16 @@ class RollbackPass:
         if np.isfinite(value).all():
             return value
         bad = _first_bad(~np.isfinite(value))
-        raise self.error(f"{what} {expr.text!r} is not a finite number (draw {bad}: "
-                         f"{_at(value, bad)!r})", field)
+        raise self.error(
+            f"{what} {expr.text!r} is not a finite number (draw {bad}: {_at(value, bad)!r})", field
+        )
 
     def _attribute_weights(self) -> dict:
         weights = {}
         for name, attribute in self.tree.attributes.items():
-            weight = self._finite(attribute.weight(self.env), attribute.weight, "weight",
-                                  f"attributes.{name}")
+            weight = self._finite(
+                attribute.weight(self.env), attribute.weight, "weight", f"attributes.{name}"
+            )
             if attribute.scale is not None:
                 worst, best = attribute.scale
                 weight = weight / (best - worst)
@@ -426,7 +448,9 @@ class RollbackPass:
             if bad is not None:
                 raise self.error(
                     f"probability of '{branch.label}' ({branch.probability.text}) is "
-                    f"{_at(p, bad):g} in draw {bad}: probabilities must lie in [0, 1]", node.path)
+                    f"{_at(p, bad):g} in draw {bad}: probabilities must lie in [0, 1]",
+                    node.path,
+                )
         total = functools.reduce(lambda a, b: a + b, probs)
         low, high = (total, total) if _is_scalar(total) else (np.min(total), np.max(total))
         if low >= 1 - PROBABILITY_TOLERANCE and high <= 1 + PROBABILITY_TOLERANCE:
@@ -434,10 +458,15 @@ class RollbackPass:
             return probs
         bad = _first_bad(np.abs(total - 1.0) > PROBABILITY_TOLERANCE)
         if bad is not None:
-            parts = ", ".join(f"{b.label}: {b.probability.text} = {_at(p, bad):.6g}"
-                              for b, p in zip(node.branches, probs))
-            raise self.error(f"outcome probabilities sum to {_at(total, bad):.6g}, not 1, in "
-                             f"draw {bad} ({parts})", node.path)
+            parts = ", ".join(
+                f"{b.label}: {b.probability.text} = {_at(p, bad):.6g}"
+                for b, p in zip(node.branches, probs)
+            )
+            raise self.error(
+                f"outcome probabilities sum to {_at(total, bad):.6g}, not 1, in "
+                f"draw {bad} ({parts})",
+                node.path,
+            )
         self.checked.add(key)
         return probs
 
@@ -554,7 +583,8 @@ class RollbackPass:
 
     def prepare_condition(self) -> Value:
         """Compute, for outcome ``label`` of uncertainty ``name``, its probability at every
-        node above an instance; returns the probability at the root (per draw)."""
+        node above an instance; returns the probability at the root (per draw).
+        """
         name, label = self.condition
         belief = self._belief(self.tree.root, name, label)
         if belief is None:
@@ -581,7 +611,9 @@ class RollbackPass:
                         f"probabilities under the options of this decision ({_at(first, bad):.6g} "
                         f"under '{first_branch.label}', {_at(other, bad):.6g} under "
                         f"'{branch.label}', draw {bad}); a decision cannot change an uncertain "
-                        "event's probability, so EVPI is not defined", node.path)
+                        "event's probability, so EVPI is not defined",
+                        node.path,
+                    )
             return first
         probs = self.memo[node.path] = self.probabilities(node)
         numerator = denominator = None

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("hardening_support",
-                                               Path(__file__).with_name("support.py"))
+_spec = importlib.util.spec_from_file_location(
+    "hardening_support", Path(__file__).with_name("support.py")
+)
 support = importlib.util.module_from_spec(_spec)
 sys.modules["hardening_support"] = support
 _spec.loader.exec_module(support)
@@ -35,8 +36,9 @@ def brief_render(tmp_path_factory):
     root = tmp_path_factory.mktemp("brief")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DECISION_CACHE_DIR", str(root / "cache"))
-        return render_report({**support.TINY, "use_cache": False}, out_dir=root / "reports",
-                             name="brief")
+        return render_report(
+            {**support.TINY, "use_cache": False}, out_dir=root / "reports", name="brief"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +51,14 @@ def hostile_render(tmp_path_factory):
     observations = support.write_hostile_ledger(inputs / f"{support.HOSTILE_FILE_STEM}.csv")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DECISION_CACHE_DIR", str(root / "cache"))
-        target = render_report({**support.TINY, "scenario": str(scenario),
-                                "observations_file": str(observations),
-                                "as_of": "2017-10-01"},
-                               out_dir=root / "reports", name="hostile")
+        target = render_report(
+            {
+                **support.TINY,
+                "scenario": str(scenario),
+                "observations_file": str(observations),
+                "as_of": "2017-10-01",
+            },
+            out_dir=root / "reports",
+            name="hostile",
+        )
     return target, scenario, observations

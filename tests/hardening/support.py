@@ -1,6 +1,7 @@
 """Helpers and hostile inputs shared by the hardening tests (imported as ``hardening_support``;
 ``conftest.py`` registers this file under that name, since the suite runs with
-``--import-mode=importlib`` and test modules cannot import each other)."""
+``--import-mode=importlib`` and test modules cannot import each other).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ HOSTILE_DESCRIPTION = (
     "<https://tracker.invalid/autolink> https://tracker.invalid/bare\n"
     "```mermaid\ngraph TD; A-->B\n```\n"
     "# not a heading\n"
-    "- not a list")
+    "- not a list"
+)
 HOSTILE_RATIONALE = "<img src=x onerror=alert('rationale')> ![r](https://tracker.invalid/r.png)"
 HOSTILE_SOURCE = "<script>document.title='pwned-source'</script>"
 HOSTILE_NOTE = "![n](https://tracker.invalid/note.png) <b onmouseover=alert(1)>bold</b>"
@@ -45,23 +47,51 @@ def write_hostile_scenario(folder: Path) -> Path:
     """A scenario file whose name, description and a rationale are hostile text."""
     import yaml
 
-    path = folder / f'{HOSTILE_FILE_STEM}.yaml'
-    path.write_text(yaml.safe_dump({
-        "name": HOSTILE_NAME,
-        "description": HOSTILE_DESCRIPTION,
-        "parameters": {"d_moral": {"distribution": "triangular", "low": 0.1, "mode": 0.3,
-                                   "high": 0.5, "judgment": True,
-                                   "rationale": HOSTILE_RATIONALE}},
-    }, sort_keys=False), encoding="utf-8")
+    path = folder / f"{HOSTILE_FILE_STEM}.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": HOSTILE_NAME,
+                "description": HOSTILE_DESCRIPTION,
+                "parameters": {
+                    "d_moral": {
+                        "distribution": "triangular",
+                        "low": 0.1,
+                        "mode": 0.3,
+                        "high": 0.5,
+                        "judgment": True,
+                        "rationale": HOSTILE_RATIONALE,
+                    }
+                },
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 def write_hostile_ledger(path: Path) -> Path:
     """A valid ledger whose sources and notes are hostile text."""
-    add_observation(path, date="2017-09-03", actor="China", kind="enforcement_step", value=1,
-                    source=HOSTILE_SOURCE, note="<i onclick=alert(1)>no step tag</i>")
-    add_observation(path, date="2017-09-15", actor="DPRK", kind="suspected_export", value=1,
-                    confidence=0.5, source=f"synthetic {HOSTILE_SOURCE}", note=HOSTILE_NOTE)
+    add_observation(
+        path,
+        date="2017-09-03",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        source=HOSTILE_SOURCE,
+        note="<i onclick=alert(1)>no step tag</i>",
+    )
+    add_observation(
+        path,
+        date="2017-09-15",
+        actor="DPRK",
+        kind="suspected_export",
+        value=1,
+        confidence=0.5,
+        source=f"synthetic {HOSTILE_SOURCE}",
+        note=HOSTILE_NOTE,
+    )
     return path
 
 

@@ -23,15 +23,35 @@ from pathlib import Path
 import pytest
 from hardening_support import ARTIFACTS, HOSTILE_NAME
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-         "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+]
 BLOCKED = ["http://*", "https://*", "ws://*", "wss://*", "ftp://*"]
-HEADINGS = ("The recommendation", "Recommendation:", "Strategies compared",
-            "The value of monitoring", "What would change our mind", "The decision tree",
-            "Headline estimates from the Bayesian models", "The evidence", "Assumptions",
-            "Sources and reproducibility")
+HEADINGS = (
+    "The recommendation",
+    "Recommendation:",
+    "Strategies compared",
+    "The value of monitoring",
+    "What would change our mind",
+    "The decision tree",
+    "Headline estimates from the Bayesian models",
+    "The evidence",
+    "Assumptions",
+    "Sources and reproducibility",
+)
 
 #: Runs in the page after load: waits for every image to decode, then reports what a reader
 #: would see (image sizes, the tree diagram's size, the visible text).
@@ -50,13 +70,18 @@ PROBE = """(async () => {
 
 
 def chromium() -> str:
-    path = os.environ.get("DECISION_CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
+    path = (
+        os.environ.get("DECISION_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     if not path:
-        pytest.fail("headless Chromium is needed for the browser test and was not found: "
-                    "run `make test` as root (it installs Debian's chromium with apt-get), or "
-                    "`apt-get install chromium`, or set DECISION_CHROMIUM to a Chromium binary",
-                    pytrace=False)
+        pytest.fail(
+            "headless Chromium is needed for the browser test and was not found: "
+            "run `make test` as root (it installs Debian's chromium with apt-get), or "
+            "`apt-get install chromium`, or set DECISION_CHROMIUM to a Chromium binary",
+            pytrace=False,
+        )
     return path
 
 
@@ -74,10 +99,21 @@ class Browser:
         os.close(from_child)
         script = f'exec "$0" "$@" 3<&{high_in} 4>&{high_out} {high_in}<&- {high_out}>&-'
         self.proc = subprocess.Popen(
-            ["/bin/bash", "-c", script, executable, *FLAGS, f"--user-data-dir={profile}",
-             "about:blank"],
-            pass_fds=(high_in, high_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
+            [
+                "/bin/bash",
+                "-c",
+                script,
+                executable,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            pass_fds=(high_in, high_out),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.close(high_in)
         os.close(high_out)
         self._id = 0
@@ -105,8 +141,13 @@ class Browser:
             self._closed = True
             self._cond.notify_all()
 
-    def send(self, method: str, params: dict | None = None, session: str | None = None,
-             timeout: float = 60) -> dict:
+    def send(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 60,
+    ) -> dict:
         self._id += 1
         ident = self._id
         message = {"id": ident, "method": method, "params": params or {}}
@@ -153,28 +194,45 @@ def open_page(path: Path, screenshot: Path, tmp_path: Path) -> dict:
     browser = Browser(chromium(), tmp_path / "profile")
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget",
-                               {"targetId": target, "flatten": True})["sessionId"]
+        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
         for method in ("Page.enable", "Runtime.enable", "Log.enable", "Network.enable"):
             browser.send(method, session=session)
         browser.send("Network.setBlockedURLs", {"urls": BLOCKED}, session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-                     session=session)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         browser.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired", session)
         time.sleep(1.0)  # late errors: scripts after load, timers
-        result = browser.send("Runtime.evaluate", {"expression": PROBE, "awaitPromise": True,
-                                                   "returnByValue": True}, session=session)
+        result = browser.send(
+            "Runtime.evaluate",
+            {"expression": PROBE, "awaitPromise": True, "returnByValue": True},
+            session=session,
+        )
         if "exceptionDetails" in result:
             raise AssertionError(f"the probe failed: {result['exceptionDetails']}")
         seen = result["result"]["value"]
         size = browser.send("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        shot = browser.send("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"],
-                     "height": min(size["height"], 16_000), "scale": 1}},
-            session=session, timeout=120)
+        shot = browser.send(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "captureBeyondViewport": True,
+                "clip": {
+                    "x": 0,
+                    "y": 0,
+                    "width": size["width"],
+                    "height": min(size["height"], 16_000),
+                    "scale": 1,
+                },
+            },
+            session=session,
+            timeout=120,
+        )
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
         print(f"screenshot: {screenshot}")
@@ -188,8 +246,9 @@ def open_page(path: Path, screenshot: Path, tmp_path: Path) -> dict:
             details = params["exceptionDetails"]
             errors.append(details.get("exception", {}).get("description") or details["text"])
         elif method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
-            errors.append(" ".join(str(a.get("value", a.get("description")))
-                                   for a in params["args"]))
+            errors.append(
+                " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+            )
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             errors.append(params["entry"]["text"])
         elif method == "Network.requestWillBeSent":
@@ -205,7 +264,8 @@ def test_the_harness_sees_errors_broken_images_and_fetches(tmp_path):
     page.write_text(
         "<!doctype html><title>bad</title><body><p>text</p>"
         "<img src='missing.png'><img src='https://example.invalid/pixel.png'>"
-        "<script>console.error('logged'); throw new Error('boom')</script></body>")
+        "<script>console.error('logged'); throw new Error('boom')</script></body>"
+    )
     seen = open_page(page, tmp_path / "bad.png", tmp_path)
     assert any("boom" in e for e in seen["errors"]), seen["errors"]
     assert any("logged" in e for e in seen["errors"]), seen["errors"]

@@ -56,8 +56,14 @@ def test_two_processes_replacing_one_folder_leave_one_complete_version(tmp_path)
     target = tmp_path / "reports" / "same"
     target.parent.mkdir()
     subprocess.run([sys.executable, "-c", PUBLISHER, str(target), "first", "1"], check=True)
-    procs = [subprocess.Popen([sys.executable, "-c", PUBLISHER, str(target), who, "150"],
-                              stderr=subprocess.PIPE, text=True) for who in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(target), who, "150"],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("a", "b")
+    ]
     samples, mixes = 0, []
     while any(p.poll() is None for p in procs):
         versions = _read_consistently(target)
@@ -71,8 +77,9 @@ def test_two_processes_replacing_one_folder_leave_one_complete_version(tmp_path)
     assert samples > 20 and mixes == []
     final = _read_consistently(target)
     assert final in ({"a 149"}, {"b 149"})
-    assert [p.name for p in target.parent.iterdir()
-            if not p.name.endswith(".lock")] == ["same"]  # every replaced folder deleted
+    assert [p.name for p in target.parent.iterdir() if not p.name.endswith(".lock")] == [
+        "same"
+    ]  # every replaced folder deleted
 
 
 INDEXER = textwrap.dedent("""
@@ -95,8 +102,12 @@ INDEXER = textwrap.dedent("""
 def test_the_index_lists_every_report_published_at_once(tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
-    procs = [subprocess.Popen([sys.executable, "-c", INDEXER, str(out), who, "40"],
-                              stderr=subprocess.PIPE, text=True) for who in ("a", "b")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", INDEXER, str(out), who, "40"], stderr=subprocess.PIPE, text=True
+        )
+        for who in ("a", "b")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
@@ -112,8 +123,9 @@ def _seed_of(folder: Path) -> int:
     manifest = json.loads((folder / "manifest.json").read_text())
     parameters = yaml.safe_load((folder / "parameters.yaml").read_text())
     notebook = json.loads((folder / "report.ipynb").read_text())
-    injected = next(c for c in notebook["cells"]
-                    if "injected-parameters" in c["metadata"].get("tags", []))
+    injected = next(
+        c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+    )
     seeds = {manifest["seed"], manifest["parameters"]["seed"], parameters["seed"]}
     assert len(seeds) == 1, seeds
     seed = seeds.pop()
@@ -130,17 +142,27 @@ def _seed_of(folder: Path) -> int:
 def test_reports_rendered_at_once_into_one_folder(tmp_path, cli_env):
     out = tmp_path / "reports"
     runs = [("same", 1), ("same", 2), ("other", 3)]
-    procs = [subprocess.Popen(cli("report", "--out", str(out), "--name", name, *TINY_ARGS,
-                                  "-p", f"seed={seed}"),
-                              env=cli_env, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for name, seed in runs]
+    procs = [
+        subprocess.Popen(
+            cli("report", "--out", str(out), "--name", name, *TINY_ARGS, "-p", f"seed={seed}"),
+            env=cli_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name, seed in runs
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=1200)
         assert proc.returncode == 0, err
     assert _seed_of(out / "same") in (1, 2)  # one whole run, whichever published last
     assert _seed_of(out / "other") == 3
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "index.html", "other", "same"]
+        "index.html",
+        "other",
+        "same",
+    ]
     assert not [p for p in out.iterdir() if ".staging-" in p.name or ".old-" in p.name]
     index = (out / "index.html").read_text()
     HTMLParser().feed(index)
@@ -149,7 +171,8 @@ def test_reports_rendered_at_once_into_one_folder(tmp_path, cli_env):
 
 def test_a_file_system_without_atomic_exchange_still_publishes_safely(tmp_path, monkeypatch):
     """Where RENAME_EXCHANGE is missing (not Linux, some file systems) the fallback renames
-    under a lock; the result is the same."""
+    under a lock; the result is the same.
+    """
     from decision import atomic
 
     monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)

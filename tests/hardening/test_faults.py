@@ -28,14 +28,16 @@ from decision.cli import main
 from decision.history import RunHistory
 from decision.ledger import add_observation, validate_ledger
 
-REPORT_FILES = ["analysis.json", "manifest.json", "parameters.yaml", "report.html",
-                "report.ipynb"]
+REPORT_FILES = ["analysis.json", "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
 
 
 def snapshot(folder: Path) -> dict[str, str]:
     """sha256 of every file under a folder, by relative path."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def assert_complete_report(folder: Path) -> None:
@@ -101,8 +103,9 @@ def test_a_publish_killed_at_random_points_leaves_a_complete_folder(tmp_path):
     target.parent.mkdir()
     version = 0
     for kill in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", PUBLISHER, str(target),
-                                 str(version + 1)], stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PUBLISHER, str(target), str(version + 1)], stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while not target.exists() and time.monotonic() < deadline:  # first publish
             time.sleep(0.01)
@@ -115,24 +118,28 @@ def test_a_publish_killed_at_random_points_leaves_a_complete_folder(tmp_path):
         assert now > version or (kill == 0 and now >= 1)
         version = now
         # Only the published folder is visible; hidden leftovers are the killed run's own.
-        assert [p.name for p in target.parent.iterdir() if not p.name.startswith(".")] == [
-            "report"]
+        assert [p.name for p in target.parent.iterdir() if not p.name.startswith(".")] == ["report"]
 
 
 # ---------------------------------------------------------------------------
 # `decision report`, killed at random points (slow: real renders)
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
-def test_killed_report_runs_never_leave_a_half_written_report(tmp_path, cli_env,
-                                                              isolated_cache):
+def test_killed_report_runs_never_leave_a_half_written_report(tmp_path, cli_env, isolated_cache):
     rng = random.Random(4)
     out = tmp_path / "reports"
 
     def run(name):
-        return subprocess.Popen(cli("report", "--out", str(out), "--name", name, *TINY_ARGS),
-                                env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        return subprocess.Popen(
+            cli("report", "--out", str(out), "--name", name, *TINY_ARGS),
+            env=cli_env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
     started = time.monotonic()
     first = run("brief")
@@ -170,9 +177,14 @@ def test_killed_report_runs_never_leave_a_half_written_report(tmp_path, cli_env,
         assert visible <= {"brief", "fresh", "index.html"}, visible
     assert killed >= 5
     # A clean run afterwards succeeds and clears what the killed runs left behind.
-    done = subprocess.run(cli("report", "--out", str(out), "--name", "brief", *TINY_ARGS),
-                          env=cli_env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(
+        cli("report", "--out", str(out), "--name", "brief", *TINY_ARGS),
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     assert_complete_report(out / "brief")
     assert not [p for p in out.iterdir() if ".staging-" in p.name]
@@ -215,8 +227,7 @@ def test_observe_add_killed_at_random_points_keeps_a_valid_prefix(tmp_path):
     path = tmp_path / "synthetic_ledger.csv"
     rows = 0
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-c", ADDER, str(path)],
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-c", ADDER, str(path)], stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         try:
             while time.monotonic() < deadline:  # in the add loop: two more rows written
@@ -234,11 +245,28 @@ def test_observe_add_killed_at_random_points_keeps_a_valid_prefix(tmp_path):
         rows = now
     # Killing the real command line at random points, start-up included.
     for _ in range(4):
-        proc = subprocess.Popen(cli("observe", "add", "--ledger", str(path), "--date",
-                                    "2019-01-01", "--actor", "DPRK", "--kind",
-                                    "suspected_export", "--value", "1", "--confidence", "0.5",
-                                    "--source", f"synthetic test data attempt {rows}"),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cli(
+                "observe",
+                "add",
+                "--ledger",
+                str(path),
+                "--date",
+                "2019-01-01",
+                "--actor",
+                "DPRK",
+                "--kind",
+                "suspected_export",
+                "--value",
+                "1",
+                "--confidence",
+                "0.5",
+                "--source",
+                f"synthetic test data attempt {rows}",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         try:
             proc.wait(timeout=rng.uniform(0.2, 3.0))
         except subprocess.TimeoutExpired:
@@ -247,24 +275,37 @@ def test_observe_add_killed_at_random_points_keeps_a_valid_prefix(tmp_path):
         proc.stderr.close()
         rows = _check_prefix(path)
     # The lock died with the processes: the next add goes through at once.
-    add_observation(path, date="2019-02-01", actor="DPRK", kind="nuclear_test", value=1,
-                    source="synthetic test data", lock_timeout=5)
+    add_observation(
+        path,
+        date="2019-02-01",
+        actor="DPRK",
+        kind="nuclear_test",
+        value=1,
+        source="synthetic test data",
+        lock_timeout=5,
+    )
 
 
 # ---------------------------------------------------------------------------
 # A full disk
 # ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 4 MB tmpfs when this process may mount one (root with CAP_SYS_ADMIN), else a plain
-    folder: the tests then simulate ENOSPC where the package writes."""
+    folder: the tests then simulate ENOSPC where the package writes.
+    """
     disk = tmp_path / "disk"
     disk.mkdir()
     mounted = False
     if os.geteuid() == 0 and shutil.which("mount"):
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-                                 capture_output=True).returncode == 0
+        mounted = (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)], capture_output=True
+            ).returncode
+            == 0
+        )
     try:
         yield disk, mounted
     finally:
@@ -302,7 +343,8 @@ def _one_clear_line(err: str, path: Path) -> None:
 
 
 def test_a_full_disk_fails_a_report_in_one_line_and_keeps_earlier_reports(
-        brief_render, small_disk, monkeypatch, capsys):
+    brief_render, small_disk, monkeypatch, capsys
+):
     disk, mounted = small_disk
     out = disk / "reports"
     shutil.copytree(brief_render, out / "brief")
@@ -324,22 +366,48 @@ def test_a_full_disk_fails_a_report_in_one_line_and_keeps_earlier_reports(
     assert snapshot(out) == before  # no staging folder left, nothing changed
 
 
-def test_a_full_disk_fails_observe_add_in_one_line_and_keeps_the_ledger(small_disk, monkeypatch,
-                                                                       capsys):
+def test_a_full_disk_fails_observe_add_in_one_line_and_keeps_the_ledger(
+    small_disk, monkeypatch, capsys
+):
     disk, mounted = small_disk
     ledger = disk / "synthetic_ledger.csv"
     for day in ("2017-09-03", "2017-09-10"):
-        add_observation(ledger, date=day, actor="DPRK", kind="suspected_export", value=1,
-                        confidence=0.5, source=f"synthetic test data {day}")
+        add_observation(
+            ledger,
+            date=day,
+            actor="DPRK",
+            kind="suspected_export",
+            value=1,
+            confidence=0.5,
+            source=f"synthetic test data {day}",
+        )
     before = snapshot(disk)
     if mounted:
         fill(disk)
         before = snapshot(disk)
     else:
         monkeypatch.setattr(os, "fsync", _enospc)
-    assert main(["observe", "add", "--ledger", str(ledger), "--date", "2017-09-20", "--actor",
-                 "DPRK", "--kind", "nuclear_test", "--value", "1", "--source",
-                 "synthetic test data"]) == 2
+    assert (
+        main(
+            [
+                "observe",
+                "add",
+                "--ledger",
+                str(ledger),
+                "--date",
+                "2017-09-20",
+                "--actor",
+                "DPRK",
+                "--kind",
+                "nuclear_test",
+                "--value",
+                "1",
+                "--source",
+                "synthetic test data",
+            ]
+        )
+        == 2
+    )
     _one_clear_line(capsys.readouterr().err, ledger)
     assert snapshot(disk) == before  # the ledger as it was, no temporary file left
     assert len(validate_ledger(ledger)) == 2
@@ -348,17 +416,22 @@ def test_a_full_disk_fails_observe_add_in_one_line_and_keeps_the_ledger(small_di
 def test_a_full_disk_keeps_the_run_history(small_disk, capsys):
     disk, mounted = small_disk
     if not mounted:
-        pytest.skip("needs a small tmpfs (root with CAP_SYS_ADMIN); SQLite's own writes "
-                    "cannot be made to fail from Python")
+        pytest.skip(
+            "needs a small tmpfs (root with CAP_SYS_ADMIN); SQLite's own writes "
+            "cannot be made to fail from Python"
+        )
     path = disk / "history.sqlite"
     runs = RunHistory(path)
-    runs.finish(runs.start("2017-09", {"draws": 40}, {"ledger": "0" * 64}),
-                {"p_dprk_complies": 0.1})
+    runs.finish(
+        runs.start("2017-09", {"draws": 40}, {"ledger": "0" * 64}), {"p_dprk_complies": 0.1}
+    )
     fill(disk)
     with pytest.raises(OSError) as info:
         for _ in range(1000):  # until a page must be added
-            runs.finish(runs.start("2017-10", {"draws": 40, "pad": "x" * 4000},
-                                   {"ledger": "1" * 64}), {"p_dprk_complies": 0.2})
+            runs.finish(
+                runs.start("2017-10", {"draws": 40, "pad": "x" * 4000}, {"ledger": "1" * 64}),
+                {"p_dprk_complies": 0.2},
+            )
     assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
     for filler in disk.glob("filler*"):  # with space again, everything earlier is there
         filler.unlink()
@@ -369,8 +442,9 @@ def test_a_full_disk_keeps_the_run_history(small_disk, capsys):
 
 
 @pytest.mark.slow
-def test_a_disk_that_fills_up_mid_render_keeps_the_earlier_report(brief_render, small_disk,
-                                                                  cli_env, tmp_path):
+def test_a_disk_that_fills_up_mid_render_keeps_the_earlier_report(
+    brief_render, small_disk, cli_env, tmp_path
+):
     disk, mounted = small_disk
     if not mounted:
         pytest.skip("needs a small tmpfs (root with CAP_SYS_ADMIN)")
@@ -378,11 +452,20 @@ def test_a_disk_that_fills_up_mid_render_keeps_the_earlier_report(brief_render, 
     shutil.copytree(brief_render, out / "brief")
     fill(disk, leave=1_200_000)  # the run executes; its notebook fits, report.html does not
     before = snapshot(out)
-    done = subprocess.run(cli("report", "--out", str(out), "--name", "brief", *TINY_ARGS),
-                          env=cli_env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=900)
+    done = subprocess.run(
+        cli("report", "--out", str(out), "--name", "brief", *TINY_ARGS),
+        env=cli_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 2, done.stderr
-    _one_clear_line("\n".join(line for line in done.stderr.splitlines()
-                               if not line.startswith("[IPKernelApp]")), out)
+    _one_clear_line(
+        "\n".join(
+            line for line in done.stderr.splitlines() if not line.startswith("[IPKernelApp]")
+        ),
+        out,
+    )
     assert snapshot(out) == before
     assert not (out / ".failed").exists()  # nothing kept on a full disk

@@ -56,6 +56,7 @@ HANG_GUARD = 30.0  # seconds
 # What a browser would see: tags, attributes and text of a report
 # ---------------------------------------------------------------------------
 
+
 class _Page(HTMLParser):
     """Every element with its attributes, and the text a reader sees."""
 
@@ -102,8 +103,11 @@ def assert_inert(html: str) -> _Page:
             if key in ("src", "srcset") or (tag == "link" and key == "href"):
                 assert value.startswith("data:"), (tag, key, value[:80])
         assert "mermaid" not in attrs.get("class", ""), (tag, attrs)
-    policies = [a.get("content") for t, a in page.elements
-                if t == "meta" and a.get("http-equiv", "").lower() == "content-security-policy"]
+    policies = [
+        a.get("content")
+        for t, a in page.elements
+        if t == "meta" and a.get("http-equiv", "").lower() == "content-security-policy"
+    ]
     assert policies == [CONTENT_SECURITY_POLICY]
     return page
 
@@ -128,12 +132,17 @@ def test_hostile_text_in_the_brief_shows_as_text_and_never_runs(hostile_render):
     page = assert_inert((target / "report.html").read_text(encoding="utf-8"))
     text = _text(page.text)
     assert f"Scenario: {HOSTILE_NAME}." in text
-    for piece in ("<script>document.title='pwned-description'</script>",
-                  "<img src=x onerror=\"document.title='pwned-img'\">",
-                  "![pixel](https://tracker.invalid/pixel.png)",
-                  "[click](javascript:document.title='pwned-link')",
-                  "<https://tracker.invalid/autolink>", "```mermaid", "# not a heading",
-                  "- not a list", _text(HOSTILE_RATIONALE)):
+    for piece in (
+        "<script>document.title='pwned-description'</script>",
+        "<img src=x onerror=\"document.title='pwned-img'\">",
+        "![pixel](https://tracker.invalid/pixel.png)",
+        "[click](javascript:document.title='pwned-link')",
+        "<https://tracker.invalid/autolink>",
+        "```mermaid",
+        "# not a heading",
+        "- not a list",
+        _text(HOSTILE_RATIONALE),
+    ):
         assert piece in text, piece
     # The file names were pasted into the notebook as string literals, not as code.
     injected = _injected_parameters(target / "report.ipynb")
@@ -143,9 +152,13 @@ def test_hostile_text_in_the_brief_shows_as_text_and_never_runs(hostile_render):
     assert not [p for p in root.rglob("PWNED*")]
     # Nothing was written beside the inputs, and the output folder holds only the report.
     assert sorted(p.name for p in scenario.parent.iterdir()) == sorted(
-        [scenario.name, observations.name, observations.name + ".lock"])
-    assert sorted(p.name for p in target.parent.iterdir()) == [".index.lock", "hostile",
-                                                               "index.html"]
+        [scenario.name, observations.name, observations.name + ".lock"]
+    )
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        ".index.lock",
+        "hostile",
+        "index.html",
+    ]
     analysis = json.loads((target / "analysis.json").read_text())
     assert analysis["scenario"] == HOSTILE_NAME
 
@@ -157,9 +170,12 @@ def hostile_monitoring(tmp_path_factory):
     scenario = write_hostile_scenario(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DECISION_CACHE_DIR", str(root / "cache"))
-        return render_report({**TINY, "through": "2017-09", "ledger_file": str(ledger),
-                              "scenario": str(scenario)},
-                             template="monitoring", out_dir=root / "reports", name="2017-09")
+        return render_report(
+            {**TINY, "through": "2017-09", "ledger_file": str(ledger), "scenario": str(scenario)},
+            template="monitoring",
+            out_dir=root / "reports",
+            name="2017-09",
+        )
 
 
 def test_hostile_sources_and_notes_in_the_monthly_report_show_as_text(hostile_monitoring):
@@ -175,16 +191,28 @@ def test_hostile_sources_and_notes_in_the_monthly_report_show_as_text(hostile_mo
 # ---------------------------------------------------------------------------
 
 _plain = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=20)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True)
-                       .filter(lambda name: not keyword.iskeyword(name)), _plain, max_size=5))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True).filter(
+            lambda name: not keyword.iskeyword(name)
+        ),
+        _plain,
+        max_size=5,
+    )
+)
 def test_any_plain_value_is_pasted_as_a_literal(values):
     from decision.report import _parameters_code
 
@@ -194,15 +222,18 @@ def test_any_plain_value_is_pasted_as_a_literal(values):
     assert {s.targets[0].id: ast.literal_eval(s.value) for s in tree.body} == values
 
 
-@pytest.mark.parametrize("text", [
-    'x"; import os; os.mkdir("PWNED"); "',
-    "x'''; import os; '''",
-    'x""" + __import__("os").getcwd() + """',
-    "back\\slash\\\"quote\\",
-    "new\nline\r\n\x00nul\x1b[31m",
-    "{__import__('os').system('true')}",
-    "\u202eright-to-left \U0001f4a3",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'x"; import os; os.mkdir("PWNED"); "',
+        "x'''; import os; '''",
+        'x""" + __import__("os").getcwd() + """',
+        'back\\slash\\"quote\\',
+        "new\nline\r\n\x00nul\x1b[31m",
+        "{__import__('os').system('true')}",
+        "\u202eright-to-left \U0001f4a3",
+    ],
+)
 def test_hostile_strings_are_pasted_as_literals(text):
     from decision.report import _parameters_code
 
@@ -218,14 +249,17 @@ def _nested(depth):
     return value
 
 
-@pytest.mark.parametrize("value, match", [
-    ({"dprk": b'x", "k": __import__("os").mkdir("PWNED"), "z": "'}, "got bytes"),
-    ({"dprk": {1, 2}}, "got set"),
-    ({"dprk": float("nan")}, "finite"),
-    ({1: {}}, "text keys"),
-    ({"dprk": {"a": _nested(25)}}, "levels deep"),
-    ({"dprk": ["x" * 20_000]}, "longer than"),
-])
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        ({"dprk": b'x", "k": __import__("os").mkdir("PWNED"), "z": "'}, "got bytes"),
+        ({"dprk": {1, 2}}, "got set"),
+        ({"dprk": float("nan")}, "finite"),
+        ({1: {}}, "text keys"),
+        ({"dprk": {"a": _nested(25)}}, "levels deep"),
+        ({"dprk": ["x" * 20_000]}, "longer than"),
+    ],
+)
 def test_non_plain_parameter_values_are_refused(value, match):
     with pytest.raises(InputError, match=match):
         validate_parameters({"priors": value})
@@ -242,8 +276,7 @@ def test_binary_tag_in_a_parameter_file_cannot_run_code(tmp_path, capsys):
     assert main(["report", "--params", str(params), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "params.yaml" in err and "priors" in err, err
-    assert main(["report", "-p", f"priors={{dprk: !!binary {payload}}}", "--out",
-                 str(out)]) == 2
+    assert main(["report", "-p", f"priors={{dprk: !!binary {payload}}}", "--out", str(out)]) == 2
     assert "priors" in capsys.readouterr().err
     assert not out.exists() and not list(tmp_path.rglob("PWNED*"))
 
@@ -252,8 +285,9 @@ def test_the_parameters_cell_is_checked_before_anything_runs(tmp_path, monkeypat
     """If papermill ever pasted a value unquoted, the run stops before a kernel starts."""
     from papermill.translators import PythonTranslator
 
-    monkeypatch.setattr(PythonTranslator, "translate_str",
-                        classmethod(lambda cls, val: f'"{val}"'))  # a translator bug
+    monkeypatch.setattr(
+        PythonTranslator, "translate_str", classmethod(lambda cls, val: f'"{val}"')
+    )  # a translator bug
     scenario = tmp_path / 'x", __import__("os").mkdir("PWNED"), "y.yaml'
     scenario.write_text("name: x\n")
     with pytest.raises(DecisionError, match="would not reach the notebook"):
@@ -265,6 +299,7 @@ def test_the_parameters_cell_is_checked_before_anything_runs(tmp_path, monkeypat
 # ---------------------------------------------------------------------------
 # YAML: every reader is safe and bounded
 # ---------------------------------------------------------------------------
+
 
 def _billion_laughs() -> str:
     lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
@@ -304,14 +339,20 @@ def _read_cli(path):
     return code
 
 
-READERS = {"tree": _read_tree, "scenario": load_case, "parameter file": _read_parameters,
-           "schedule": load_schedule, "decision report --params": _read_cli}
+READERS = {
+    "tree": _read_tree,
+    "scenario": load_case,
+    "parameter file": _read_parameters,
+    "schedule": load_schedule,
+    "decision report --params": _read_cli,
+}
 
 
 @pytest.mark.parametrize("reader", READERS)
 @pytest.mark.parametrize("kind", HOSTILE_YAML)
-def test_every_yaml_reader_refuses_hostile_files_quickly(tmp_path, monkeypatch, capsys, reader,
-                                                         kind):
+def test_every_yaml_reader_refuses_hostile_files_quickly(
+    tmp_path, monkeypatch, capsys, reader, kind
+):
     import os
 
     marker = tmp_path / "PWNED"
@@ -335,15 +376,18 @@ def test_every_yaml_reader_refuses_hostile_files_quickly(tmp_path, monkeypatch, 
         assert "hostile.yaml" in str(info.value)
 
 
-@pytest.mark.parametrize("value", [
-    "!!python/object/apply:os.mkdir [PWNED]",
-    "[&a [x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a], "
-    "&c [*b, *b, *b, *b, *b, *b, *b, *b], &d [*c, *c, *c, *c, *c, *c, *c, *c], "
-    "&e [*d, *d, *d, *d, *d, *d, *d, *d], &f [*e, *e, *e, *e, *e, *e, *e, *e], "
-    "&g [*f, *f, *f, *f, *f, *f, *f, *f]]",
-    "&a [*a]",
-    "[" * 5000 + "]" * 5000,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "!!python/object/apply:os.mkdir [PWNED]",
+        "[&a [x, x, x, x, x, x, x, x], &b [*a, *a, *a, *a, *a, *a, *a, *a], "
+        "&c [*b, *b, *b, *b, *b, *b, *b, *b], &d [*c, *c, *c, *c, *c, *c, *c, *c], "
+        "&e [*d, *d, *d, *d, *d, *d, *d, *d], &f [*e, *e, *e, *e, *e, *e, *e, *e], "
+        "&g [*f, *f, *f, *f, *f, *f, *f, *f]]",
+        "&a [*a]",
+        "[" * 5000 + "]" * 5000,
+    ],
+)
 def test_yaml_in_a_p_option_is_safe_and_bounded(value, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     started = time.monotonic()
@@ -374,8 +418,22 @@ def test_a_device_or_fifo_is_not_read_without_limit(tmp_path):
 # ---------------------------------------------------------------------------
 
 KNOWN = ("p", "q", "cost")
-_ALLOWED_NODES = (ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp,
-                  ast.Call, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+)
 
 
 @contextlib.contextmanager
@@ -403,8 +461,9 @@ def _check_expression(text: str) -> None:
     env = {"p": np.linspace(0.01, 0.99, 7), "q": np.float64(0.25), "cost": np.arange(7.0)}
     with no_code_execution():
         try:
-            expression = compile_expression(text, KNOWN, what="payoff", file="fuzz.yaml",
-                                            field="root")
+            expression = compile_expression(
+                text, KNOWN, what="payoff", file="fuzz.yaml", field="root"
+            )
         except InputError as exc:
             assert "fuzz.yaml" in str(exc)
             return
@@ -425,16 +484,56 @@ def _check_expression(text: str) -> None:
 
 
 _ATOMS = st.one_of(
-    st.integers(-10**6, 10**6).map(str),
+    st.integers(-(10**6), 10**6).map(str),
     st.floats(allow_nan=False, allow_infinity=False, width=32).map(repr),
     st.sampled_from(list(KNOWN) + ["1e308", "1e309", "0", "-0.0", "1_000", "0x1F", "1j"]),
-    st.sampled_from(["__import__", "__builtins__", "__class__", "__dict__", "os", "sys",
-                     "eval", "exec", "open", "getattr", "globals", "locals", "vars", "type",
-                     "object", "np", "numpy", "env", "self", "True", "None", "...", "'text'",
-                     "b'x'", "f'{p}'", "breakpoint", "compile", "input", "print"]),
+    st.sampled_from(
+        [
+            "__import__",
+            "__builtins__",
+            "__class__",
+            "__dict__",
+            "os",
+            "sys",
+            "eval",
+            "exec",
+            "open",
+            "getattr",
+            "globals",
+            "locals",
+            "vars",
+            "type",
+            "object",
+            "np",
+            "numpy",
+            "env",
+            "self",
+            "True",
+            "None",
+            "...",
+            "'text'",
+            "b'x'",
+            "f'{p}'",
+            "breakpoint",
+            "compile",
+            "input",
+            "print",
+        ]
+    ),
 )
-_CALLABLES = list(FUNCTIONS) + ["eval", "exec", "__import__", "getattr", "open", "compile",
-                                "globals", "type", "print", "breakpoint", "setattr"]
+_CALLABLES = list(FUNCTIONS) + [
+    "eval",
+    "exec",
+    "__import__",
+    "getattr",
+    "open",
+    "compile",
+    "globals",
+    "type",
+    "print",
+    "breakpoint",
+    "setattr",
+]
 
 
 def _call(parts):
@@ -444,15 +543,42 @@ def _call(parts):
 
 def _extend(children):
     return st.one_of(
-        st.tuples(children, st.sampled_from(
-            ["+", "-", "*", "/", "**", "//", "%", "@", "<<", ">>", "|", "&", "^", "<", "==",
-             " and ", " or ", " is ", " in ", " if p else "]), children)
-        .map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
+        st.tuples(
+            children,
+            st.sampled_from(
+                [
+                    "+",
+                    "-",
+                    "*",
+                    "/",
+                    "**",
+                    "//",
+                    "%",
+                    "@",
+                    "<<",
+                    ">>",
+                    "|",
+                    "&",
+                    "^",
+                    "<",
+                    "==",
+                    " and ",
+                    " or ",
+                    " is ",
+                    " in ",
+                    " if p else ",
+                ]
+            ),
+            children,
+        ).map(lambda t: f"({t[0]}{t[1]}{t[2]})"),
         st.tuples(st.sampled_from(["-", "+", "~", "not "]), children).map("".join),
         st.tuples(st.sampled_from(_CALLABLES), st.lists(children, max_size=4)).map(_call),
-        st.tuples(children, st.sampled_from(["__class__", "__globals__", "__subclasses__",
-                                             "__dict__", "real", "system", "mro"]))
-        .map(lambda t: f"{t[0]}.{t[1]}"),
+        st.tuples(
+            children,
+            st.sampled_from(
+                ["__class__", "__globals__", "__subclasses__", "__dict__", "real", "system", "mro"]
+            ),
+        ).map(lambda t: f"{t[0]}.{t[1]}"),
         children.map(lambda c: f"{c}[0]"),
         children.map(lambda c: f"(lambda: {c})()"),
         children.map(lambda c: f"[{c} for x in (1,)]"),
@@ -479,29 +605,33 @@ def test_fuzzed_python_like_expressions_are_refused_or_numeric(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
-       | st.text(alphabet="pqcost_0123456789.+-*/()%@[]{}<>=!~^&|,:;'\"\\ \n\tlambda",
-                 max_size=120))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=120)
+    | st.text(alphabet="pqcost_0123456789.+-*/()%@[]{}<>=!~^&|,:;'\"\\ \n\tlambda", max_size=120)
+)
 def test_fuzzed_text_is_refused_or_numeric(text):
     _check_expression(text)
 
 
-@pytest.mark.parametrize("text", [
-    "(" * 100_000 + "1" + ")" * 100_000,
-    "-" * (MAX_EXPRESSION_LENGTH - 1) + "1",
-    "(" * 400 + "p" + ")" * 400,
-    "+".join(["p"] * 400),
-    "min(" * 200 + "p" + ", 1)" * 200,
-    "p" + "**p" * 300,
-    "9" * 999,
-    "1e309 - 1e309",
-    "().__class__.__bases__[0].__subclasses__()",
-    "__import__('os').system('true')",
-    "p.__class__",
-    "getattr(p, '__class__')",
-    "(lambda: 1)()",
-    "[x for x in ().__class__.__mro__]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 100_000 + "1" + ")" * 100_000,
+        "-" * (MAX_EXPRESSION_LENGTH - 1) + "1",
+        "(" * 400 + "p" + ")" * 400,
+        "+".join(["p"] * 400),
+        "min(" * 200 + "p" + ", 1)" * 200,
+        "p" + "**p" * 300,
+        "9" * 999,
+        "1e309 - 1e309",
+        "().__class__.__bases__[0].__subclasses__()",
+        "__import__('os').system('true')",
+        "p.__class__",
+        "getattr(p, '__class__')",
+        "(lambda: 1)()",
+        "[x for x in ().__class__.__mro__]",
+    ],
+)
 def test_long_deep_and_escaping_expressions(text):
     started = time.monotonic()
     _check_expression(text)
@@ -516,8 +646,9 @@ def test_expressions_in_a_tree_file_are_checked_the_same_way(tmp_path):
         "  type: decision\n"
         "  name: d\n"
         "  options:\n"
-        "    go: {payoff: \"p.__class__.__mro__\"}\n"
-        "    stop: {payoff: 0}\n")
+        '    go: {payoff: "p.__class__.__mro__"}\n'
+        "    stop: {payoff: 0}\n"
+    )
     with no_code_execution(), pytest.raises(InputError, match="attribute access"):
         load_tree(path)
 
@@ -526,8 +657,10 @@ def test_expressions_in_a_tree_file_are_checked_the_same_way(tmp_path):
 # CSV files: huge, truncated, garbage
 # ---------------------------------------------------------------------------
 
-ROW = ("2017-11-15,DPRK,suspected_export,1,synthetic test data row {i} with padding text to "
-       "make each line long,0.5,synthetic\n")
+ROW = (
+    "2017-11-15,DPRK,suspected_export,1,synthetic test data row {i} with padding text to "
+    "make each line long,0.5,synthetic\n"
+)
 HEADER = "date,actor,kind,value,source,confidence,note\n"
 
 
@@ -542,20 +675,28 @@ def huge_ledger(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize("reader", ["load_observations", "validate_ledger", "add",
-                                    "observe validate", "analyze", "report"])
-def test_a_50_mb_csv_is_refused_quickly_with_bounded_memory(huge_ledger, reader, capsys,
-                                                            tmp_path):
+@pytest.mark.parametrize(
+    "reader",
+    ["load_observations", "validate_ledger", "add", "observe validate", "analyze", "report"],
+)
+def test_a_50_mb_csv_is_refused_quickly_with_bounded_memory(huge_ledger, reader, capsys, tmp_path):
     before = huge_ledger.stat().st_size
     readers = {
         "load_observations": lambda: load_observations(huge_ledger),
         "validate_ledger": lambda: validate_ledger(huge_ledger),
-        "add": lambda: add_observation(huge_ledger, date="2018-01-01", actor="DPRK",
-                                       kind="nuclear_test", value=1, source="synthetic"),
+        "add": lambda: add_observation(
+            huge_ledger,
+            date="2018-01-01",
+            actor="DPRK",
+            kind="nuclear_test",
+            value=1,
+            source="synthetic",
+        ),
         "observe validate": lambda: main(["observe", "validate", "--ledger", str(huge_ledger)]),
         "analyze": lambda: main(["analyze", "--observations", str(huge_ledger)]),
-        "report": lambda: main(["report", "-p", f"observations_file={huge_ledger}", "--out",
-                                str(tmp_path / "reports")]),
+        "report": lambda: main(
+            ["report", "-p", f"observations_file={huge_ledger}", "--out", str(tmp_path / "reports")]
+        ),
     }
     started = time.monotonic()
     with bounded_memory(1000) as peak:
@@ -573,28 +714,45 @@ def test_a_50_mb_csv_is_refused_quickly_with_bounded_memory(huge_ledger, reader,
     assert not (tmp_path / "reports").exists()
 
 
-@pytest.mark.parametrize("cut_after, match", [
-    (b"2017-09-15,DPRK,suspected_ex", r"synthetic\.csv, row 3, field '"),
-    (b"2017-09-1", r"synthetic\.csv, row 3, field 'date'"),
-    (b'0.5,"synthetic \"\"quo', r"synthetic\.csv"),  # inside a quoted field
-])
+@pytest.mark.parametrize(
+    "cut_after, match",
+    [
+        (b"2017-09-15,DPRK,suspected_ex", r"synthetic\.csv, row 3, field '"),
+        (b"2017-09-1", r"synthetic\.csv, row 3, field 'date'"),
+        (b'0.5,"synthetic ""quo', r"synthetic\.csv"),  # inside a quoted field
+    ],
+)
 def test_a_truncated_ledger_is_a_clear_error_and_is_not_extended(tmp_path, cut_after, match):
     path = tmp_path / "synthetic.csv"
-    add_observation(path, date="2017-09-03", actor="DPRK", kind="nuclear_test", value=1,
-                    source="synthetic test data")
-    add_observation(path, date="2017-09-15", actor="DPRK", kind="suspected_export", value=1,
-                    confidence=0.5, source="synthetic test data, second",
-                    note='synthetic "quoted" note')
+    add_observation(
+        path,
+        date="2017-09-03",
+        actor="DPRK",
+        kind="nuclear_test",
+        value=1,
+        source="synthetic test data",
+    )
+    add_observation(
+        path,
+        date="2017-09-15",
+        actor="DPRK",
+        kind="suspected_export",
+        value=1,
+        confidence=0.5,
+        source="synthetic test data, second",
+        note='synthetic "quoted" note',
+    )
     data = path.read_bytes()
-    cut = data[:data.index(cut_after) + len(cut_after)]
+    cut = data[: data.index(cut_after) + len(cut_after)]
     path.write_bytes(cut)
     with pytest.raises(InputError, match=match):
         validate_ledger(path)
     with pytest.raises(InputError, match=match):
         load_observations(path)
     with pytest.raises(InputError, match="synthetic.csv"):
-        add_observation(path, date="2017-10-01", actor="DPRK", kind="nuclear_test", value=1,
-                        source="synthetic")
+        add_observation(
+            path, date="2017-10-01", actor="DPRK", kind="nuclear_test", value=1, source="synthetic"
+        )
     assert path.read_bytes() == cut
 
 
@@ -610,8 +768,14 @@ def test_an_open_quote_at_the_end_is_a_clear_error(tmp_path):
 def test_binary_garbage_is_a_clear_error(tmp_path):
     path = tmp_path / "synthetic.csv"
     path.write_bytes(bytes(np.random.default_rng(1).integers(0, 256, 100_000, dtype=np.uint8)))
-    for reader in (validate_ledger, load_observations, load_parameter_file, load_schedule,
-                   load_tree, load_case):
+    for reader in (
+        validate_ledger,
+        load_observations,
+        load_parameter_file,
+        load_schedule,
+        load_tree,
+        load_case,
+    ):
         with pytest.raises(InputError):
             reader(path)
 
@@ -620,8 +784,20 @@ def test_binary_garbage_is_a_clear_error(tmp_path):
 # Paths: nothing is written outside the chosen output folder
 # ---------------------------------------------------------------------------
 
-BAD_NAMES = ["../escape", "/tmp/escape", "..", ".", ".hidden", "a/b", "a\\b", "brief\n",
-             "-rf", "x" * 101, "\x00", "name with space"]
+BAD_NAMES = [
+    "../escape",
+    "/tmp/escape",
+    "..",
+    ".",
+    ".hidden",
+    "a/b",
+    "a\\b",
+    "brief\n",
+    "-rf",
+    "x" * 101,
+    "\x00",
+    "name with space",
+]
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -633,14 +809,17 @@ def test_run_names_cannot_leave_the_output_folder(tmp_path, name):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("args", [
-    ["report", "--name", "../escape"],
-    ["report", "--name", "/tmp/escape"],
-    ["report", "sensitivity", "--name", "../escape"],
-    ["report", "monitoring", "--through", "../../escape"],
-    ["report", "monitoring", "--through", "2017-09\n"],
-    ["report", "monitoring", "--through", "2017-09/../../x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--name", "../escape"],
+        ["report", "--name", "/tmp/escape"],
+        ["report", "sensitivity", "--name", "../escape"],
+        ["report", "monitoring", "--through", "../../escape"],
+        ["report", "monitoring", "--through", "2017-09\n"],
+        ["report", "monitoring", "--through", "2017-09/../../x"],
+    ],
+)
 def test_cli_paths_from_options_stay_in_the_output_folder(tmp_path, monkeypatch, capsys, args):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ledger.csv").write_text(HEADER + ROW.format(i=0))
@@ -662,8 +841,7 @@ def test_a_scenario_file_stem_cannot_name_a_folder_outside(tmp_path, capsys):
 
 def test_a_manifest_cannot_name_a_folder_outside(tmp_path):
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"template": "brief", "name": "../escape",
-                                    "parameters": {}}))
+    manifest.write_text(json.dumps({"template": "brief", "name": "../escape", "parameters": {}}))
     with pytest.raises(InputError, match="run name"):
         render_from_manifest(manifest, out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()

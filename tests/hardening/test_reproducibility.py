@@ -21,8 +21,7 @@ from decision.cli import main
 from decision.errors import InputError
 from decision.report import render_from_manifest
 
-ANALYZE = ["analyze", "--json", "--draws", "40", "--tune", "40", "--chains", "2",
-           "--seed", "7"]
+ANALYZE = ["analyze", "--json", "--draws", "40", "--tune", "40", "--chains", "2", "--seed", "7"]
 
 
 def test_analyze_json_is_identical_across_runs_warm_or_cold(tmp_path, monkeypatch, capsys):
@@ -54,14 +53,19 @@ class _Text(HTMLParser):
 
 def report_numbers(folder: Path) -> tuple[str, str, str]:
     """What must not change between two renders of the same inputs: the analysis, the
-    parameters, and the report's text (every number a reader sees) and figures."""
+    parameters, and the report's text (every number a reader sees) and figures.
+    """
     parser = _Text()
     parser.feed((folder / "report.html").read_text(encoding="utf-8"))
     text = " ".join("".join(parser.chunks).split())
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"',
-                        (folder / "report.html").read_text())
-    return ((folder / "analysis.json").read_text(), (folder / "parameters.yaml").read_text(),
-            text + f" [{len(images)} figures]")
+    images = re.findall(
+        r'src="data:image/png;base64,([^"]+)"', (folder / "report.html").read_text()
+    )
+    return (
+        (folder / "analysis.json").read_text(),
+        (folder / "parameters.yaml").read_text(),
+        text + f" [{len(images)} figures]",
+    )
 
 
 def test_the_manifest_holds_what_a_rerender_needs(brief_render, hostile_render):
@@ -80,19 +84,21 @@ def test_the_manifest_holds_what_a_rerender_needs(brief_render, hostile_render):
     assert {"evidence", "scenario", "case_tree", "observations"} <= set(hostile["data_hashes"])
 
 
-def test_a_report_rerendered_from_its_manifest_has_the_same_numbers(brief_render, tmp_path,
-                                                                    capsys):
+def test_a_report_rerendered_from_its_manifest_has_the_same_numbers(brief_render, tmp_path, capsys):
     """Also two renders with use_cache=False: the manifest's parameters say so."""
     out = tmp_path / "again"
-    assert main(["report", "--from-manifest", str(brief_render / "manifest.json"),
-                 "--out", str(out)]) == 0
+    assert (
+        main(["report", "--from-manifest", str(brief_render / "manifest.json"), "--out", str(out)])
+        == 0
+    )
     assert f"report written to {out / 'brief' / 'report.html'}" in capsys.readouterr().out
     again, first = report_numbers(out / "brief"), report_numbers(brief_render)
     assert again[0] == first[0]  # analysis.json, byte for byte
     assert again[1] == first[1]  # parameters.yaml
     assert again[2] == first[2]  # every word and number of the report
-    assert ((out / "brief" / "report.html").read_bytes()
-            == (brief_render / "report.html").read_bytes())  # figures too
+    assert (out / "brief" / "report.html").read_bytes() == (
+        brief_render / "report.html"
+    ).read_bytes()  # figures too
 
 
 def _manifest_copy(brief_render, tmp_path, **changes) -> Path:
@@ -124,10 +130,14 @@ def no_render(monkeypatch, tmp_path):
 
 
 def test_from_manifest_refuses_changed_inputs_and_warns_on_other_versions(
-        brief_render, tmp_path, no_render, capsys):
+    brief_render, tmp_path, no_render, capsys
+):
     changed = _manifest_copy(brief_render, tmp_path, data_hashes__evidence="0" * 64)
-    with pytest.raises(InputError, match=r"cannot re-render exactly: the evidence has changed"
-                                         r".*--allow-changes"):
+    with pytest.raises(
+        InputError,
+        match=r"cannot re-render exactly: the evidence has changed"
+        r".*--allow-changes",
+    ):
         render_from_manifest(changed)
     assert main(["report", "--from-manifest", str(changed)]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
@@ -138,8 +148,7 @@ def test_from_manifest_refuses_changed_inputs_and_warns_on_other_versions(
     with pytest.raises(InputError, match="template has changed"):
         render_from_manifest(template)
 
-    versions = _manifest_copy(brief_render, tmp_path, versions__numpy="0.0.1",
-                              git_commit="0" * 40)
+    versions = _manifest_copy(brief_render, tmp_path, versions__numpy="0.0.1", git_commit="0" * 40)
     target, warnings = render_from_manifest(versions, out_dir=tmp_path / "out")
     assert any("numpy 0.0.1 in the manifest" in w for w in warnings)
     assert any("rendered from git commit 0000000" in w for w in warnings)
@@ -166,12 +175,15 @@ def test_from_manifest_notices_a_changed_scenario_file(brief_render, tmp_path, n
         render_from_manifest(path)
 
 
-@pytest.mark.parametrize("content, match", [
-    ("not json", "not JSON"),
-    ("[]", "not a report manifest"),
-    ('{"template": "nope", "parameters": {}}', "not a report manifest"),
-    ('{"template": "brief", "parameters": {"drawz": 5}}', "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("not json", "not JSON"),
+        ("[]", "not a report manifest"),
+        ('{"template": "nope", "parameters": {}}', "not a report manifest"),
+        ('{"template": "brief", "parameters": {"drawz": 5}}', "unknown parameter"),
+    ],
+)
 def test_bad_manifests_are_clear_errors(tmp_path, content, match, no_render):
     path = tmp_path / "manifest.json"
     path.write_text(content)
@@ -182,8 +194,10 @@ def test_bad_manifests_are_clear_errors(tmp_path, content, match, no_render):
 
 
 def test_from_manifest_takes_no_other_parameters(brief_render, capsys):
-    assert main(["report", "--from-manifest", str(brief_render / "manifest.json"),
-                 "-p", "seed=1"]) == 2
+    assert (
+        main(["report", "--from-manifest", str(brief_render / "manifest.json"), "-p", "seed=1"])
+        == 2
+    )
     assert "--from-manifest" in capsys.readouterr().err
 
 
@@ -200,32 +214,74 @@ def test_a_fresh_clone_renders_the_same_numbers(brief_render, tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)],
-                   check=True)
-    listed = subprocess.run(["git", "ls-files", "-z", "--modified", "--others",
-                             "--exclude-standard"], cwd=ROOT, capture_output=True,
-                            check=True).stdout.decode().split("\0")
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True)
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--modified", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
-    env = {**os.environ, "PYTHONPATH": str(clone), "DECISION_CACHE_DIR": str(tmp_path / "c"),
-           "MPLBACKEND": "Agg"}
-    where = subprocess.run([sys.executable, "-c", "import decision; print(decision.__file__)"],
-                           env=env, cwd=clone, capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(clone),
+        "DECISION_CACHE_DIR": str(tmp_path / "c"),
+        "MPLBACKEND": "Agg",
+    }
+    where = subprocess.run(
+        [sys.executable, "-c", "import decision; print(decision.__file__)"],
+        env=env,
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert where.stdout.strip().startswith(str(clone)), where.stdout
-    done = subprocess.run([sys.executable, "-m", "decision.cli", "report", "--out",
-                           str(tmp_path / "reports"), "--name", "brief", *TINY_ARGS,
-                           "-p", "use_cache=false"], env=env, cwd=clone, capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "decision.cli",
+            "report",
+            "--out",
+            str(tmp_path / "reports"),
+            "--name",
+            "brief",
+            *TINY_ARGS,
+            "-p",
+            "use_cache=false",
+        ],
+        env=env,
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     assert report_numbers(tmp_path / "reports" / "brief") == report_numbers(brief_render)
-    analyzed = subprocess.run([sys.executable, "-m", "decision.cli", *ANALYZE], env=env,
-                              cwd=clone, capture_output=True, text=True, timeout=900)
-    here = subprocess.run([sys.executable, "-m", "decision.cli", *ANALYZE],
-                          env={**env, "PYTHONPATH": "", "DECISION_CACHE_DIR":
-                               str(tmp_path / "d")}, cwd=ROOT, capture_output=True, text=True,
-                          timeout=900)
+    analyzed = subprocess.run(
+        [sys.executable, "-m", "decision.cli", *ANALYZE],
+        env=env,
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    here = subprocess.run(
+        [sys.executable, "-m", "decision.cli", *ANALYZE],
+        env={**env, "PYTHONPATH": "", "DECISION_CACHE_DIR": str(tmp_path / "d")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert analyzed.returncode == here.returncode == 0, analyzed.stderr + here.stderr
     assert analyzed.stdout == here.stdout

@@ -37,8 +37,10 @@ def test_unknown_model_key_is_rejected():
 def _idata(chain_means, draws=500, seed=0):
     rng = np.random.default_rng(seed)
     values = np.stack([rng.normal(m, 1.0, draws) for m in chain_means])
-    post = xr.Dataset({"x": (("chain", "draw"), values)},
-                      coords={"chain": np.arange(len(chain_means)), "draw": np.arange(draws)})
+    post = xr.Dataset(
+        {"x": (("chain", "draw"), values)},
+        coords={"chain": np.arange(len(chain_means)), "draw": np.arange(draws)},
+    )
     stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros_like(values, bool))})
     return az.InferenceData(posterior=post, sample_stats=stats)
 
@@ -71,8 +73,9 @@ def test_fit_is_cached_and_reused(fake_sampling, tiny_sampler):
 
 def test_changed_prior_misses_the_cache(fake_sampling, tiny_sampler):
     ChinaFollowThroughModel(sampler=tiny_sampler).fit()
-    changed = ChinaFollowThroughModel(sampler=tiny_sampler,
-                                      priors={"accepts": {"alpha": 9.0}}).fit()
+    changed = ChinaFollowThroughModel(
+        sampler=tiny_sampler, priors={"accepts": {"alpha": 9.0}}
+    ).fit()
     assert not changed.from_cache
 
 
@@ -95,8 +98,9 @@ def test_inputs_are_recorded_on_the_posterior(fake_sampling, tiny_sampler):
 
 def test_strict_mode_raises_on_flagged_fit(fake_sampling):
     # Fake sampling gives too few draws for a bulk ESS of 400: strict must refuse it.
-    model = ChinaFollowThroughModel(sampler={"draws": 20, "chains": 2, "cores": 1,
-                                             "prior_predictive_draws": 10})
+    model = ChinaFollowThroughModel(
+        sampler={"draws": 20, "chains": 2, "cores": 1, "prior_predictive_draws": 10}
+    )
     with pytest.raises(ConvergenceError, match="bulk ESS"):
         model.fit(strict=True)
 

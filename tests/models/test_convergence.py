@@ -23,9 +23,16 @@ def test_default_fit_converges(model_cls):
 def test_china_acceptance_matches_the_beta_binomial_closed_form():
     # p_china_accepts has no pooling: its posterior is Beta(a + k, b + n - k) exactly.
     outcomes = [1, 1, 0, 1, 1, 1, 0]
-    obs = pd.DataFrame({"date": [f"2017-{9 + i // 4:02d}-{1 + i:02d}" for i in range(7)],
-                        "actor": "China", "kind": "accepts_proposal", "value": outcomes,
-                        "source": "synthetic test data", "confidence": 1.0})
+    obs = pd.DataFrame(
+        {
+            "date": [f"2017-{9 + i // 4:02d}-{1 + i:02d}" for i in range(7)],
+            "actor": "China",
+            "kind": "accepts_proposal",
+            "value": outcomes,
+            "source": "synthetic test data",
+            "confidence": 1.0,
+        }
+    )
     model = ChinaFollowThroughModel(as_of="2017-12-31", observations=obs)
     fit = model.fit(use_cache=False)
     a, b = model.priors["accepts"]["alpha"], model.priors["accepts"]["beta"]
@@ -40,13 +47,23 @@ def test_china_acceptance_matches_the_beta_binomial_closed_form():
 
 
 def test_monitoring_updates_move_estimates_the_right_way():
-    steps = pd.DataFrame({"date": ["2017-09-28", "2017-10-28", "2017-11-28", "2017-12-28"],
-                          "actor": "China", "kind": "enforcement_step", "value": 1,
-                          "source": "synthetic test data", "confidence": 1.0})
+    steps = pd.DataFrame(
+        {
+            "date": ["2017-09-28", "2017-10-28", "2017-11-28", "2017-12-28"],
+            "actor": "China",
+            "kind": "enforcement_step",
+            "value": 1,
+            "source": "synthetic test data",
+            "confidence": 1.0,
+        }
+    )
     base = ChinaFollowThroughModel(as_of="2017-12-31").fit(use_cache=False)
     met = ChinaFollowThroughModel(as_of="2017-12-31", observations=steps).fit(use_cache=False)
-    missed = ChinaFollowThroughModel(as_of="2017-12-31",
-                                     observations=steps.assign(value=0)).fit(use_cache=False)
-    mean = {k: f.draws("cooperation").mean() for k, f in
-            {"base": base, "met": met, "missed": missed}.items()}
+    missed = ChinaFollowThroughModel(as_of="2017-12-31", observations=steps.assign(value=0)).fit(
+        use_cache=False
+    )
+    mean = {
+        k: f.draws("cooperation").mean()
+        for k, f in {"base": base, "met": met, "missed": missed}.items()
+    }
     assert mean["missed"] < mean["base"] < mean["met"]

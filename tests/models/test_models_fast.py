@@ -27,7 +27,9 @@ def test_dprk_headline_quantities(fake_sampling, tiny_sampler):
     assert np.all(draws["launches_prevented_per_month"] > 0)
     np.testing.assert_allclose(
         draws["p_dprk_complies"],
-        draws["p_accept"] * draws["p_hold_monitoring"] * draws["p_hold_after"], rtol=1e-6)
+        draws["p_accept"] * draws["p_hold_monitoring"] * draws["p_hold_after"],
+        rtol=1e-6,
+    )
 
 
 def test_dprk_as_of_limits_agreements_and_launches():
@@ -48,8 +50,9 @@ def test_dprk_moratorium_is_censored_while_it_holds():
 
 def test_detected_launch_sets_hold_probability_to_zero(fake_sampling, tiny_sampler):
     obs = _obs([("2017-09-14", "DPRK", "missile_launch", 1, "synthetic", 1.0)])
-    fit = DPRKComplianceModel(sampler=tiny_sampler, as_of="2017-10-31",
-                              observations=obs).fit(use_cache=False)
+    fit = DPRKComplianceModel(sampler=tiny_sampler, as_of="2017-10-31", observations=obs).fit(
+        use_cache=False
+    )
     assert np.all(fit.draws("p_hold_monitoring") == 0)
     assert np.all(fit.draws("p_dprk_complies") == 0)
 
@@ -71,8 +74,12 @@ def test_china_level_probabilities_sum_to_one(fake_sampling, tiny_sampler):
 
 
 def test_china_met_steps_raise_follow_through(fake_sampling, tiny_sampler):
-    met = _obs([(f"2017-{m:02d}-28", "China", "enforcement_step", 1, "synthetic", 1.0)
-                for m in (9, 10, 11)])
+    met = _obs(
+        [
+            (f"2017-{m:02d}-28", "China", "enforcement_step", 1, "synthetic", 1.0)
+            for m in (9, 10, 11)
+        ]
+    )
     missed = met.assign(value=0)
     kwargs = {"sampler": tiny_sampler, "as_of": "2017-12-31"}
     base = ChinaFollowThroughModel(**kwargs).fit(use_cache=False).draws("p_china_follows_through")

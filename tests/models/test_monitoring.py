@@ -26,11 +26,13 @@ def test_complete_months_only():
 
 
 def test_first_launch_sets_the_breach_month_and_ignores_later_rows():
-    obs = _obs([
-        ("2017-10-02", "DPRK", "suspected_export", 1, "synthetic", 0.5),
-        ("2017-11-28", "DPRK", "missile_launch", 1, "synthetic", 1.0),
-        ("2018-01-10", "DPRK", "suspected_export", 1, "synthetic", 0.9),
-    ])
+    obs = _obs(
+        [
+            ("2017-10-02", "DPRK", "suspected_export", 1, "synthetic", 0.5),
+            ("2017-11-28", "DPRK", "missile_launch", 1, "synthetic", 1.0),
+            ("2018-01-10", "DPRK", "suspected_export", 1, "synthetic", 0.9),
+        ]
+    )
     rec = monitoring_record(obs, SETTINGS, dt.date(2018, 2, 28))
     assert rec.dprk_breach_month == 3
     assert rec.export_confidence_by_month == (0.0, 0.5)
@@ -45,12 +47,14 @@ def test_observations_after_the_cutoff_are_not_used():
 
 
 def test_china_steps_and_trade_levels():
-    obs = _obs([
-        ("2017-09-30", "China", "enforcement_step", 1, "synthetic", 1.0),
-        ("2017-10-31", "China", "enforcement_step", 0, "synthetic", 1.0),
-        ("2017-10-31", "China", "trade_level", 0.8, "synthetic", 1.0),
-        ("2017-11-02", "China", "accepts_proposal", 1, "synthetic", 1.0),
-    ])
+    obs = _obs(
+        [
+            ("2017-09-30", "China", "enforcement_step", 1, "synthetic", 1.0),
+            ("2017-10-31", "China", "enforcement_step", 0, "synthetic", 1.0),
+            ("2017-10-31", "China", "trade_level", 0.8, "synthetic", 1.0),
+            ("2017-11-02", "China", "accepts_proposal", 1, "synthetic", 1.0),
+        ]
+    )
     rec = monitoring_record(obs, SETTINGS, dt.date(2018, 3, 1))
     assert (rec.steps_met, rec.steps_missed) == (1, 1)
     assert rec.trade_levels == (0.8,)

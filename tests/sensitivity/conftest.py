@@ -1,5 +1,6 @@
 """Fixtures of the sensitivity tests: small trees with known answers, and the Korea case with
-synthetic supplied draws (never real fits in the fast lane)."""
+synthetic supplied draws (never real fits in the fast lane).
+"""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ def small_spec() -> dict:
             "p": {"distribution": "beta", "alpha": 2, "beta": 3},
             "q": {"distribution": "uniform", "low": 0, "high": 1},
         },
-        "root": {"type": "decision", "name": "D", "options": {
-            "a": {"payoff": "100 * p - 40 + 30 * (q - 0.5)"},
-            "b": {"payoff": 0},
-        }},
+        "root": {
+            "type": "decision",
+            "name": "D",
+            "options": {
+                "a": {"payoff": "100 * p - 40 + 30 * (q - 0.5)"},
+                "b": {"payoff": 0},
+            },
+        },
     }
 
 

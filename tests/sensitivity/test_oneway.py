@@ -25,8 +25,9 @@ def test_values_along_the_range_are_exact_at_the_base_case(small_tree):
 
 
 def test_others_at_their_draws_average_over_them(small_tree):
-    ds = one_way(small_tree, n=4000, seed=2, points=3, others="draws", reference="a",
-                 comparator="b")
+    ds = one_way(
+        small_tree, n=4000, seed=2, points=3, others="draws", reference="a", comparator="b"
+    )
     x = ds["x"].sel(parameter="p").values
     assert ds.attrs["others"] == "draws"
     got = ds["value"].sel(parameter="p", option="a").values
@@ -64,8 +65,15 @@ def test_bad_options_are_errors(small_tree):
 def test_korea_case_synthetic_one_way(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
     for others in ("mean", "draws"):
-        ds = one_way(korea_case.tree, supplied=synthetic_supplied, n=n, seed=5, points=3,
-                     others=others, parameters=["p_accept", "p_level_full", "w_readiness"])
+        ds = one_way(
+            korea_case.tree,
+            supplied=synthetic_supplied,
+            n=n,
+            seed=5,
+            points=3,
+            others=others,
+            parameters=["p_accept", "p_level_full", "w_readiness"],
+        )
         assert ds["value"].shape == (3, 3, 3)
         assert np.isfinite(ds["value"]).all() and np.isfinite(ds["margin"]).all()
         assert set(ds["optimal"].values.ravel()) <= set(ds.coords["option"].values)

@@ -13,12 +13,17 @@ from decision.tree import evaluate, load_tree
 
 
 def conjugate_tree():
-    return load_tree({
-        "name": "conjugate",
-        "parameters": {"p": {"supplied": True}},
-        "root": {"type": "decision", "name": "D", "options": {
-            "a": {"payoff": "100 * p - 35"}, "b": {"payoff": 0}}},
-    })
+    return load_tree(
+        {
+            "name": "conjugate",
+            "parameters": {"p": {"supplied": True}},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {"a": {"payoff": "100 * p - 35"}, "b": {"payoff": 0}},
+            },
+        }
+    )
 
 
 def exact_evsi(trials: int, alpha: float = 2.0, beta: float = 3.0) -> float:
@@ -45,8 +50,9 @@ def test_reweighting_reproduces_the_conjugate_evsi():
     assert exact > 1
     assert float(ds["evsi"]) == pytest.approx(exact, rel=0.03)
     assert float(ds["evsi"]) == float(ds["evsi_held"])  # no later decisions
-    np.testing.assert_allclose(ds["probability"], stats.betabinom.pmf(np.arange(6), 5, 2, 3),
-                               atol=0.005)
+    np.testing.assert_allclose(
+        ds["probability"], stats.betabinom.pmf(np.arange(6), 5, 2, 3), atol=0.005
+    )
     # Strong et al. (2015): regress on one simulated outcome per draw
     simulated = rng.binomial(5, p)
     values = np.asarray(result.root_values_per_draw)
@@ -74,8 +80,7 @@ def test_korea_value_of_monitoring_synthetic(korea_case, synthetic_fits_small):
     evsi, held = float(ds["evsi"]), float(ds["evsi_held"])
     assert evsi >= held - 1e-12 >= -1e-12
     assert evsi <= float(ds["evppi_model"]) + 3 * float(ds["evppi_model_se"]) + 1e-3
-    assert abs(held - float(ds["evsi_regression"])) \
-        <= 3 * float(ds["evsi_regression_se"]) + 1e-3
+    assert abs(held - float(ds["evsi_regression"])) <= 3 * float(ds["evsi_regression_se"]) + 1e-3
     assert float(ds["evpi"]) >= float(ds["evppi_tree"]) - 3 * float(ds["evppi_tree_se"])
     assert float(ds["value_of_monitoring_in_tree"]) >= 0
     assert "breach_month" in ds.coords and "label" in ds.coords
@@ -85,12 +90,13 @@ def test_korea_value_of_monitoring_synthetic(korea_case, synthetic_fits_small):
 def test_value_of_monitoring_with_real_fits(korea_case):
     from decision.models import fit_models
 
-    fits = fit_models(sampler={"draws": 500, "tune": 500, "chains": 2, "cores": 1},
-                      use_cache=False)
+    fits = fit_models(sampler={"draws": 500, "tune": 500, "chains": 2, "cores": 1}, use_cache=False)
     ds = value_of_monitoring_preposterior(fits, case=korea_case, seed=5)
     assert float(ds["probability"].sum()) == pytest.approx(1.0)
     assert float(ds["ess"].min()) > 50
     evsi = float(ds["evsi"])
     assert 0 <= evsi <= float(ds["evppi_model"]) + 3 * float(ds["evppi_model_se"]) + 1e-3
-    assert abs(float(ds["evsi_held"]) - float(ds["evsi_regression"])) \
+    assert (
+        abs(float(ds["evsi_held"]) - float(ds["evsi_regression"]))
         <= 3 * float(ds["evsi_regression_se"]) + 2e-3
+    )

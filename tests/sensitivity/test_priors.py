@@ -22,18 +22,25 @@ def test_every_prior_of_both_models_is_mapped():
         assert set(PRIOR_VARIABLES[key]) == set(model.default_priors)
 
 
-@pytest.mark.parametrize("family, params", [
-    ("beta", {"alpha": 2.0, "beta": 3.0}),
-    ("gamma", {"alpha": 2.0, "beta": 0.5}),
-    ("normal", {"mu": 0.3, "sigma": 1.5}),
-    ("halfnormal", {"sigma": 0.75}),
-    ("lognormal", {"mu": np.log(24.0), "sigma": 1.0}),
-])
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("beta", {"alpha": 2.0, "beta": 3.0}),
+        ("gamma", {"alpha": 2.0, "beta": 0.5}),
+        ("normal", {"mu": 0.3, "sigma": 1.5}),
+        ("halfnormal", {"sigma": 0.75}),
+        ("lognormal", {"mu": np.log(24.0), "sigma": 1.0}),
+    ],
+)
 @pytest.mark.parametrize("alpha", [0.5, 2.0])
 def test_power_scaled_hyperparameters_are_exact(family, params, alpha):
-    x = {"beta": np.linspace(0.05, 0.95, 9), "gamma": np.linspace(0.2, 9, 9),
-         "normal": np.linspace(-2, 2, 9), "halfnormal": np.linspace(0.1, 2, 9),
-         "lognormal": np.linspace(1, 80, 9)}[family]
+    x = {
+        "beta": np.linspace(0.05, 0.95, 9),
+        "gamma": np.linspace(0.2, 9, 9),
+        "normal": np.linspace(-2, 2, 9),
+        "halfnormal": np.linspace(0.1, 2, 9),
+        "lognormal": np.linspace(1, 80, 9),
+    }[family]
     scaled = power_scaled_hyperparameters(family, params, alpha)
     gap = prior_log_density(family, scaled, x) - alpha * prior_log_density(family, params, x)
     np.testing.assert_allclose(gap, gap[0], atol=1e-9)  # p^alpha up to normalisation
@@ -64,17 +71,21 @@ def test_cjs_distance():
 
 
 def test_korea_prior_sensitivity_synthetic(korea_case, synthetic_fits_small):
-    ds = prior_sensitivity(synthetic_fits_small, case=korea_case, seed=3,
-                           priors=["china.accepts", "dprk.breach_shape", "dprk.accept"])
-    assert list(ds.coords["prior"].values) == ["china.accepts", "dprk.breach_shape",
-                                               "dprk.accept"]
+    ds = prior_sensitivity(
+        synthetic_fits_small,
+        case=korea_case,
+        seed=3,
+        priors=["china.accepts", "dprk.breach_shape", "dprk.accept"],
+    )
+    assert list(ds.coords["prior"].values) == ["china.accepts", "dprk.breach_shape", "dprk.accept"]
     assert list(ds.coords["alpha"].values) == [0.5, 2.0]
     # a prior moves only its own model's quantities
     assert np.isnan(ds["cjs"].sel(prior="china.accepts", quantity="p_accept")).all()
     own = ds["cjs"].sel(prior="china.accepts", quantity="p_china_accepts").values
     assert (own > 0).all()
-    np.testing.assert_array_equal(ds["recommendation_changes"],
-                                  ds["optimal"] != ds.attrs["base_optimal"])
+    np.testing.assert_array_equal(
+        ds["recommendation_changes"], ds["optimal"] != ds.attrs["base_optimal"]
+    )
     assert np.isfinite(ds["value"]).all()
     assert ds["reliable"].dtype == bool
     # weaker prior moves p_china_accepts towards the data-free draws: both directions shift
@@ -88,8 +99,9 @@ def test_refitting_with_a_power_scaled_prior(korea_case):
 
     sampler = {"draws": 300, "tune": 300, "chains": 2, "cores": 1}
     fits = fit_models(sampler=sampler, use_cache=False)
-    ds = prior_sensitivity(fits, case=korea_case, priors=["china.accepts"], method="refit",
-                           config={"sampler": sampler})
+    ds = prior_sensitivity(
+        fits, case=korea_case, priors=["china.accepts"], method="refit", config={"sampler": sampler}
+    )
     importance = prior_sensitivity(fits, case=korea_case, priors=["china.accepts"])
     a = ds["mean"].sel(quantity="p_china_accepts").values
     b = importance["mean"].sel(quantity="p_china_accepts").values

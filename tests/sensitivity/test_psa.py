@@ -18,7 +18,8 @@ def test_psa_summarises_the_result(small_tree):
     assert float(ds["evpi"]) == pytest.approx(result.evpi_parameters())
     assert float(ds["evpi"]) == pytest.approx(evpi(result))
     assert float(ds["probability_margin_negative"]) == pytest.approx(
-        1 - result.probability_optimal[result.optimal], abs=1e-12)
+        1 - result.probability_optimal[result.optimal], abs=1e-12
+    )
 
 
 def test_acceptability_matches_the_closed_form(small_tree):
@@ -29,14 +30,16 @@ def test_acceptability_matches_the_closed_form(small_tree):
     np.testing.assert_allclose(ds["probability_optimal"].sel(option="a"), exact, atol=0.015)
     np.testing.assert_allclose(ds["probability_optimal"].sum("option"), 1.0)
     np.testing.assert_allclose(ds["expected_value"].sel(option="a"), 100 * grid - 40, atol=0.3)
-    assert list(ds["optimal"].values) == ["b", "b", "a", "a", "a"] or \
-        list(ds["optimal"].values) == ["b", "b", "b", "a", "a"]
+    assert list(ds["optimal"].values) == ["b", "b", "a", "a", "a"] or list(
+        ds["optimal"].values
+    ) == ["b", "b", "b", "a", "a"]
 
 
 def test_korea_acceptability_over_the_readiness_weight(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
-    ds = acceptability(korea_case.tree, "w_readiness", supplied=synthetic_supplied, n=n,
-                       seed=3, points=5)
+    ds = acceptability(
+        korea_case.tree, "w_readiness", supplied=synthetic_supplied, n=n, seed=3, points=5
+    )
     np.testing.assert_allclose(ds["probability_optimal"].sum("option"), 1.0)
     # Readiness counts against every scale-down: a heavier weight never helps them.
     quo = ds["probability_optimal"].sel(option="status quo").values

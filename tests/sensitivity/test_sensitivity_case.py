@@ -32,9 +32,10 @@ def test_synthetic_fits_are_consistent_with_the_models(korea_case):
     levels = sum(fits["china"].draws(f"p_level_{k}") for k in ("low", "partial", "full"))
     np.testing.assert_allclose(levels, 1.0)
     dprk = fits["dprk"]
-    np.testing.assert_allclose(dprk.draws("p_dprk_complies"),
-                               dprk.draws("p_accept") * dprk.draws("p_hold_monitoring")
-                               * dprk.draws("p_hold_after"))
+    np.testing.assert_allclose(
+        dprk.draws("p_dprk_complies"),
+        dprk.draws("p_accept") * dprk.draws("p_hold_monitoring") * dprk.draws("p_hold_after"),
+    )
     assert fits["dprk"].inputs["synthetic"] is True
     draws = synthetic_supplied_draws(korea_case, 500, seed=1)
     assert set(draws) == {p for p in SUPPLIED_FROM_MODELS if p in korea_case.tree.parameters}
@@ -44,8 +45,7 @@ def test_synthetic_fits_are_consistent_with_the_models(korea_case):
 
 def test_tornado_of_the_case(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
-    table = tornado(one_way(korea_case.tree, supplied=synthetic_supplied, n=n, seed=2,
-                            points=5))
+    table = tornado(one_way(korea_case.tree, supplied=synthetic_supplied, n=n, seed=2, points=5))
     assert len(table) >= 30
     assert table["swing"].is_monotonic_decreasing
     assert np.isfinite(table[["at_low", "at_high", "swing"]]).all().all()

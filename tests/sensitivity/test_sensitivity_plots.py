@@ -36,15 +36,29 @@ def test_sensitivity_plots(small_tree, korea_case, synthetic_fits_small, synthet
         plots.plot_spider(data),
         plots.plot_strategy_region(two_way(small_tree, "p", "q", n=200, seed=1, points=7)),
         plots.plot_acceptability(acceptability(small_tree, "p", n=500, seed=1, points=5)),
-        plots.plot_evppi(evppi(evaluate(small_tree, n=1000, seed=1), groups={"pq": ["p", "q"]},
-                               config={"se_samples": 20})),
-        plots.plot_sobol(sobol(small_tree, n=100, seed=1, n_base=64,
-                               config={"num_resamples": 10})),
-        plots.plot_prior_sensitivity(prior_sensitivity(
-            synthetic_fits_small, case=korea_case, priors=["china.accepts", "dprk.accept"])),
+        plots.plot_evppi(
+            evppi(
+                evaluate(small_tree, n=1000, seed=1),
+                groups={"pq": ["p", "q"]},
+                config={"se_samples": 20},
+            )
+        ),
+        plots.plot_sobol(sobol(small_tree, n=100, seed=1, n_base=64, config={"num_resamples": 10})),
+        plots.plot_prior_sensitivity(
+            prior_sensitivity(
+                synthetic_fits_small, case=korea_case, priors=["china.accepts", "dprk.accept"]
+            )
+        ),
     ]
     for figure in figures:
         assert isinstance(figure, plt.Figure)
-    for name in ("plot_tornado", "plot_spider", "plot_strategy_region", "plot_acceptability",
-                 "plot_evppi", "plot_sobol", "plot_prior_sensitivity"):
+    for name in (
+        "plot_tornado",
+        "plot_spider",
+        "plot_strategy_region",
+        "plot_acceptability",
+        "plot_evppi",
+        "plot_sobol",
+        "plot_prior_sensitivity",
+    ):
         assert name in plots.__all__

@@ -27,19 +27,25 @@ def test_ishigami_indices_within_0_03():
 
 def test_additive_tree_margin():
     # margin = 3 x + y with x, y ~ U(0, 1): variances 9/12 and 1/12, so S1 = ST = 0.9, 0.1.
-    tree = load_tree({
-        "parameters": {"x": {"distribution": "uniform", "low": 0, "high": 1},
-                       "y": {"distribution": "uniform", "low": 0, "high": 1}},
-        "root": {"type": "decision", "name": "D", "options": {
-            "a": {"payoff": "3 * x + y"}, "b": {"payoff": 0}}},
-    })
+    tree = load_tree(
+        {
+            "parameters": {
+                "x": {"distribution": "uniform", "low": 0, "high": 1},
+                "y": {"distribution": "uniform", "low": 0, "high": 1},
+            },
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {"a": {"payoff": "3 * x + y"}, "b": {"payoff": 0}},
+            },
+        }
+    )
     frame = sobol(tree, n=100, seed=2, n_base=2**11, reference="a", comparator="b")
     assert list(frame.index) == ["x", "y"]
     np.testing.assert_allclose(frame["S1"], [0.9, 0.1], atol=0.02)
     np.testing.assert_allclose(frame["ST"], [0.9, 0.1], atol=0.02)
     assert frame.attrs["evaluations"] == 2**11 * 4
-    ranged = sobol(tree, n=100, seed=2, n_base=2**10, space="range", reference="a",
-                   comparator="b")
+    ranged = sobol(tree, n=100, seed=2, n_base=2**10, space="range", reference="a", comparator="b")
     np.testing.assert_allclose(ranged["S1"], [0.9, 0.1], atol=0.03)
 
 
@@ -52,8 +58,15 @@ def test_korea_case_synthetic_sobol(korea_case, synthetic_supplied):
     from decision.sensitivity.case import supplied_by_model
 
     n = len(synthetic_supplied["p_accept"])
-    frame = sobol(korea_case.tree, supplied=synthetic_supplied, n=n, seed=3, n_base=2**8,
-                  joint=supplied_by_model(korea_case), config={"num_resamples": 20})
+    frame = sobol(
+        korea_case.tree,
+        supplied=synthetic_supplied,
+        n=n,
+        seed=3,
+        n_base=2**8,
+        joint=supplied_by_model(korea_case),
+        config={"num_resamples": 20},
+    )
     assert {"dprk", "china"} <= set(frame.index)
     assert frame.loc["dprk", "kind"] == "joint draws"
     assert np.isfinite(frame[["S1", "ST"]]).all().all()

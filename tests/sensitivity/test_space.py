@@ -33,8 +33,9 @@ def test_range_metadata_and_argument_take_precedence():
 
 
 def test_supplied_ranges_come_from_the_draws(korea_case, synthetic_supplied):
-    space = parameter_space(korea_case.tree, supplied=synthetic_supplied,
-                            n=len(synthetic_supplied["p_accept"]), seed=2)
+    space = parameter_space(
+        korea_case.tree, supplied=synthetic_supplied, n=len(synthetic_supplied["p_accept"]), seed=2
+    )
     draws = synthetic_supplied["p_accept"]
     assert space.low["p_accept"] == pytest.approx(np.percentile(draws, 5))
     assert space.base["p_accept"] == pytest.approx(draws.mean())
@@ -46,10 +47,16 @@ def test_supplied_ranges_come_from_the_draws(korea_case, synthetic_supplied):
 def test_bad_names_and_missing_ranges_are_errors(small_tree):
     with pytest.raises(InputError, match="unknown parameter 'pp'"):
         parameter_space(small_tree, parameters=["pp"])
-    fixed = load_tree({"parameters": {"c": 3, "p": {"distribution": "uniform", "low": 0,
-                                                    "high": 1}},
-                       "root": {"type": "decision", "name": "D",
-                                "options": {"a": {"payoff": "c * p"}, "b": {}}}})
+    fixed = load_tree(
+        {
+            "parameters": {"c": 3, "p": {"distribution": "uniform", "low": 0, "high": 1}},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {"a": {"payoff": "c * p"}, "b": {}},
+            },
+        }
+    )
     with pytest.raises(InputError, match="give it a range"):
         parameter_space(fixed, parameters=["c"], seed=1)
     assert parameter_space(fixed, parameters=["c"], ranges={"c": (1, 5)}, seed=1).low["c"] == 1
@@ -67,8 +74,14 @@ def test_rows_equal_evaluating_each_deterministic_row():
     grid = np.array([0.1, 0.2, 0.3, 0.45])
     values = space.evaluate_rows({"p_oil": grid})
     for x, row in zip(grid, values):
-        single = evaluate(tree, draws={"p_oil": [x], "p_fav_oil": [space.base["p_fav_oil"]],
-                                       "p_fav_dry": [space.base["p_fav_dry"]]})
+        single = evaluate(
+            tree,
+            draws={
+                "p_oil": [x],
+                "p_fav_oil": [space.base["p_fav_oil"]],
+                "p_fav_dry": [space.base["p_fav_dry"]],
+            },
+        )
         assert row == pytest.approx([single.options[o] for o in space.options])
 
 
@@ -87,8 +100,9 @@ def test_blocks_match_separate_evaluations_with_and_without_later_decisions(smal
 
 
 def test_linked_probabilities_are_rescaled_or_infeasible(korea_case, synthetic_supplied):
-    space = parameter_space(korea_case.tree, supplied=synthetic_supplied,
-                            n=len(synthetic_supplied["p_accept"]), seed=5)
+    space = parameter_space(
+        korea_case.tree, supplied=synthetic_supplied, n=len(synthetic_supplied["p_accept"]), seed=5
+    )
     values = space.evaluate_rows({"p_level_low": [0.1, 0.9]})
     assert np.isfinite(values).all()  # the other two levels were rescaled to sum to 1
     both = space.evaluate_rows({"p_level_low": [0.7, 0.2], "p_level_full": [0.5, 0.3]})

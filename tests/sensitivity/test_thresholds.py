@@ -14,19 +14,30 @@ def goferbroke_threshold_tree():
     # Drill: 700 p - 100 (1 - p) = 800 p - 100; sell: 90 - c. With c = 0 the switch is
     # p = 190 / 800 = 0.2375. c (0 to 5) moves the value of selling but at p = 0.25 drilling
     # (100) always beats selling (85 to 90): no switch within c's range.
-    return load_tree({
-        "name": "Goferbroke threshold",
-        "parameters": {
-            "p_oil": {"distribution": "beta", "alpha": 2.5, "beta": 7.5, "range": [0.1, 0.45]},
-            "c": {"distribution": "uniform", "low": 0, "high": 5},
-        },
-        "root": {"type": "decision", "name": "Drill or sell", "options": {
-            "drill": {"type": "chance", "name": "Oil", "outcomes": {
-                "oil": {"probability": "p_oil", "payoff": 700},
-                "dry": {"probability": "1 - p_oil", "payoff": -100}}},
-            "sell": {"payoff": "90 - c"},
-        }},
-    })
+    return load_tree(
+        {
+            "name": "Goferbroke threshold",
+            "parameters": {
+                "p_oil": {"distribution": "beta", "alpha": 2.5, "beta": 7.5, "range": [0.1, 0.45]},
+                "c": {"distribution": "uniform", "low": 0, "high": 5},
+            },
+            "root": {
+                "type": "decision",
+                "name": "Drill or sell",
+                "options": {
+                    "drill": {
+                        "type": "chance",
+                        "name": "Oil",
+                        "outcomes": {
+                            "oil": {"probability": "p_oil", "payoff": 700},
+                            "dry": {"probability": "1 - p_oil", "payoff": -100},
+                        },
+                    },
+                    "sell": {"payoff": "90 - c"},
+                },
+            },
+        }
+    )
 
 
 def test_hand_computed_switching_point():
@@ -39,8 +50,9 @@ def test_hand_computed_switching_point():
     no = table[table["parameter"] == "c"].iloc[0]
     assert np.isnan(no["threshold"]) and no["note"] == NO_SWITCH
     assert no["from_option"] == "drill"
-    fixed_c = thresholds(tree, n=200, seed=1, parameters=["p_oil"],
-                         ranges={"p_oil": (0.1, 0.45)}, config={"grid": 5})
+    fixed_c = thresholds(
+        tree, n=200, seed=1, parameters=["p_oil"], ranges={"p_oil": (0.1, 0.45)}, config={"grid": 5}
+    )
     assert fixed_c["threshold"].iloc[0] == pytest.approx(187.5 / 800, abs=1e-10)
 
 
@@ -48,11 +60,20 @@ def test_a_third_option_inside_a_grid_cell_is_found():
     # A = 10 x, B = 4, C = 6 - 6 x on [0, 1]: C -> B at x = 1/3, B -> A at x = 0.4. On the
     # grid 0, 0.5, 1 the cell [0, 0.5] goes straight from C to A; the root of C - A (0.375)
     # has B on top, so the cell is split there.
-    tree = load_tree({
-        "parameters": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
-        "root": {"type": "decision", "name": "D", "options": {
-            "A": {"payoff": "10 * x"}, "B": {"payoff": 4}, "C": {"payoff": "6 - 6 * x"}}},
-    })
+    tree = load_tree(
+        {
+            "parameters": {"x": {"distribution": "uniform", "low": 0, "high": 1}},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {
+                    "A": {"payoff": "10 * x"},
+                    "B": {"payoff": 4},
+                    "C": {"payoff": "6 - 6 * x"},
+                },
+            },
+        }
+    )
     table = thresholds(tree, n=100, seed=1, ranges={"x": (0, 1)}, grid=3)
     assert list(table["threshold"]) == pytest.approx([1 / 3, 0.4], abs=1e-10)
     assert list(zip(table["from_option"], table["to_option"])) == [("C", "B"), ("B", "A")]
@@ -60,8 +81,14 @@ def test_a_third_option_inside_a_grid_cell_is_found():
 
 def test_others_at_draws_and_korea_synthetic(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
-    table = thresholds(korea_case.tree, supplied=synthetic_supplied, n=n, seed=3,
-                       parameters=["p_china_accepts", "w_readiness", "p_level_full"], grid=9)
+    table = thresholds(
+        korea_case.tree,
+        supplied=synthetic_supplied,
+        n=n,
+        seed=3,
+        parameters=["p_china_accepts", "w_readiness", "p_level_full"],
+        grid=9,
+    )
     assert set(table["parameter"]) == {"p_china_accepts", "w_readiness", "p_level_full"}
     switched = table.dropna(subset=["threshold"])
     for _, row in switched.iterrows():

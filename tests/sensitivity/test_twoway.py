@@ -27,14 +27,29 @@ def test_same_parameter_twice_is_an_error(small_tree):
 
 def test_korea_case_synthetic_region(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
-    ds = two_way(korea_case.tree, "p_accept", "p_china_accepts", supplied=synthetic_supplied,
-                 n=n, seed=2, points=5)
+    ds = two_way(
+        korea_case.tree,
+        "p_accept",
+        "p_china_accepts",
+        supplied=synthetic_supplied,
+        n=n,
+        seed=2,
+        points=5,
+    )
     assert ds["optimal"].shape == (5, 5)
     assert (ds["optimal_index"].values >= 0).all()
-    linked = two_way(korea_case.tree, "p_level_low", "p_level_full",
-                     supplied=synthetic_supplied, n=n, seed=2, points=5,
-                     ranges={"p_level_low": (0, 0.9), "p_level_full": (0, 0.9)})
+    linked = two_way(
+        korea_case.tree,
+        "p_level_low",
+        "p_level_full",
+        supplied=synthetic_supplied,
+        n=n,
+        seed=2,
+        points=5,
+        ranges={"p_level_low": (0, 0.9), "p_level_full": (0, 0.9)},
+    )
     index = linked["optimal_index"].values
-    low, full = np.meshgrid(linked.coords["p_level_low"], linked.coords["p_level_full"],
-                            indexing="ij")
+    low, full = np.meshgrid(
+        linked.coords["p_level_low"], linked.coords["p_level_full"], indexing="ij"
+    )
     assert ((index < 0) == (low + full > 1 + 1e-12)).all()  # infeasible where they exceed 1

@@ -26,10 +26,15 @@ def one_parameter_tree(utility=None):
     spec = {
         "name": "one uncertain parameter",
         "parameters": {"p": {"distribution": "beta", "alpha": 2, "beta": 3}},
-        "root": {"type": "decision", "name": "D", "options": {
-            "a": {"payoff": "100 * p - 40"},
-            "b": {"payoff": "15 * sqrt(p)"},
-            "c": {"payoff": 2}}},
+        "root": {
+            "type": "decision",
+            "name": "D",
+            "options": {
+                "a": {"payoff": "100 * p - 40"},
+                "b": {"payoff": "15 * sqrt(p)"},
+                "c": {"payoff": 2},
+            },
+        },
     }
     if utility:
         spec["utility"] = utility
@@ -86,13 +91,23 @@ def test_errors(small_tree):
     with pytest.raises(InputError, match="unknown regression method"):
         evppi(result, ["p"], method="spline")
     with pytest.raises(InputError, match="at most 3 inputs"):
-        regression_voi(np.zeros((10, 2)), np.random.default_rng(0).normal(size=(10, 4)),
-                       method="gam")
+        regression_voi(
+            np.zeros((10, 2)), np.random.default_rng(0).normal(size=(10, 4)), method="gam"
+        )
     with pytest.raises(InputError, match="distribution parameters"):
-        evppi_bruteforce(load_tree({"parameters": {"c": 1, "p": {"distribution": "uniform",
-                                                                  "low": 0, "high": 1}},
-                                    "root": {"type": "decision", "name": "D", "options": {
-                                        "a": {"payoff": "c * p"}, "b": {}}}}), ["c"])
+        evppi_bruteforce(
+            load_tree(
+                {
+                    "parameters": {"c": 1, "p": {"distribution": "uniform", "low": 0, "high": 1}},
+                    "root": {
+                        "type": "decision",
+                        "name": "D",
+                        "options": {"a": {"payoff": "c * p"}, "b": {}},
+                    },
+                }
+            ),
+            ["c"],
+        )
 
 
 def test_korea_case_synthetic_evppi(korea_case, synthetic_supplied):
@@ -101,9 +116,11 @@ def test_korea_case_synthetic_evppi(korea_case, synthetic_supplied):
     n = len(synthetic_supplied["p_accept"])
     result = evaluate(korea_case.tree, n=n, seed=6, supplied=synthetic_supplied)
     groups = parameter_groups(korea_case)
-    table = evppi(result, ["p_accept", "p_level_full", "w_readiness", "v_long_range"],
-                  groups={k: groups[k] for k in ("China model (posterior)",
-                                                 "attribute weights")})
+    table = evppi(
+        result,
+        ["p_accept", "p_level_full", "w_readiness", "v_long_range"],
+        groups={k: groups[k] for k in ("China model (posterior)", "attribute weights")},
+    )
     total = table.attrs["evpi"]
     assert total <= table.attrs["evpi_all_decisions"] + 1e-12
     assert (table["evppi"] >= 0).all()

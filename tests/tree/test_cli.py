@@ -37,8 +37,9 @@ def run(capsys, *args):
 
 
 def test_evaluate_json_has_the_required_keys(capsys):
-    code, out, err = run(capsys, "evaluate", example_path("goferbroke"), "--evpi", "deposit",
-                         "--json")
+    code, out, err = run(
+        capsys, "evaluate", example_path("goferbroke"), "--evpi", "deposit", "--json"
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["optimal"] == "drill"
@@ -51,8 +52,9 @@ def test_evaluate_json_has_the_required_keys(capsys):
 def test_evaluate_json_with_uncertain_parameters(capsys, tmp_path):
     path = tmp_path / "uncertain.yaml"
     path.write_text(UNCERTAIN)
-    code, out, err = run(capsys, "evaluate", path, "--draws", 2000, "--seed", 3, "--json",
-                         "--evpi", "deposit")
+    code, out, err = run(
+        capsys, "evaluate", path, "--draws", 2000, "--seed", 3, "--json", "--evpi", "deposit"
+    )
     assert code == 0, err
     summary = json.loads(out)
     assert summary["draws"] == 2000 and summary["seed"] == 3
@@ -66,8 +68,7 @@ def test_evaluate_json_with_uncertain_parameters(capsys, tmp_path):
 
 
 def test_evaluate_table(capsys):
-    code, out, err = run(capsys, "evaluate", example_path("goferbroke_survey"), "--evpi",
-                         "deposit")
+    code, out, err = run(capsys, "evaluate", example_path("goferbroke_survey"), "--evpi", "deposit")
     assert code == 0, err
     assert "Goferbroke with seismic survey" in out
     assert "survey" in out and "optimal" in out and "123" in out
@@ -96,17 +97,20 @@ def test_set_and_force_options(capsys):
     assert list(json.loads(out)["evpi"]) == ["deposit"]
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["evaluate", "missing.yaml"], "missing.yaml: no such file"),
-    (["evaluate", "GOFER", "--evpi", "deposti"], "did you mean 'deposit'"),
-    (["evaluate", "GOFER", "--set", "p_oil"], "expected NAME=VALUE"),
-    (["evaluate", "GOFER", "--set", "p_oil=abc"], "must be a number"),
-    (["evaluate", "GOFER", "--set", "p_oill=0.2"], "did you mean 'p_oil'"),
-    (["evaluate", "GOFER", "--set", "p_oil=1.5"], "must lie in [0, 1]"),
-    (["evaluate", "GOFER", "--draws", "0"], "positive integer"),
-    (["evaluate", "GOFER", "--force", "Drill=sell"], "cannot force 'Drill'"),
-    (["draw", "GOFER", "-o", "tree.jpeg2"], "cannot draw to format"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["evaluate", "missing.yaml"], "missing.yaml: no such file"),
+        (["evaluate", "GOFER", "--evpi", "deposti"], "did you mean 'deposit'"),
+        (["evaluate", "GOFER", "--set", "p_oil"], "expected NAME=VALUE"),
+        (["evaluate", "GOFER", "--set", "p_oil=abc"], "must be a number"),
+        (["evaluate", "GOFER", "--set", "p_oill=0.2"], "did you mean 'p_oil'"),
+        (["evaluate", "GOFER", "--set", "p_oil=1.5"], "must lie in [0, 1]"),
+        (["evaluate", "GOFER", "--draws", "0"], "positive integer"),
+        (["evaluate", "GOFER", "--force", "Drill=sell"], "cannot force 'Drill'"),
+        (["draw", "GOFER", "-o", "tree.jpeg2"], "cannot draw to format"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(capsys, args, fragment):
     args = [str(example_path("goferbroke")) if a == "GOFER" else a for a in args]
     code, out, err = run(capsys, *args)

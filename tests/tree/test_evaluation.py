@@ -17,11 +17,22 @@ GOFERBROKE = {
     "name": "Goferbroke",
     "units": "thousand USD",
     "parameters": {"p_oil": 0.25},
-    "root": {"type": "decision", "name": "Drill or sell", "options": {
-        "drill": {"type": "chance", "name": "Oil", "uncertainty": "deposit", "outcomes": {
-            "oil": {"probability": "p_oil", "payoff": 700},
-            "dry": {"probability": "1 - p_oil", "payoff": -100}}},
-        "sell": {"payoff": 90}}},
+    "root": {
+        "type": "decision",
+        "name": "Drill or sell",
+        "options": {
+            "drill": {
+                "type": "chance",
+                "name": "Oil",
+                "uncertainty": "deposit",
+                "outcomes": {
+                    "oil": {"probability": "p_oil", "payoff": 700},
+                    "dry": {"probability": "1 - p_oil", "payoff": -100},
+                },
+            },
+            "sell": {"payoff": 90},
+        },
+    },
 }
 
 
@@ -60,10 +71,19 @@ def test_two_draws_of_p_oil_by_hand():
 SIGNAL = {
     "name": "Signal",
     "parameters": {"q": {"supplied": True}, "gain": {"supplied": True}},
-    "root": {"type": "chance", "name": "Signal", "outcomes": {
-        "high": {"probability": "q", "type": "decision", "name": "Act", "options": {
-            "invest": {"payoff": "gain"}, "hold": {"payoff": 0}}},
-        "low": {"probability": "1 - q", "payoff": 0}}},
+    "root": {
+        "type": "chance",
+        "name": "Signal",
+        "outcomes": {
+            "high": {
+                "probability": "q",
+                "type": "decision",
+                "name": "Act",
+                "options": {"invest": {"payoff": "gain"}, "hold": {"payoff": 0}},
+            },
+            "low": {"probability": "1 - q", "payoff": 0},
+        },
+    },
 }
 
 
@@ -125,12 +145,25 @@ def test_force_a_decision_by_name_or_path():
 
 
 def test_probabilities_checked_in_every_draw():
-    tree = load_tree({
-        "parameters": {"p": {"supplied": True}, "q": {"supplied": True}},
-        "root": {"type": "decision", "name": "D", "options": {"go": {
-            "type": "chance", "name": "C", "outcomes": {
-                "a": {"probability": "p", "payoff": 1},
-                "b": {"probability": "q", "payoff": 0}}}}}})
+    tree = load_tree(
+        {
+            "parameters": {"p": {"supplied": True}, "q": {"supplied": True}},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {
+                    "go": {
+                        "type": "chance",
+                        "name": "C",
+                        "outcomes": {
+                            "a": {"probability": "p", "payoff": 1},
+                            "b": {"probability": "q", "payoff": 0},
+                        },
+                    }
+                },
+            },
+        }
+    )
     ok = evaluate(tree, n=3, supplied={"p": [0.2, 0.5, 0.9], "q": [0.8, 0.5, 0.1]})
     assert ok.value == pytest.approx((0.2 + 0.5 + 0.9) / 3)
     with pytest.raises(InputError) as info:
@@ -145,9 +178,12 @@ def test_probabilities_checked_in_every_draw():
 
 
 def test_payoff_that_is_not_finite_names_the_branch():
-    tree = load_tree({
-        "parameters": {"d": {"supplied": True}},
-        "root": {"type": "decision", "name": "D", "options": {"x": {"payoff": "1 / d"}}}})
+    tree = load_tree(
+        {
+            "parameters": {"d": {"supplied": True}},
+            "root": {"type": "decision", "name": "D", "options": {"x": {"payoff": "1 / d"}}},
+        }
+    )
     with pytest.raises(InputError, match=r"payoff '1 / d' is not a finite number \(draw 1"):
         evaluate(tree, n=2, supplied={"d": [1.0, 0.0]})
 
@@ -156,14 +192,27 @@ def test_exponential_utility_over_draws_is_one_expected_utility():
     # With R = 100 and draws p in {0.2, 0.6}: the value of 'gamble' (100 w.p. p, else 0)
     # is the certainty equivalent of the mixture: EU = mean_p [1 - p e^-1 - (1 - p)]
     # = 1 - mean(p e^-1 + 1 - p); CE = -100 ln(mean(p e^-1 + 1 - p)).
-    tree = load_tree({
-        "utility": {"type": "exponential", "risk_tolerance": 100},
-        "parameters": {"p": {"supplied": True}},
-        "root": {"type": "decision", "name": "D", "options": {
-            "gamble": {"type": "chance", "name": "G", "outcomes": {
-                "win": {"probability": "p", "payoff": 100},
-                "lose": {"probability": "1 - p", "payoff": 0}}},
-            "sure": {"payoff": 30}}}})
+    tree = load_tree(
+        {
+            "utility": {"type": "exponential", "risk_tolerance": 100},
+            "parameters": {"p": {"supplied": True}},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {
+                    "gamble": {
+                        "type": "chance",
+                        "name": "G",
+                        "outcomes": {
+                            "win": {"probability": "p", "payoff": 100},
+                            "lose": {"probability": "1 - p", "payoff": 0},
+                        },
+                    },
+                    "sure": {"payoff": 30},
+                },
+            },
+        }
+    )
     p = np.array([0.2, 0.6])
     result = evaluate(tree, n=2, supplied={"p": p})
     per_draw = -100 * np.log(p * math.exp(-1) + 1 - p)
@@ -180,15 +229,33 @@ def test_exponential_utility_over_draws_is_one_expected_utility():
 
 
 def test_exponential_utility_is_stable_for_large_payoffs():
-    tree = load_tree({
-        "utility": {"type": "exponential", "risk_tolerance": 1},
-        "root": {"type": "decision", "name": "D", "options": {
-            "risky": {"type": "chance", "name": "C", "outcomes": {
-                "big": {"probability": 0.5, "payoff": 5000},
-                "loss": {"probability": 0.5, "payoff": -2000}}},
-            "never": {"type": "chance", "name": "N", "outcomes": {
-                "huge loss": {"probability": 0, "payoff": -1e6},
-                "fine": {"probability": 1, "payoff": 10}}}}}})
+    tree = load_tree(
+        {
+            "utility": {"type": "exponential", "risk_tolerance": 1},
+            "root": {
+                "type": "decision",
+                "name": "D",
+                "options": {
+                    "risky": {
+                        "type": "chance",
+                        "name": "C",
+                        "outcomes": {
+                            "big": {"probability": 0.5, "payoff": 5000},
+                            "loss": {"probability": 0.5, "payoff": -2000},
+                        },
+                    },
+                    "never": {
+                        "type": "chance",
+                        "name": "N",
+                        "outcomes": {
+                            "huge loss": {"probability": 0, "payoff": -1e6},
+                            "fine": {"probability": 1, "payoff": 10},
+                        },
+                    },
+                },
+            },
+        }
+    )
     result = evaluate(tree)
     # CE = -ln(0.5 e^-5000 + 0.5 e^2000) = -2000 + ln 2 (no overflow).
     assert result.options["risky"] == pytest.approx(-2000 + math.log(2))
@@ -196,9 +263,11 @@ def test_exponential_utility_is_stable_for_large_payoffs():
 
 
 def test_risk_tolerance_must_be_constant_and_positive():
-    data = {"utility": {"type": "exponential", "risk_tolerance": "R"},
-            "parameters": {"R": {"supplied": True}},
-            "root": {"type": "decision", "name": "D", "options": {"x": {"payoff": 1}}}}
+    data = {
+        "utility": {"type": "exponential", "risk_tolerance": "R"},
+        "parameters": {"R": {"supplied": True}},
+        "root": {"type": "decision", "name": "D", "options": {"x": {"payoff": 1}}},
+    }
     tree = load_tree(data)
     assert evaluate(tree, n=2, supplied={"R": [50.0, 50.0]}).value == pytest.approx(1)
     with pytest.raises(InputError, match="same in every draw"):
@@ -213,11 +282,22 @@ MULTI = {
         "cost": {"weight": "w_cost", "scale": [100, 0], "units": "kUSD"},
         "quality": {"weight": "1 - w_cost", "scale": [0, 10]},
     },
-    "root": {"type": "decision", "name": "Vendor", "options": {
-        "A": {"payoff": {"cost": 10}, "type": "chance", "name": "Delivery", "outcomes": {
-            "good": {"probability": 0.5, "payoff": {"cost": 20, "quality": 8}},
-            "poor": {"probability": 0.5, "payoff": {"quality": 4}}}},
-        "B": {"payoff": {"cost": 60, "quality": 9}}}},
+    "root": {
+        "type": "decision",
+        "name": "Vendor",
+        "options": {
+            "A": {
+                "payoff": {"cost": 10},
+                "type": "chance",
+                "name": "Delivery",
+                "outcomes": {
+                    "good": {"probability": 0.5, "payoff": {"cost": 20, "quality": 8}},
+                    "poor": {"probability": 0.5, "payoff": {"quality": 4}},
+                },
+            },
+            "B": {"payoff": {"cost": 60, "quality": 9}},
+        },
+    },
 }
 
 
@@ -250,10 +330,15 @@ def test_evpi_needs_consistent_instances():
     # The same uncertainty with different probabilities under two options of one
     # decision: a decision cannot change an uncertain event's probability.
     data = copy.deepcopy(GOFERBROKE)
-    data["root"]["options"]["sell"] = {"type": "chance", "name": "Oil2",
-                                       "uncertainty": "deposit", "outcomes": {
-                                           "oil": {"probability": 0.5, "payoff": 90},
-                                           "dry": {"probability": 0.5, "payoff": 90}}}
+    data["root"]["options"]["sell"] = {
+        "type": "chance",
+        "name": "Oil2",
+        "uncertainty": "deposit",
+        "outcomes": {
+            "oil": {"probability": 0.5, "payoff": 90},
+            "dry": {"probability": 0.5, "payoff": 90},
+        },
+    }
     result = evaluate(load_tree(data))
     with pytest.raises(InputError, match="different probabilities") as info:
         result.evpi("deposit")
@@ -268,11 +353,28 @@ def test_evpi_of_uncertainty_appearing_twice():
     # = 150. Without: A = 0.4 * 100 + 0.6 * 50 = 70, B = 0.4 * 300 - 0.6 * 100 = 60 -> 70.
     # EVPI = 80.
     market = {"type": "chance", "name": "Market", "uncertainty": "market"}
-    data = {"root": {"type": "decision", "name": "Project", "options": {
-        "A": {**market, "outcomes": {"good": {"probability": 0.4, "payoff": 100},
-                                     "bad": {"probability": 0.6, "payoff": 50}}},
-        "B": {**market, "outcomes": {"bad": {"probability": 0.6, "payoff": -100},
-                                     "good": {"probability": 0.4, "payoff": 300}}}}}}
+    data = {
+        "root": {
+            "type": "decision",
+            "name": "Project",
+            "options": {
+                "A": {
+                    **market,
+                    "outcomes": {
+                        "good": {"probability": 0.4, "payoff": 100},
+                        "bad": {"probability": 0.6, "payoff": 50},
+                    },
+                },
+                "B": {
+                    **market,
+                    "outcomes": {
+                        "bad": {"probability": 0.6, "payoff": -100},
+                        "good": {"probability": 0.4, "payoff": 300},
+                    },
+                },
+            },
+        }
+    }
     result = evaluate(load_tree(data))
     assert result.value == pytest.approx(70)
     assert result.evpi("market") == pytest.approx(80)
@@ -320,8 +422,9 @@ def test_option_values_of_later_decisions_and_informed_values():
     assert values.shape == (10, 2)
     np.testing.assert_allclose(values.sel(option="drill"), 300)
     assert set(result.option_values) == set(result.expected)
-    np.testing.assert_allclose(result.informed_option_values["Survey or not"].values,
-                               [[123, 100]] * 10)
+    np.testing.assert_allclose(
+        result.informed_option_values["Survey or not"].values, [[123, 100]] * 10
+    )
     assert len(result.policy_per_draw) == 4
     assert "Survey or not" in repr(result.option_values)
     assert "optimal='survey'" in repr(result)
@@ -337,13 +440,25 @@ def test_many_draws_are_processed_in_blocks_with_the_same_answer(utility):
     rng = np.random.default_rng(5)
     p, a, b = rng.uniform(0, 1, n), rng.normal(10, 5, n), rng.normal(0, 3, n)
     before = [p.copy(), a.copy(), b.copy()]
-    data = {"parameters": {"p": {"supplied": True}, "a": {"supplied": True},
-                           "b": {"supplied": True}},
-            "root": {"type": "decision", "name": "D", "options": {
-                "go": {"payoff": "-(b * 2) + 1", "type": "chance", "name": "C", "outcomes": {
-                    "up": {"probability": "p", "payoff": "a * 2 - b / 3"},
-                    "down": {"probability": "1 - p", "payoff": "min(a, b) * 0.5"}}},
-                "stay": {"payoff": 4}}}}
+    data = {
+        "parameters": {"p": {"supplied": True}, "a": {"supplied": True}, "b": {"supplied": True}},
+        "root": {
+            "type": "decision",
+            "name": "D",
+            "options": {
+                "go": {
+                    "payoff": "-(b * 2) + 1",
+                    "type": "chance",
+                    "name": "C",
+                    "outcomes": {
+                        "up": {"probability": "p", "payoff": "a * 2 - b / 3"},
+                        "down": {"probability": "1 - p", "payoff": "min(a, b) * 0.5"},
+                    },
+                },
+                "stay": {"payoff": 4},
+            },
+        },
+    }
     if utility:
         data["utility"] = utility
     result = evaluate(load_tree(data), n=n, supplied={"p": p, "a": a, "b": b})

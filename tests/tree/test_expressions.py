@@ -17,8 +17,9 @@ NAMES = ["a", "b", "p_oil"]
 
 def run(text, **env):
     expr = compile_expression(text, NAMES + list(env), what="payoff", field="root/x")
-    return expr({k: np.asarray(v, dtype=float) if np.ndim(v) else np.float64(v)
-                 for k, v in env.items()})
+    return expr(
+        {k: np.asarray(v, dtype=float) if np.ndim(v) else np.float64(v) for k, v in env.items()}
+    )
 
 
 def test_numbers_names_operators_and_functions():
@@ -52,41 +53,45 @@ def test_constant_expressions_are_folded():
     assert expr.constant == 14
     assert expr.names == frozenset()
     assert compile_expression(0.5, []).constant == 0.5
-    assert compile_expression(" a +  b ", ["a", "b"]).key == compile_expression("a+b",
-                                                                               ["a", "b"]).key
+    assert (
+        compile_expression(" a +  b ", ["a", "b"]).key == compile_expression("a+b", ["a", "b"]).key
+    )
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("__import__('os').system('echo hi')", "attribute access '__import__('os').system'"),
-    ("__import__('os')", "function '__import__' is not allowed"),
-    ("().__class__", "attribute access"),
-    ("a.real", "attribute access"),
-    ("open('x')", "function 'open' is not allowed"),
-    ("eval('1')", "function 'eval' is not allowed"),
-    ("(lambda: 1)()", "only the functions"),
-    ("[1, 2][0]", "not allowed"),
-    ("a if b else 1", "not allowed"),
-    ("a < b", "comparison"),
-    ("a and b", "not allowed"),
-    ("a % 2", "operator '%'"),
-    ("a // 2", "operator '//'"),
-    ("a @ b", "operator '@'"),
-    ("~a", "only unary minus"),
-    ("'text'", "not a number"),
-    ("True", "not a number"),
-    ("1j", "not a number"),
-    ("min(a=1, b=2)", "positional"),
-    ("min(*a)", "positional"),
-    ("exp(a, b)", "exp() takes 1 argument"),
-    ("min(a)", "at least 2"),
-    ("exp", "is a function"),
-    ("p_oill + 1", "undefined parameter 'p_oill' (did you mean 'p_oil'?)"),
-    ("import os", "cannot be parsed"),
-    ("a = 1", "cannot be parsed"),
-    ("1 +", "cannot be parsed"),
-    ("f'{a}'", "not allowed"),
-    ("x := 1", "cannot be parsed"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("__import__('os').system('echo hi')", "attribute access '__import__('os').system'"),
+        ("__import__('os')", "function '__import__' is not allowed"),
+        ("().__class__", "attribute access"),
+        ("a.real", "attribute access"),
+        ("open('x')", "function 'open' is not allowed"),
+        ("eval('1')", "function 'eval' is not allowed"),
+        ("(lambda: 1)()", "only the functions"),
+        ("[1, 2][0]", "not allowed"),
+        ("a if b else 1", "not allowed"),
+        ("a < b", "comparison"),
+        ("a and b", "not allowed"),
+        ("a % 2", "operator '%'"),
+        ("a // 2", "operator '//'"),
+        ("a @ b", "operator '@'"),
+        ("~a", "only unary minus"),
+        ("'text'", "not a number"),
+        ("True", "not a number"),
+        ("1j", "not a number"),
+        ("min(a=1, b=2)", "positional"),
+        ("min(*a)", "positional"),
+        ("exp(a, b)", "exp() takes 1 argument"),
+        ("min(a)", "at least 2"),
+        ("exp", "is a function"),
+        ("p_oill + 1", "undefined parameter 'p_oill' (did you mean 'p_oil'?)"),
+        ("import os", "cannot be parsed"),
+        ("a = 1", "cannot be parsed"),
+        ("1 +", "cannot be parsed"),
+        ("f'{a}'", "not allowed"),
+        ("x := 1", "cannot be parsed"),
+    ],
+)
 def test_rejected_expressions_name_the_offending_token_and_node(text, fragment):
     with pytest.raises(InputError) as info:
         compile_expression(text, NAMES, what="payoff", file="t.yaml", field="root/drill")
@@ -119,17 +124,29 @@ def test_huge_power_gives_infinity_not_a_hang():
 
 
 def test_function_table_is_fixed():
-    assert set(FUNCTIONS) == {"min", "max", "clip", "abs", "exp", "log", "log10", "sqrt",
-                              "floor", "ceil", "logit", "expit"}
+    assert set(FUNCTIONS) == {
+        "min",
+        "max",
+        "clip",
+        "abs",
+        "exp",
+        "log",
+        "log10",
+        "sqrt",
+        "floor",
+        "ceil",
+        "logit",
+        "expit",
+    }
 
 
-_leaf = st.one_of(st.sampled_from(["a", "b"]),
-                  st.integers(min_value=1, max_value=9).map(str))
+_leaf = st.one_of(st.sampled_from(["a", "b"]), st.integers(min_value=1, max_value=9).map(str))
 _expression = st.recursive(
     _leaf,
     lambda inner: st.one_of(
         st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
-            lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            lambda t: f"({t[0]} {t[1]} {t[2]})"
+        ),
         inner.map(lambda e: f"-{e}"),
         st.tuples(inner, inner).map(lambda t: f"min({t[0]}, {t[1]})"),
         st.tuples(inner, inner).map(lambda t: f"max({t[0]}, {t[1]})"),
@@ -149,8 +166,11 @@ def test_agrees_with_python_arithmetic_elementwise(text, a, b):
     with np.errstate(all="ignore"):
         scalar = float(expr({"a": np.float64(a), "b": np.float64(b)}))
         vector = np.broadcast_to(expr({"a": a_draws, "b": np.float64(b)}), (2,))
-        reference_2 = eval(text, {"__builtins__": {}, "min": min, "max": max},  # noqa: S307
-                           {"a": a + 1.0, "b": b})
+        reference_2 = eval(
+            text,
+            {"__builtins__": {}, "min": min, "max": max},  # noqa: S307
+            {"a": a + 1.0, "b": b},
+        )
     if math.isfinite(reference) and abs(reference) < 1e12:
         assert scalar == pytest.approx(reference, rel=1e-9, abs=1e-9)
         assert float(vector[0]) == pytest.approx(reference, rel=1e-9, abs=1e-9)

@@ -103,7 +103,8 @@ def test_colaco_market_now_ev_270000_evsi_24000_evpi_45000():
     assert result.optimal == "market nationally"
     assert result.value == pytest.approx(270_000)
     assert result.options == pytest.approx(
-        {"test market": 264_000, "market nationally": 270_000, "do not market": 150_000})
+        {"test market": 264_000, "market nationally": 270_000, "do not market": 150_000}
+    )
     success = "Colaco/test market/Local test/local success/Market nationally"
     failure = "Colaco/test market/Local test/local failure/Market nationally"
     assert result.policy[success] == "market"
@@ -186,8 +187,9 @@ def test_examples_all_load_and_evaluate():
     from decision.tree import list_examples
 
     names = list_examples()
-    assert {"goferbroke", "goferbroke_survey", "colaco", "texaco_pennzoil",
-            "party_problem"} <= set(names)
+    assert {"goferbroke", "goferbroke_survey", "colaco", "texaco_pennzoil", "party_problem"} <= set(
+        names
+    )
     for name in names:
         result = evaluate(example(name), n=50, seed=0)
         assert np.isfinite(result.value)

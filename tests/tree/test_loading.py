@@ -8,8 +8,7 @@ import textwrap
 import pytest
 
 from decision.errors import InputError
-from decision.tree import evaluate, load_tree
-from decision.tree import loading
+from decision.tree import evaluate, load_tree, loading
 
 GOFERBROKE = textwrap.dedent("""\
     name: Goferbroke
@@ -41,11 +40,21 @@ def base() -> dict:
     return {
         "name": "T",
         "parameters": {"p": 0.3},
-        "root": {"type": "decision", "name": "D", "options": {
-            "go": {"type": "chance", "name": "C", "outcomes": {
-                "up": {"probability": "p", "payoff": 10},
-                "down": {"probability": "1 - p", "payoff": -5}}},
-            "stop": {"payoff": 0}}},
+        "root": {
+            "type": "decision",
+            "name": "D",
+            "options": {
+                "go": {
+                    "type": "chance",
+                    "name": "C",
+                    "outcomes": {
+                        "up": {"probability": "p", "payoff": 10},
+                        "down": {"probability": "1 - p", "payoff": -5},
+                    },
+                },
+                "stop": {"payoff": 0},
+            },
+        },
     }
 
 
@@ -61,9 +70,13 @@ def test_issue_example_loads_with_node_paths(tmp_path):
     assert tree.units == "thousand USD"
     assert tree.uncertainties == ("deposit",)
     assert tree.decision_names == ("Drill or sell",)
-    assert list(tree.nodes) == ["Drill or sell", "Drill or sell/drill/Oil",
-                                "Drill or sell/drill/Oil/oil", "Drill or sell/drill/Oil/dry",
-                                "Drill or sell/sell"]
+    assert list(tree.nodes) == [
+        "Drill or sell",
+        "Drill or sell/drill/Oil",
+        "Drill or sell/drill/Oil/oil",
+        "Drill or sell/drill/Oil/dry",
+        "Drill or sell/sell",
+    ]
     oil = tree.nodes["Drill or sell/drill/Oil"]
     assert oil.kind == "chance" and oil.uncertainty == "deposit"
     assert oil.labels == ("oil", "dry")
@@ -85,7 +98,8 @@ def test_name_defaults_and_override(tmp_path):
 def test_sequential_decision_paths_and_inferred_types():
     data = base()
     data["root"]["options"]["go"]["outcomes"]["up"].update(
-        {"name": "Sell or not", "options": {"sell": {"payoff": 3}, "keep": None}})
+        {"name": "Sell or not", "options": {"sell": {"payoff": 3}, "keep": None}}
+    )
     del data["root"]["options"]["go"]["type"]
     tree = load_tree(data)
     later = tree.nodes["D/go/C/up/Sell or not"]
@@ -96,7 +110,9 @@ def test_sequential_decision_paths_and_inferred_types():
 
 
 def test_yes_no_on_off_labels_stay_text(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         root:
           type: decision
           name: Go
@@ -105,12 +121,15 @@ def test_yes_no_on_off_labels_stay_text(tmp_path):
             no: {payoff: 0}
             on: {payoff: 2}
             off: {payoff: 3}
-        """)
+        """,
+    )
     assert load_tree(path).root.labels == ("yes", "no", "on", "off")
 
 
 def test_anchors_aliases_and_merge_keys_repeat_subtrees(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         templates:
           court: &court
             type: chance
@@ -127,7 +146,8 @@ def test_anchors_aliases_and_merge_keys_repeat_subtrees(tmp_path):
             negotiate:
               payoff: -1
               <<: *court
-        """)
+        """,
+    )
     tree = load_tree(path)
     assert "Settle/sue/Court/win" in tree.nodes
     assert "Settle/negotiate/Court/win" in tree.nodes
@@ -135,81 +155,156 @@ def test_anchors_aliases_and_merge_keys_repeat_subtrees(tmp_path):
 
 
 def test_duplicate_keys_are_an_error(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         root:
           type: decision
           name: D
           options:
             a: {payoff: 1}
             a: {payoff: 2}
-        """)
+        """,
+    )
     with pytest.raises(InputError, match="duplicate key 'a'.*line 5"):
         load_tree(path)
 
 
-@pytest.mark.parametrize("mutate, field, fragment", [
-    (lambda d: d.update(paramters={}), "top level", "unknown key 'paramters' (did you mean "
-                                                    "'parameters'?)"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probabilty=0.3),
-     "D/go/C/up", "unknown key 'probabilty' (did you mean 'probability'?)"),
-    (lambda d: d["root"]["options"]["go"].update(outcome={}), "D/go",
-     "unknown key 'outcome' (did you mean 'outcomes'?)"),
-    (lambda d: d["root"]["options"]["go"].update(type="chanse"), "D/go",
-     "unknown node type 'chanse' (did you mean 'chance'?)"),
-    (lambda d: d["root"].update(options={}), "D", "empty decision"),
-    (lambda d: d["root"].pop("options"), "D", "empty decision"),
-    (lambda d: d["root"]["options"]["go"].update(outcomes={}), "D/go/C", "without outcomes"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].pop("probability"), "D/go/C/up",
-     "needs a 'probability'"),
-    (lambda d: d["root"]["options"]["stop"].update(probability=0.5), "D/stop",
-     "'probability' belongs to outcomes"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability=1.2),
-     "D/go/C/up", "outside [0, 1]"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability="-0.1"),
-     "D/go/C/up", "outside [0, 1]"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability="q"),
-     "D/go/C/up", "undefined parameter 'q'"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff="pp * 2"),
-     "D/go/C/up", "undefined parameter 'pp' (did you mean 'p'?)"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff="__import__('os')"),
-     "D/go/C/up", "function '__import__' is not allowed"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff="p.real"),
-     "D/go/C/up", "attribute access"),
-    (lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff={"cost": 1}),
-     "D/go/C/up", "declares no 'attributes'"),
-    (lambda d: d["root"]["options"]["go"].pop("name"), "D/go", "needs a 'name'"),
-    (lambda d: d["root"]["options"]["go"].update(name="a/b"), "D/go", "must not contain '/'"),
-    (lambda d: d["root"]["options"].update({"x/y": {}}), "D", "must not contain '/'"),
-    (lambda d: d["root"].update(uncertainty="u"), "D", "only a chance node"),
-    (lambda d: d["root"]["options"]["go"].update(options={}), "D/go/C", "not 'options'"),
-    (lambda d: d["root"]["options"]["go"].update(type=None, options={}), "D/go", "not both"),
-    (lambda d: d["root"].update(type="terminal"), "root", "root must be a decision"),
-    (lambda d: d.pop("root"), "root", "no 'root'"),
-    (lambda d: d["root"]["options"].update(stop=5), "D/stop", "must be a mapping"),
-    (lambda d: d.update(utility={"type": "exponential"}), "utility.risk_tolerance",
-     "needs 'risk_tolerance'"),
-    (lambda d: d.update(utility={"type": "exponential", "risk_tolerance": -3}),
-     "utility.risk_tolerance", "must be > 0"),
-    (lambda d: d.update(utility={"type": "expo"}), "utility.type",
-     "unknown utility type 'expo'"),
-    (lambda d: d.update(utility={"type": "linear", "risk_tolerance": 1}), "utility",
-     "unknown key 'risk_tolerance'"),
-    (lambda d: d["parameters"].update(q="r", r="q + 1"), "parameters.q", "cycle: q -> r -> q"),
-    (lambda d: d["parameters"].update(q={"distribution": "betta", "alpha": 1}),
-     "parameters.q.distribution", "did you mean 'beta'"),
-    (lambda d: d["parameters"].update(q={"distribution": "beta", "alpha": 1}),
-     "parameters.q", "missing 'beta'"),
-    (lambda d: d["parameters"].update(q={"distribution": "beta", "alpha": 0, "beta": 1}),
-     "parameters.q", "must be > 0"),
-    (lambda d: d["parameters"].update(q={"distribution": "normal", "mean": 0, "sd": 1,
-                                         "sdev": 2}),
-     "parameters.q", "unknown key 'sdev'"),
-    (lambda d: d["parameters"].update(q={"value": 1, "distribution": "beta"}),
-     "parameters.q", "exactly one of"),
-    (lambda d: d["parameters"].update({"2x": 1}), "parameters.2x", "identifier"),
-    (lambda d: d["parameters"].update({"exp": 1}), "parameters.exp", "name of a function"),
-    (lambda d: d["parameters"].update({"__class__": 1}), "parameters.__class__", "identifier"),
-])
+@pytest.mark.parametrize(
+    "mutate, field, fragment",
+    [
+        (
+            lambda d: d.update(paramters={}),
+            "top level",
+            "unknown key 'paramters' (did you mean 'parameters'?)",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probabilty=0.3),
+            "D/go/C/up",
+            "unknown key 'probabilty' (did you mean 'probability'?)",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"].update(outcome={}),
+            "D/go",
+            "unknown key 'outcome' (did you mean 'outcomes'?)",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"].update(type="chanse"),
+            "D/go",
+            "unknown node type 'chanse' (did you mean 'chance'?)",
+        ),
+        (lambda d: d["root"].update(options={}), "D", "empty decision"),
+        (lambda d: d["root"].pop("options"), "D", "empty decision"),
+        (lambda d: d["root"]["options"]["go"].update(outcomes={}), "D/go/C", "without outcomes"),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].pop("probability"),
+            "D/go/C/up",
+            "needs a 'probability'",
+        ),
+        (
+            lambda d: d["root"]["options"]["stop"].update(probability=0.5),
+            "D/stop",
+            "'probability' belongs to outcomes",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability=1.2),
+            "D/go/C/up",
+            "outside [0, 1]",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability="-0.1"),
+            "D/go/C/up",
+            "outside [0, 1]",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(probability="q"),
+            "D/go/C/up",
+            "undefined parameter 'q'",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff="pp * 2"),
+            "D/go/C/up",
+            "undefined parameter 'pp' (did you mean 'p'?)",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(
+                payoff="__import__('os')"
+            ),
+            "D/go/C/up",
+            "function '__import__' is not allowed",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff="p.real"),
+            "D/go/C/up",
+            "attribute access",
+        ),
+        (
+            lambda d: d["root"]["options"]["go"]["outcomes"]["up"].update(payoff={"cost": 1}),
+            "D/go/C/up",
+            "declares no 'attributes'",
+        ),
+        (lambda d: d["root"]["options"]["go"].pop("name"), "D/go", "needs a 'name'"),
+        (lambda d: d["root"]["options"]["go"].update(name="a/b"), "D/go", "must not contain '/'"),
+        (lambda d: d["root"]["options"].update({"x/y": {}}), "D", "must not contain '/'"),
+        (lambda d: d["root"].update(uncertainty="u"), "D", "only a chance node"),
+        (lambda d: d["root"]["options"]["go"].update(options={}), "D/go/C", "not 'options'"),
+        (lambda d: d["root"]["options"]["go"].update(type=None, options={}), "D/go", "not both"),
+        (lambda d: d["root"].update(type="terminal"), "root", "root must be a decision"),
+        (lambda d: d.pop("root"), "root", "no 'root'"),
+        (lambda d: d["root"]["options"].update(stop=5), "D/stop", "must be a mapping"),
+        (
+            lambda d: d.update(utility={"type": "exponential"}),
+            "utility.risk_tolerance",
+            "needs 'risk_tolerance'",
+        ),
+        (
+            lambda d: d.update(utility={"type": "exponential", "risk_tolerance": -3}),
+            "utility.risk_tolerance",
+            "must be > 0",
+        ),
+        (
+            lambda d: d.update(utility={"type": "expo"}),
+            "utility.type",
+            "unknown utility type 'expo'",
+        ),
+        (
+            lambda d: d.update(utility={"type": "linear", "risk_tolerance": 1}),
+            "utility",
+            "unknown key 'risk_tolerance'",
+        ),
+        (lambda d: d["parameters"].update(q="r", r="q + 1"), "parameters.q", "cycle: q -> r -> q"),
+        (
+            lambda d: d["parameters"].update(q={"distribution": "betta", "alpha": 1}),
+            "parameters.q.distribution",
+            "did you mean 'beta'",
+        ),
+        (
+            lambda d: d["parameters"].update(q={"distribution": "beta", "alpha": 1}),
+            "parameters.q",
+            "missing 'beta'",
+        ),
+        (
+            lambda d: d["parameters"].update(q={"distribution": "beta", "alpha": 0, "beta": 1}),
+            "parameters.q",
+            "must be > 0",
+        ),
+        (
+            lambda d: d["parameters"].update(
+                q={"distribution": "normal", "mean": 0, "sd": 1, "sdev": 2}
+            ),
+            "parameters.q",
+            "unknown key 'sdev'",
+        ),
+        (
+            lambda d: d["parameters"].update(q={"value": 1, "distribution": "beta"}),
+            "parameters.q",
+            "exactly one of",
+        ),
+        (lambda d: d["parameters"].update({"2x": 1}), "parameters.2x", "identifier"),
+        (lambda d: d["parameters"].update({"exp": 1}), "parameters.exp", "name of a function"),
+        (lambda d: d["parameters"].update({"__class__": 1}), "parameters.__class__", "identifier"),
+    ],
+)
 def test_invalid_trees_name_the_node_path(mutate, field, fragment):
     data = copy.deepcopy(base())
     mutate(data)
@@ -230,9 +325,12 @@ def test_errors_name_the_file(tmp_path):
 def test_instances_of_one_uncertainty_need_the_same_outcomes():
     data = base()
     data["root"]["options"]["go"]["uncertainty"] = "market"
-    data["root"]["options"]["stop"] = {"type": "chance", "name": "C2", "uncertainty": "market",
-                                       "outcomes": {"up": {"probability": 1},
-                                                    "flat": {"probability": 0}}}
+    data["root"]["options"]["stop"] = {
+        "type": "chance",
+        "name": "C2",
+        "uncertainty": "market",
+        "outcomes": {"up": {"probability": 1}, "flat": {"probability": 0}},
+    }
     error = error_of(data)
     assert "same outcomes" in str(error) and error.field == "D/stop/C2"
 
@@ -241,9 +339,14 @@ def test_an_uncertainty_is_not_resolved_twice_on_a_path():
     data = base()
     chance = data["root"]["options"]["go"]
     chance["uncertainty"] = "market"
-    chance["outcomes"]["up"].update({"type": "chance", "name": "Again", "uncertainty": "market",
-                                     "outcomes": {"up": {"probability": 1},
-                                                  "down": {"probability": 0}}})
+    chance["outcomes"]["up"].update(
+        {
+            "type": "chance",
+            "name": "Again",
+            "uncertainty": "market",
+            "outcomes": {"up": {"probability": 1}, "down": {"probability": 0}},
+        }
+    )
     error = error_of(data)
     assert "below another instance" in str(error) and error.field == "D/go/C/up/Again"
 
@@ -291,12 +394,17 @@ def test_size_depth_and_alias_bomb_limits(tmp_path, monkeypatch):
     with pytest.raises(InputError, match="levels deep"):
         load_tree({"root": node})
     # "Billion laughs": each level doubles the tree through aliases.
-    lines = ["templates:", "  l0: &l0 {type: chance, name: c, outcomes: {a: {probability: 0.5},"
-             " b: {probability: 0.5}}}"]
+    lines = [
+        "templates:",
+        "  l0: &l0 {type: chance, name: c, outcomes: {a: {probability: 0.5},"
+        " b: {probability: 0.5}}}",
+    ]
     for i in range(1, 30):
-        lines.append(f"  l{i}: &l{i} {{type: chance, name: c, outcomes: "
-                     f"{{a: {{probability: 0.5, <<: *l{i - 1}}}, "
-                     f"b: {{probability: 0.5, <<: *l{i - 1}}}}}}}")
+        lines.append(
+            f"  l{i}: &l{i} {{type: chance, name: c, outcomes: "
+            f"{{a: {{probability: 0.5, <<: *l{i - 1}}}, "
+            f"b: {{probability: 0.5, <<: *l{i - 1}}}}}}}"
+        )
     lines.append("root: {type: decision, name: r, options: {x: *l29}}")
     monkeypatch.setattr(loading, "MAX_NODES", 2000)
     with pytest.raises(InputError, match="more than 2000 nodes"):

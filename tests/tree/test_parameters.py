@@ -24,20 +24,36 @@ def tree_with(parameters: dict):
 
 
 def test_kinds_and_metadata():
-    tree = tree_with({
-        "fixed": {"value": 2, "description": "d", "rationale": "r", "source": "s",
-                  "judgment": True, "range": [1, 3], "bounds": [0, 10], "units": "kg"},
-        "beta": {"distribution": "beta", "alpha": 2, "beta": 6, "description": "prior"},
-        "drawn": {"supplied": True, "description": "posterior draws", "default": 0.4},
-        "derived": "2 * fixed + beta",
-        "derived2": {"expression": "fixed / 2", "rationale": "half"},
-    })
+    tree = tree_with(
+        {
+            "fixed": {
+                "value": 2,
+                "description": "d",
+                "rationale": "r",
+                "source": "s",
+                "judgment": True,
+                "range": [1, 3],
+                "bounds": [0, 10],
+                "units": "kg",
+            },
+            "beta": {"distribution": "beta", "alpha": 2, "beta": 6, "description": "prior"},
+            "drawn": {"supplied": True, "description": "posterior draws", "default": 0.4},
+            "derived": "2 * fixed + beta",
+            "derived2": {"expression": "fixed / 2", "rationale": "half"},
+        }
+    )
     specs = tree.parameters
     assert isinstance(specs["x"], FixedParameter) and specs["x"].value == 1
     fixed = specs["fixed"]
-    assert fixed.metadata() == {"description": "d", "rationale": "r", "source": "s",
-                                "judgment": True, "units": "kg", "range": (1.0, 3.0),
-                                "bounds": (0.0, 10.0)}
+    assert fixed.metadata() == {
+        "description": "d",
+        "rationale": "r",
+        "source": "s",
+        "judgment": True,
+        "units": "kg",
+        "range": (1.0, 3.0),
+        "bounds": (0.0, 10.0),
+    }
     assert isinstance(specs["beta"], DistributionParameter) and specs["beta"].is_uncertain
     assert specs["beta"].description == "prior"
     assert isinstance(specs["drawn"], SuppliedParameter) and specs["drawn"].default == 0.4
@@ -48,19 +64,28 @@ def test_kinds_and_metadata():
     assert not tree_with({}).is_uncertain
 
 
-@pytest.mark.parametrize("spec, frozen", [
-    ({"distribution": "beta", "alpha": 2, "beta": 6}, stats.beta(2, 6)),
-    ({"distribution": "normal", "mean": 5, "sd": 2}, stats.norm(5, 2)),
-    ({"distribution": "lognormal", "mu": 1, "sigma": 0.5},
-     stats.lognorm(s=0.5, scale=np.exp(1))),
-    ({"distribution": "uniform", "low": 2, "high": 6}, stats.uniform(2, 4)),
-    ({"distribution": "triangular", "low": 0, "mode": 1, "high": 4},
-     stats.triang(c=0.25, loc=0, scale=4)),
-    # PERT(0, 1, 4), lambda 4: alpha = 1 + 4 * 1/4 = 2, beta = 1 + 4 * 3/4 = 4.
-    ({"distribution": "pert", "low": 0, "mode": 1, "high": 4}, stats.beta(2, 4, 0, 4)),
-    ({"distribution": "pert", "low": 0, "mode": 1, "high": 4, "lambda": 8},
-     stats.beta(3, 7, 0, 4)),
-])
+@pytest.mark.parametrize(
+    "spec, frozen",
+    [
+        ({"distribution": "beta", "alpha": 2, "beta": 6}, stats.beta(2, 6)),
+        ({"distribution": "normal", "mean": 5, "sd": 2}, stats.norm(5, 2)),
+        (
+            {"distribution": "lognormal", "mu": 1, "sigma": 0.5},
+            stats.lognorm(s=0.5, scale=np.exp(1)),
+        ),
+        ({"distribution": "uniform", "low": 2, "high": 6}, stats.uniform(2, 4)),
+        (
+            {"distribution": "triangular", "low": 0, "mode": 1, "high": 4},
+            stats.triang(c=0.25, loc=0, scale=4),
+        ),
+        # PERT(0, 1, 4), lambda 4: alpha = 1 + 4 * 1/4 = 2, beta = 1 + 4 * 3/4 = 4.
+        ({"distribution": "pert", "low": 0, "mode": 1, "high": 4}, stats.beta(2, 4, 0, 4)),
+        (
+            {"distribution": "pert", "low": 0, "mode": 1, "high": 4, "lambda": 8},
+            stats.beta(3, 7, 0, 4),
+        ),
+    ],
+)
 def test_distributions_quantiles_and_draws(spec, frozen):
     parameter = tree_with({"q": spec}).parameters["q"]
     assert parameter.ppf(0.05) == pytest.approx(frozen.ppf(0.05))
@@ -92,9 +117,13 @@ def test_quantiles_of_numbers_and_supplied():
 
 
 def test_sampling_is_seeded_per_parameter():
-    tree = tree_with({"a": {"distribution": "normal", "mean": 0, "sd": 1},
-                      "b": {"distribution": "uniform", "low": 0, "high": 1},
-                      "c": "a + b"})
+    tree = tree_with(
+        {
+            "a": {"distribution": "normal", "mean": 0, "sd": 1},
+            "b": {"distribution": "uniform", "low": 0, "high": 1},
+            "c": "a + b",
+        }
+    )
     one = tree.sample_parameters(100, seed=3)
     two = tree.sample_parameters(100, seed=3)
     for name in one:
@@ -105,15 +134,20 @@ def test_sampling_is_seeded_per_parameter():
     other = tree.sample_parameters(100, seed=4)
     assert not np.array_equal(one["a"], other["a"])
     # Adding a parameter leaves the others' draws unchanged.
-    bigger = tree_with({"a": {"distribution": "normal", "mean": 0, "sd": 1},
-                        "zz": {"distribution": "normal", "mean": 0, "sd": 1},
-                        "b": {"distribution": "uniform", "low": 0, "high": 1}})
+    bigger = tree_with(
+        {
+            "a": {"distribution": "normal", "mean": 0, "sd": 1},
+            "zz": {"distribution": "normal", "mean": 0, "sd": 1},
+            "b": {"distribution": "uniform", "low": 0, "high": 1},
+        }
+    )
     np.testing.assert_array_equal(bigger.sample_parameters(100, seed=3)["a"], one["a"])
 
 
 def test_supplied_draws_used_as_is_or_resampled_jointly():
-    tree = tree_with({"p": {"supplied": True}, "q": {"supplied": True},
-                      "r": {"supplied": True, "default": 0.5}})
+    tree = tree_with(
+        {"p": {"supplied": True}, "q": {"supplied": True}, "r": {"supplied": True, "default": 0.5}}
+    )
     p = np.linspace(0, 1, 50)
     q = p * 10
     same = tree.sample_parameters(50, supplied={"p": p, "q": q})
@@ -124,8 +158,9 @@ def test_supplied_draws_used_as_is_or_resampled_jointly():
     assert set(np.round(more["p"], 12)) <= set(np.round(p, 12))
     # Joint draws stay together: q is still 10 p after resampling.
     np.testing.assert_allclose(more["q"], 10 * more["p"])
-    chains = tree.sample_parameters(8, supplied={"p": np.arange(8.0).reshape(2, 4),
-                                                 "q": np.ones(8)})
+    chains = tree.sample_parameters(
+        8, supplied={"p": np.arange(8.0).reshape(2, 4), "q": np.ones(8)}
+    )
     np.testing.assert_array_equal(chains["p"], np.arange(8.0))
 
 
@@ -158,8 +193,13 @@ def test_overrides_replace_any_parameter_and_flow_into_expressions():
 
 
 def test_complete_draws_and_draw_counts():
-    tree = tree_with({"a": {"distribution": "beta", "alpha": 2, "beta": 2}, "b": "a * 2",
-                      "c": {"distribution": "normal", "mean": 0, "sd": 1}})
+    tree = tree_with(
+        {
+            "a": {"distribution": "beta", "alpha": 2, "beta": 2},
+            "b": "a * 2",
+            "c": {"distribution": "normal", "mean": 0, "sd": 1},
+        }
+    )
     full = tree.complete_draws({"a": [0.1, 0.2], "c": [0.0, 1.0]}, overrides={"c": 5})
     np.testing.assert_allclose(full["b"], [0.2, 0.4])
     np.testing.assert_array_equal(full["c"], [5, 5])
@@ -176,8 +216,7 @@ def test_complete_draws_and_draw_counts():
 
 
 def test_expression_parameter_that_is_not_finite():
-    tree = tree_with({"a": {"distribution": "uniform", "low": -1, "high": 1},
-                      "b": "log(a)"})
+    tree = tree_with({"a": {"distribution": "uniform", "low": -1, "high": 1}, "b": "log(a)"})
     with pytest.raises(InputError, match="not finite in") as info:
         tree.sample_parameters(100, seed=0)
     assert info.value.field == "parameters.b"

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from decision.tree import evaluate, load_tree
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PARAMETERS = {"a": 0.3, "b": 2.0, "q": 0.35, "r": 0.6}
-PAYOFFS = st.one_of(st.integers(-100, 100), st.sampled_from(["a * 100", "b * 10 - 5",
-                                                            "min(a, 0.2) * 50", "-b"]))
+PAYOFFS = st.one_of(
+    st.integers(-100, 100), st.sampled_from(["a * 100", "b * 10 - 5", "min(a, 0.2) * 50", "-b"])
+)
 
 
 @st.composite
@@ -68,11 +68,16 @@ def trees(draw) -> dict:
         if draw(st.booleans()):
             branch["payoff"] = draw(PAYOFFS)
         options[f"root{i}"] = branch
-    data = {"name": "random", "parameters": dict(PARAMETERS),
-            "root": {"type": "decision", "name": "Root", "options": options}}
+    data = {
+        "name": "random",
+        "parameters": dict(PARAMETERS),
+        "root": {"type": "decision", "name": "Root", "options": options},
+    }
     if draw(st.booleans()):
-        data["utility"] = {"type": "exponential",
-                           "risk_tolerance": draw(st.sampled_from([30, 100, 1000]))}
+        data["utility"] = {
+            "type": "exponential",
+            "risk_tolerance": draw(st.sampled_from([30, 100, 1000])),
+        }
     return data
 
 
@@ -85,8 +90,12 @@ def uncertain(data: dict) -> dict:
 
 def random_draws(seed: int, n: int = 40) -> dict:
     rng = np.random.default_rng(seed)
-    return {"a": rng.uniform(0, 1, n), "b": rng.normal(2, 1, n), "q": rng.uniform(0, 1, n),
-            "r": rng.uniform(0.05, 0.95, n)}
+    return {
+        "a": rng.uniform(0, 1, n),
+        "b": rng.normal(2, 1, n),
+        "q": rng.uniform(0, 1, n),
+        "r": rng.uniform(0.05, 0.95, n),
+    }
 
 
 def tolerance(result) -> float:
@@ -164,14 +173,14 @@ def test_identical_draws_equal_the_deterministic_result(data, n):
     scale = max(1, abs(deterministic.value))
     assert repeated.evpi_parameters() == pytest.approx(0, abs=1e-9 * scale)
     for name in deterministic.tree.uncertainties:
-        assert repeated.evpi(name) == pytest.approx(deterministic.evpi(name), rel=1e-9,
-                                                    abs=1e-9)
+        assert repeated.evpi(name) == pytest.approx(deterministic.evpi(name), rel=1e-9, abs=1e-9)
 
 
 def _policy_values(tree, env, n, outcome=None):
     """Per-draw value of every fixed policy, by enumerating paths (a brute-force reference).
 
-    With ``outcome``, every instance of uncertainty 'u' takes that outcome."""
+    With ``outcome``, every instance of uncertainty 'u' takes that outcome.
+    """
     import itertools
 
     decisions = list(tree.decision_nodes)
@@ -203,8 +212,9 @@ def _policy_values(tree, env, n, outcome=None):
         if R is None:
             per_draw = sum(p * x for p, x in paths(tree.root, policy, 1.0, np.zeros(n)))
         else:  # per-draw certainty equivalent of the path lottery
-            per_draw = -R * np.log(sum(p * np.exp(-x / R)
-                                       for p, x in paths(tree.root, policy, 1.0, np.zeros(n))))
+            per_draw = -R * np.log(
+                sum(p * np.exp(-x / R) for p, x in paths(tree.root, policy, 1.0, np.zeros(n)))
+            )
         values.append(per_draw)
     return np.array(values), R
 
@@ -230,8 +240,9 @@ def test_expected_policy_is_the_best_fixed_policy(data, seed):
     assert result.value == pytest.approx(best_fixed, rel=1e-9, abs=1e-9 * scale)
     # Knowing the parameters, the best policy is chosen in each draw.
     informed = _certainty_equivalent(values.max(axis=0), R)
-    assert result.value + result.evpi_parameters() == pytest.approx(informed, rel=1e-9,
-                                                                     abs=1e-9 * scale)
+    assert result.value + result.evpi_parameters() == pytest.approx(
+        informed, rel=1e-9, abs=1e-9 * scale
+    )
 
 
 @SETTINGS
@@ -257,5 +268,6 @@ def test_evpi_of_an_uncertainty_matches_brute_force(data, seed):
             total += min(float(np.mean(probability * np.exp(-v / R))) for v in values)
     with_information = total if R is None else -R * np.log(total)
     scale = max(1.0, abs(with_information))
-    assert result.value + result.evpi("u") == pytest.approx(with_information, rel=1e-9,
-                                                             abs=1e-9 * scale)
+    assert result.value + result.evpi("u") == pytest.approx(
+        with_information, rel=1e-9, abs=1e-9 * scale
+    )
