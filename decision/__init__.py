@@ -7,6 +7,6 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0+unknown"
 
-from decision.errors import ConvergenceError, DecisionError, InputError
+from decision.core.errors import ConvergenceError, DecisionError, InputError
 
 __all__ = ["__version__", "DecisionError", "InputError", "ConvergenceError"]

@@ -29,11 +29,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from decision.config import DEFAULT_AS_OF, parse_date
-from decision.errors import InputError
-from decision.safe_yaml import load_yaml, read_limited
+from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED
+from decision.core.dates import parse_date
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
+from decision.core.yaml import read_yaml_file
 from decision.tree import Tree, TreeResult, evaluate, load_tree
 from decision.tree.loading import read_yaml
 
@@ -112,21 +113,7 @@ def load_scenario(path: str | Path | None, case: str = DEFAULT_CASE) -> Scenario
     path = Path(path)
     if not path.suffix and not path.exists():
         path = case_folder(case) / "scenarios" / f"{path.name}.yaml"
-    try:
-        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
-    except FileNotFoundError:
-        raise InputError("scenario file not found", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a scenario file", file=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            file=path,
-            row=mark.line + 1 if mark else None,
-        ) from None
+    data = read_yaml_file(path, what="a scenario file (YAML)")
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
@@ -201,12 +188,10 @@ def load_case(scenario: str | Path | Scenario | None = None, case: str = DEFAULT
     params = dict(data.get("parameters") or {})
     for name, spec in scen.parameters.items():
         if name not in params:
-            import difflib
-
-            close = difflib.get_close_matches(str(name), params, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
             raise InputError(
-                f"unknown parameter{hint}", file=scen.path or scen.name, field=f"parameters.{name}"
+                f"unknown parameter{did_you_mean(name, params)}",
+                file=scen.path or scen.name,
+                field=f"parameters.{name}",
             )
         params[name] = spec
     data["parameters"] = params
@@ -299,7 +284,7 @@ def merged_priors(
     scenario: Scenario, extra: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
     """A scenario's prior overrides with ``extra`` merged over them, model by model."""
-    from decision.config import deep_merge
+    from decision.core.config import deep_merge
     from decision.models import MODELS
 
     out = {}
@@ -356,7 +341,7 @@ def analyze(
     observations: pd.DataFrame | None = None,
     priors: Mapping[str, Any] | None = None,
     sampler: Mapping[str, Any] | None = None,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     use_cache: bool = True,
     strict: bool = False,
     fits: Mapping | None = None,

@@ -12,7 +12,8 @@ import typer
 
 from decision.cli_observe import app as observe_app
 from decision.cli_sweep import sweep as sweep_command
-from decision.errors import DecisionError
+from decision.core.config import DEFAULT_SEED
+from decision.core.errors import DecisionError
 from decision.tree.cli import app as tree_app
 
 app = typer.Typer(
@@ -248,7 +249,7 @@ def monitor(
     draws: Annotated[int, typer.Option(min=10)] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Update both models with the ledger through a month and re-roll the case tree."""
@@ -295,7 +296,7 @@ def fit(
     draws: Annotated[int, typer.Option(min=10)] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when a fit does not converge.")
     ] = False,
@@ -304,7 +305,7 @@ def fit(
 ) -> None:
     """Fit both Bayesian models (or load them from the cache) and print headline estimates."""
     from decision import models
-    from decision.config import DEFAULT_AS_OF
+    from decision.core.config import DEFAULT_AS_OF
     from decision.observations import load_observations
 
     as_of = as_of or DEFAULT_AS_OF.isoformat()
@@ -351,7 +352,7 @@ def analyze(
     draws: Annotated[int, typer.Option(min=10, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when a fit does not converge.")
     ] = False,
@@ -359,7 +360,7 @@ def analyze(
 ) -> None:
     """Fit (or load) both models, evaluate the case tree, print the recommendation."""
     from decision.case import analyze as run_analysis
-    from decision.config import DEFAULT_AS_OF
+    from decision.core.config import DEFAULT_AS_OF
     from decision.observations import load_observations
 
     as_of = as_of or DEFAULT_AS_OF.isoformat()

@@ -211,7 +211,7 @@ def status(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare the ledger with the monitoring schedule, item by item."""
-    from decision.errors import InputError
+    from decision.core.errors import InputError
     from decision.ledger import latest_month, validate_ledger
     from decision.schedule import compare_to_schedule, load_schedule
 

@@ -33,14 +33,11 @@ import contextlib
 import dataclasses
 import datetime as dt
 import errno
-import functools
 import json
 import math
 import os
-import re
 import socket
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -49,7 +46,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.errors import DecisionError, InputError
+from decision.core.dates import parse_month
+from decision.core.errors import DecisionError, InputError
+from decision.core.provenance import git_commit, package_version, process_alive
 
 __all__ = ["DEFAULT_HISTORY_PATH", "SCHEMA_VERSION", "RunHistory", "Run"]
 
@@ -59,7 +58,6 @@ DEFAULT_HISTORY_PATH = Path("reports") / "monitoring" / "history.sqlite"
 #: Version of the database layout written by this module.
 SCHEMA_VERSION = 1
 
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -121,36 +119,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-@functools.lru_cache(maxsize=1)
-def _git_commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
-
-
-def _package_version() -> str:
-    from decision import __version__
-
-    return __version__
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
@@ -168,15 +136,6 @@ def _to_json(value: Any, field: str) -> str:
         return json.dumps(value, sort_keys=True, default=_json_default, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InputError(f"expected JSON-serialisable values ({exc})", field=field) from None
-
-
-def _check_month(month: Any) -> str:
-    if isinstance(month, (dt.date, pd.Timestamp)):
-        return pd.Timestamp(month).strftime("%Y-%m")
-    text = str(month).strip()
-    if not _MONTH.fullmatch(text):
-        raise InputError(f"expected a month as YYYY-MM, got {month!r}", field="month")
-    return text
 
 
 def _clean_results(results: Mapping[str, Any]) -> dict[str, float | None]:
@@ -211,51 +170,6 @@ def _no_space_left(path: Path) -> bool:
     except OSError:
         return False
     return stat.f_bavail * stat.f_frsize < 1 << 16
-
-
-def _process_start(pid: int) -> float | None:
-    """Start time of ``pid`` (seconds since the epoch) on Linux, else None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def _process_alive(pid: int | None, started_at: str | None) -> bool:
-    """Whether the process that started a run is still running (this host only)."""
-    if pid is None:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    except OSError:
-        return False
-    begun = _process_start(int(pid))
-    if begun is not None and started_at:
-        try:
-            run_start = dt.datetime.fromisoformat(started_at).timestamp()
-        except ValueError:
-            return True
-        if begun > run_start + 1.0:  # the pid was reused by a later process
-            return False
-    # A zombie (killed, not yet reaped) is gone for our purposes.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        if state in ("Z", "X"):
-            return False
-    except (OSError, IndexError):
-        pass
-    return True
 
 
 @dataclasses.dataclass
@@ -405,13 +319,13 @@ class RunHistory:
             ``evidence_hash`` (or ``evidence``) fill their own columns; all are kept in
             the ``hashes`` JSON.
         """
-        month = _check_month(month)
+        month = parse_month(month)
         params_json = _to_json(dict(parameters or {}), "parameters")
         hashes = dict(hashes or {})
         hashes_json = _to_json(hashes, "hashes")
         ledger = next((str(hashes[k]) for k in _LEDGER_KEYS if hashes.get(k)), None)
         evidence = next((str(hashes[k]) for k in _EVIDENCE_KEYS if hashes.get(k)), None)
-        version, commit = _package_version(), _git_commit()
+        version, commit = package_version(), git_commit()
         with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (month, status, started_at, pid, host, parameters, "
@@ -477,7 +391,7 @@ class RunHistory:
         """Context manager around a run: ``start`` on entry; on exit ``finish`` with
         ``run.results``, or ``fail`` with the exception (which is re-raised).
         """
-        run = Run(run_id=self.start(month, parameters, hashes), month=_check_month(month))
+        run = Run(run_id=self.start(month, parameters, hashes), month=parse_month(month))
         try:
             yield run
         except BaseException as exc:
@@ -517,7 +431,7 @@ class RunHistory:
             if (
                 state == "running"
                 and rec["host"] == host
-                and not _process_alive(rec["pid"], rec["started_at"])
+                and not process_alive(rec["pid"], rec["started_at"])
             ):
                 state = "interrupted"
             rec["state"] = state

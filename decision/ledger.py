@@ -44,7 +44,7 @@ Adding
 :func:`add_observation` takes an exclusive lock (``<ledger>.lock``, :mod:`filelock`),
 re-reads and validates the whole file, checks the new row, and writes the old content
 unchanged plus one new line to a temporary file in the same folder, fsyncs it and moves
-it over the ledger (:func:`decision.atomic.atomic_path`). A process killed at any
+it over the ledger (:func:`decision.core.atomic.atomic_path`). A process killed at any
 instant leaves either the old file or the new one, never a half line. Each earlier line
 stays byte-identical; the only normalisations are a final newline added to a last line
 that lacks one and blank lines after the last row dropped.
@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import os
 import re
@@ -70,9 +69,11 @@ from typing import Any
 import filelock
 import pandas as pd
 
-from decision.atomic import atomic_path
-from decision.errors import DecisionError, InputError
-from decision.evidence import read_csv_bytes, read_text_csv
+from decision.core.atomic import atomic_write_bytes
+from decision.core.dates import is_month
+from decision.core.errors import DecisionError, InputError
+from decision.core.provenance import sha256_file
+from decision.core.tables import read_csv_bytes, read_text_csv
 from decision.observations import ACTORS, COLUMNS, KINDS, validate_observations
 
 __all__ = [
@@ -91,7 +92,6 @@ LOCK_TIMEOUT = 60.0
 
 _FIRST_ROW = 2  # the header is row 1
 _STEP_TAG = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.\-]*)\]")
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
 
 
 def step_tags(note: Any) -> tuple[str, ...]:
@@ -104,7 +104,7 @@ def step_tags(note: Any) -> tuple[str, ...]:
 def ledger_sha256(path: str | os.PathLike) -> str:
     """SHA-256 (hex) of the ledger file's bytes, for run records."""
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return sha256_file(path)
     except FileNotFoundError:
         raise InputError(
             "file not found: expected an observation ledger (CSV)", file=str(path)
@@ -293,7 +293,7 @@ def _parse_bound(value: Any, *, end: bool, field: str) -> pd.Timestamp:
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).normalize()
     text = str(value).strip()
-    if _MONTH.fullmatch(text):
+    if is_month(text):
         first = pd.Timestamp(f"{text}-01")
         return (first + pd.offsets.MonthEnd(0)) if end else first
     try:
@@ -429,19 +429,6 @@ def _identity(frame: pd.DataFrame) -> list[tuple]:
         )
         for r in frame.to_dict("records")
     ]
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def add_observation(
@@ -631,18 +618,7 @@ def _add_locked(
     data = new_text.encode("utf-8")
     if old_bytes and not data.startswith(text[:cut].encode("utf-8")):  # pragma: no cover
         raise InputError("internal error: earlier bytes would change; nothing written", file=file)
-    mode = (path.stat().st_mode & 0o7777) if exists else None
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-    _fsync_folder(path.parent)
+    atomic_write_bytes(path, data)  # keeps the file's mode; flushes the file and its folder
     added = check.frame.loc[row].copy()
     added.name = row
     return added

@@ -8,11 +8,7 @@ with the monitoring schedule. :func:`record_run` keeps every monthly run in the 
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import datetime as dt
-import hashlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,12 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.errors import InputError
+from decision.core.config import DEFAULT_SEED
+from decision.core.dates import month_end, parse_month
+from decision.core.errors import InputError
+from decision.core.provenance import sha256_file
 
 __all__ = [
     "HEADLINE_NUMBERS",
     "MonitorResult",
-    "month_end",
     "monitor",
     "record_results",
     "resolve_month",
@@ -40,22 +38,11 @@ HEADLINE_NUMBERS = (
     "value_of_monitoring",
 )
 
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # used with fullmatch: no trailing newline
-
-
-def month_end(month: str) -> dt.date:
-    """Last day of a ``YYYY-MM`` month."""
-    if not isinstance(month, str) or not _MONTH.fullmatch(month):
-        raise InputError(f"expected a month as YYYY-MM, got {month!r}", field="through")
-    year, mon = int(month[:4]), int(month[5:])
-    return dt.date(year, mon, calendar.monthrange(year, mon)[1])
-
 
 def resolve_month(through: str, ledger: str | Path) -> str:
     """``latest`` means the latest month with an observation in the ledger."""
     if through != "latest":
-        month_end(through)
-        return through
+        return parse_month(through, field="through")
     from decision.ledger import latest_month
 
     month = latest_month(ledger)
@@ -111,12 +98,6 @@ class MonitorResult:
         }
 
 
-def _sha256(path: str | Path | None) -> str | None:
-    if not path:
-        return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def monitor(
     through: str,
     *,
@@ -124,7 +105,7 @@ def monitor(
     schedule: str | Path | None = None,
     scenario: str | Path | None = None,
     sampler: Mapping[str, Any] | None = None,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     use_cache: bool = True,
     strict: bool = False,
 ) -> MonitorResult:
@@ -139,7 +120,7 @@ def monitor(
     from decision.schedule import compare_to_schedule, default_schedule_path, load_schedule
 
     month = resolve_month(through, ledger)
-    as_of = month_end(month)
+    as_of = month_end(month, field="through")
     validate_ledger(ledger)
     observations = load_observations(ledger, as_of=as_of)
     the_schedule = load_schedule(schedule)
@@ -160,9 +141,9 @@ def monitor(
         if name.startswith("p_level_")
     }
     hashes = {
-        "ledger": _sha256(ledger),
+        "ledger": sha256_file(ledger),
         "evidence": evidence.data_hash(as_of=as_of),
-        "schedule": _sha256(schedule or default_schedule_path()),
+        "schedule": sha256_file(schedule or default_schedule_path()),
     }
     return MonitorResult(
         month, analysis, observations, status, max(levels, key=levels.get), levels, hashes

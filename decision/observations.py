@@ -56,10 +56,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.atomic import atomic_write_text
-from decision.config import parse_date
-from decision.errors import InputError
-from decision.evidence import (
+from decision.core.atomic import atomic_write_text
+from decision.core.dates import parse_date
+from decision.core.errors import InputError
+from decision.core.tables import (
     Col,
     TableSpec,
     col_check,

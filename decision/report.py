@@ -22,15 +22,12 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
-import importlib.metadata
 import json
 import math
 import os
 import platform
 import re
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
@@ -40,10 +37,18 @@ from typing import Any
 
 import yaml
 
-from decision.atomic import atomic_write_text, default_folder_mode, replace_directory
-from decision.config import parse_date
-from decision.errors import DecisionError, InputError
-from decision.safe_yaml import load_yaml, read_limited
+from decision.core.atomic import atomic_write_text, default_folder_mode, replace_directory
+from decision.core.dates import parse_date
+from decision.core.errors import DecisionError, InputError
+from decision.core.provenance import (
+    git_commit,
+    host_id,
+    package_versions,
+    process_alive,
+    sha256_file,
+)
+from decision.core.suggest import did_you_mean
+from decision.core.yaml import load_yaml, read_limited, read_yaml_file
 
 __all__ = [
     "CONTENT_SECURITY_POLICY",
@@ -79,19 +84,6 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # used with fullmatch
 MAX_PARAMETER_VALUES = 10_000
 MAX_PARAMETER_DEPTH = 20
 MAX_PARAMETER_TEXT = 10_000
-_VERSIONED = (
-    "decision",
-    "pymc",
-    "pytensor",
-    "arviz",
-    "numpy",
-    "pandas",
-    "scipy",
-    "xarray",
-    "papermill",
-    "nbconvert",
-    "matplotlib",
-)
 
 
 class ReportFailed(DecisionError):
@@ -168,12 +160,10 @@ def validate_parameters(
     resolved = {name: spec["default"] for name, spec in declared.items()}
     for name, value in params.items():
         if name not in declared:
-            import difflib
-
-            close = difflib.get_close_matches(name, declared, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
             raise InputError(
-                f"unknown parameter{hint} (known: {', '.join(declared)})", file=source, field=name
+                f"unknown parameter{did_you_mean(name, declared)} (known: {', '.join(declared)})",
+                file=source,
+                field=name,
             )
         spec = declared[name]
         kind = spec["type"]
@@ -207,9 +197,9 @@ def validate_parameters(
         if value and name in _FILE_CHECKS:  # a bad file fails here, naming its row, before any run
             _FILE_CHECKS[name](value)
         if name == "through":
-            from decision.monitor import month_end
+            from decision.core.dates import month_end
 
-            month_end(value)
+            month_end(value, field="through")
         if name == "scenario":
             from decision.case import load_case
 
@@ -338,21 +328,7 @@ def _parameters_code(resolved: Mapping[str, Any]) -> str:
 
 def load_parameter_file(path: str | os.PathLike) -> dict[str, Any]:
     """Read a YAML mapping of parameter names to values (safe loader, size-limited)."""
-    path = Path(path)
-    try:
-        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a parameter file", file=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
-        raise InputError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, row=row
-        ) from None
+    data = read_yaml_file(path, what="a parameter file (YAML)")
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -380,47 +356,6 @@ def parse_cli_parameters(pairs: list[str]) -> dict[str, Any]:
     return out
 
 
-def _git_commit() -> str | None:
-    try:
-        root = Path(__file__).resolve().parent.parent
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout
-        return out.stdout.strip() + ("-dirty" if dirty.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for name in _VERSIONED:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return out
-
-
-def _sha256_file(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
     """SHA-256 of everything a report reads besides the package's code: the evidence as of
     the report's date, the scenario and case tree, and every ``*_file`` parameter (the
@@ -431,7 +366,7 @@ def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
     hashes: dict[str, str] = {}
     as_of = params.get("as_of")
     if not as_of and params.get("through"):
-        from decision.monitor import month_end
+        from decision.core.dates import month_end
 
         as_of = month_end(params["through"]).isoformat()
     if as_of:
@@ -441,17 +376,17 @@ def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
 
         scenario = load_scenario(params["scenario"])
         if scenario.path and Path(scenario.path).is_file():
-            hashes["scenario"] = _sha256_file(scenario.path)
-        hashes["case_tree"] = _sha256_file(case_folder() / "tree.yaml")
+            hashes["scenario"] = sha256_file(scenario.path)
+        hashes["case_tree"] = sha256_file(case_folder() / "tree.yaml")
     for name, value in sorted(params.items()):
         if not name.endswith("_file"):
             continue
         if value and Path(value).is_file():
-            hashes[name.removesuffix("_file")] = _sha256_file(value)
+            hashes[name.removesuffix("_file")] = sha256_file(value)
         elif not value and name == "schedule_file":
             from decision.schedule import default_schedule_path
 
-            hashes["schedule"] = _sha256_file(default_schedule_path())
+            hashes["schedule"] = sha256_file(default_schedule_path())
     return hashes
 
 
@@ -470,8 +405,8 @@ def _manifest(
         "parameters": dict(params),
         "seed": params.get("seed"),
         "data_hashes": _input_hashes(params),
-        "versions": _versions(),
-        "git_commit": _git_commit(),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
         "platform": {
             "system": platform.system(),
             "machine": platform.machine(),
@@ -580,7 +515,9 @@ def render_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / name
     _remove_stale_staging(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}.{_HOST}-", dir=out_dir))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}.{host_id()}-", dir=out_dir)
+    )
     started = time.time()
     try:
         nb = template_notebook(template)
@@ -648,20 +585,7 @@ def check_run_name(name: str) -> str:
     return name
 
 
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 _STAGING = re.compile(r"\..+\.staging-(?P<pid>\d+)\.(?P<host>[0-9a-f]{8})-[^/]*")
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # e.g. another user's process
-        return True
-    return True
 
 
 def _remove_stale_staging(out_dir: Path) -> None:
@@ -674,8 +598,8 @@ def _remove_stale_staging(out_dir: Path) -> None:
         match = _STAGING.fullmatch(entry.name)
         if (
             match
-            and match["host"] == _HOST
-            and not _process_alive(int(match["pid"]))
+            and match["host"] == host_id()
+            and not process_alive(int(match["pid"]))
             and entry.is_dir()
         ):
             shutil.rmtree(entry, ignore_errors=True)
@@ -752,12 +676,12 @@ def render_from_manifest(
         )
         (warnings if key in _CONTEXT_HASHES else changed).append(message)
     for package, version in sorted((info.get("versions") or {}).items()):
-        have = _versions().get(package)
+        have = package_versions().get(package)
         if have != version:
             warnings.append(f"{package} {version} in the manifest, {have} installed")
     commit = info.get("git_commit")
-    if commit and commit != _git_commit():
-        warnings.append(f"rendered from git commit {commit}, now {_git_commit()}")
+    if commit and commit != git_commit():
+        warnings.append(f"rendered from git commit {commit}, now {git_commit()}")
     elif commit and commit.endswith("-dirty"):
         warnings.append("rendered from uncommitted changes: the code may have changed since")
     if changed and not allow_changes:
@@ -779,8 +703,8 @@ def is_scenario_file(path: str | os.PathLike) -> bool:
     from decision.case import SCENARIO_KEYS
 
     try:
-        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, InputError):
+        data = read_yaml_file(path)
+    except InputError:
         return False  # then read as a parameter file, which reports the problem
     return (
         isinstance(data, dict)

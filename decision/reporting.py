@@ -349,7 +349,7 @@ def save_analysis(analysis, path) -> None:
     """Write the analysis JSON beside the report (for scenario indexes and trend charts)."""
     import json
 
-    from decision.atomic import atomic_write_text
+    from decision.core.atomic import atomic_write_text
 
     atomic_write_text(path, json.dumps(analysis.to_dict(), indent=2, sort_keys=True))
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,10 +55,11 @@ from pydantic import (
     model_validator,
 )
 
-from decision.errors import InputError
+from decision.core.dates import MONTH_PATTERN, is_month
+from decision.core.errors import InputError
+from decision.core.yaml import read_yaml_file
 from decision.ledger import step_tags, validate_ledger
 from decision.observations import COLUMNS, validate_observations
-from decision.safe_yaml import load_yaml, read_limited
 
 __all__ = [
     "MEASURES",
@@ -80,7 +80,7 @@ MEASURES: tuple[str, ...] = ("trade", "financial", "weapons_technology")
 #: Values of the ``observed`` column of :func:`compare_to_schedule`.
 STATUSES: tuple[str, ...] = ("met", "missed", "not yet reported", "breached")
 
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=f"^{MONTH_PATTERN.pattern}$")]
 ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -306,26 +306,8 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
     """
     path = Path(path) if path is not None else default_schedule_path()
     file = str(path)
-    try:
-        text = read_limited(path).decode("utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            "file not found: expected a monitoring schedule (YAML)", file=file
-        ) from None
-    except IsADirectoryError:
-        raise InputError(
-            "is a folder: expected a monitoring schedule (YAML file)", file=file
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError("cannot decode: expected UTF-8 text", file=file) from None
-    try:
-        data = load_yaml(text, file=file)  # safe loader; size, nesting and alias limits
-        lines = _node_lines(yaml.compose(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InputError(f"cannot parse as YAML{where}: {problem}", file=file) from None
+    data, root = read_yaml_file(path, what="a monitoring schedule (YAML file)", with_node=True)
+    lines = _node_lines(root)
     if not isinstance(data, dict):
         raise InputError(
             "expected a mapping with keys title, status, rationale, monitoring, "
@@ -383,7 +365,7 @@ def _month_of(value: Any, field: str) -> str:
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).strftime("%Y-%m")
     text = str(value).strip()
-    if re.match(r"^\d{4}-(0[1-9]|1[0-2])$", text):
+    if is_month(text):
         return text
     try:
         return dt.date.fromisoformat(text).strftime("%Y-%m")

@@ -43,7 +43,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-from decision.atomic import atomic_path, atomic_write_text
 from decision.case import (
     COOPERATION_NODE,
     DEFAULT_CASE,
@@ -57,9 +56,12 @@ from decision.case import (
     load_case,
     load_scenario,
 )
-from decision.config import DEFAULT_AS_OF, deep_merge, parse_date
-from decision.errors import DecisionError, InputError
-from decision.safe_yaml import load_yaml, read_limited
+from decision.core.atomic import atomic_path, atomic_write_text
+from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
+from decision.core.dates import parse_date
+from decision.core.errors import DecisionError, InputError
+from decision.core.suggest import did_you_mean
+from decision.core.yaml import read_yaml_file
 
 __all__ = [
     "MODES",
@@ -274,22 +276,7 @@ def sweep_folder(out: str | os.PathLike, name: str) -> Path:
 
 
 def _read_yaml(path: Path) -> Mapping[str, Any]:
-    try:
-        # The package's one YAML reader: safe tags only, size, nesting and alias limits.
-        data = load_yaml(read_limited(path).decode("utf-8"), file=path)
-    except FileNotFoundError:
-        raise InputError("sweep file not found", file=path) from None
-    except IsADirectoryError:
-        raise InputError("expected a YAML file, got a folder", file=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            file=path,
-            row=mark.line + 1 if mark else None,
-        ) from None
+    data = read_yaml_file(path, what="a sweep file (YAML)")
     if not isinstance(data, Mapping):
         raise InputError("expected a mapping with name, base, grid and/or sample", file=path)
     return data
@@ -359,13 +346,6 @@ class _Loader:
         return self._observations[value]
 
 
-def _close(name: str, known) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _key_kind(loader: _Loader, key: Any, params: Mapping[str, Any], field: str) -> tuple:
     """Classify a varied key: ``("param", name)``, ``("prior", model, prior, parameter)``,
     ``("as_of",)`` or ``("observations",)``.
@@ -392,7 +372,7 @@ def _key_kind(loader: _Loader, key: Any, params: Mapping[str, Any], field: str) 
         if prior not in defaults or not isinstance(defaults[prior], Mapping):
             raise loader.error(
                 f"unknown prior '{prior}' of model '{model}'"
-                f"{_close(prior, defaults)} (known: {', '.join(defaults)})",
+                f"{did_you_mean(prior, defaults)} (known: {', '.join(defaults)})",
                 field,
             )
         if param not in defaults[prior]:
@@ -407,7 +387,7 @@ def _key_kind(loader: _Loader, key: Any, params: Mapping[str, Any], field: str) 
         return ("param", name)
     known = list(params) + ["as_of", "observations", "priors.<model>.<prior>.<parameter>"]
     raise loader.error(
-        f"unknown key '{key}'{_close(name, known)}: expected a tree parameter "
+        f"unknown key '{key}'{did_you_mean(name, known)}: expected a tree parameter "
         "of the case, priors.<model>.<prior>.<parameter>, as_of or observations",
         field,
     )
@@ -568,7 +548,7 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     for key in data:
         if key not in _FILE_KEYS:
             raise loader.error(
-                f"unknown key{_close(str(key), _FILE_KEYS)} (expected one of: "
+                f"unknown key{did_you_mean(str(key), _FILE_KEYS)} (expected one of: "
                 f"{', '.join(_FILE_KEYS)})",
                 str(key),
             )
@@ -600,7 +580,7 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
     draws = data.get("draws", 2000)
     if draws is not None:
         draws = loader.integer(draws, "draws", 10, 10_000_000)
-    seed = loader.integer(data.get("seed", 20170820), "seed", 0, 2**32 - 1)
+    seed = loader.integer(data.get("seed", DEFAULT_SEED), "seed", 0, 2**32 - 1)
     vom = loader.boolean(data.get("value_of_monitoring", False), "value_of_monitoring")
     batch_size = loader.integer(data.get("batch_size", 100), "batch_size", 1, 100_000)
     strict = loader.boolean(data.get("strict", False), "strict")
@@ -928,7 +908,7 @@ class Posterior:
 def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
     """Fit both models for ``spec`` (or load them from the posterior cache).
 
-    A :class:`~decision.errors.DecisionError` (bad input, or a convergence failure with
+    A :class:`~decision.core.errors.DecisionError` (bad input, or a convergence failure with
     ``strict``) is returned as ``Posterior.error`` so the scenarios record it, unless
     ``raise_errors``; anything else raises (and the sweep retries the batch).
     """
@@ -1009,7 +989,7 @@ def evaluate_scenario(
     overrides: Mapping[str, float] | None = None,
     *,
     draws: int | None = 2000,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     value_of_monitoring: bool = False,
 ) -> dict[str, Any]:
     """Evaluate the case tree on posterior draws with parameter overrides: one row's outputs.
@@ -1201,7 +1181,7 @@ def _part_name(ids) -> str:
 
 
 def _write_part(results: Path, name: str, rows: list[dict], schema) -> Path:
-    """Write rows as one Parquet file: temporary ``.``-name, fsync, rename into place."""
+    """Write rows as one Parquet file, atomically (temporary name, fsync, rename, folder fsync)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -1212,12 +1192,6 @@ def _write_part(results: Path, name: str, rows: list[dict], schema) -> Path:
     target = results / name
     with atomic_path(target, suffix=".parquet") as tmp:
         pq.write_table(table, tmp)
-    with contextlib.suppress(OSError):  # make the rename durable where the OS allows it
-        fd = os.open(results, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
     return target
 
 

@@ -26,7 +26,7 @@ from decision.case import (
     probability_of_scale_down,
 )
 from decision.cli import main
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree import evaluate
 
 N = 400

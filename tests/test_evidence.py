@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from decision import evidence
-from decision.config import DEFAULT_AS_OF
-from decision.errors import InputError
+from decision.core.config import DEFAULT_AS_OF
+from decision.core.errors import InputError
+from decision.core.tables import schema_errors_to_input_error
 
 LATE = "2030-01-01"
 
@@ -414,21 +415,21 @@ def test_schema_error_helper_reports_the_first_failure():
     frame = pd.DataFrame({"a": [1, -1, -2]})
     with pytest.raises(pa.errors.SchemaErrors) as info:
         schema.validate(frame, lazy=True)
-    err = evidence.schema_errors_to_input_error(info.value, file="f.csv", columns=["a", "b"])
+    err = schema_errors_to_input_error(info.value, file="f.csv", columns=["a", "b"])
     assert (err.file, err.row, err.field) == ("f.csv", None, "b")
     with pytest.raises(pa.errors.SchemaErrors) as info:
         schema.remove_columns(["b"]).validate(frame, lazy=True)
-    err = evidence.schema_errors_to_input_error(info.value, file="f.csv", columns=["a"])
+    err = schema_errors_to_input_error(info.value, file="f.csv", columns=["a"])
     assert (err.row, err.field) == (3, "a")
     assert "expected a >= 0" in str(err)
     with pytest.raises(pa.errors.SchemaError) as one:  # not lazy: one failure
         pa.DataFrameSchema({"a": pa.Column(int, pa.Check.ge(0))}).validate(frame)
-    err = evidence.schema_errors_to_input_error(one.value, file="f.csv", columns=["a"])
+    err = schema_errors_to_input_error(one.value, file="f.csv", columns=["a"])
     assert (err.file, err.row, err.field) == ("f.csv", 3, "a")
     assert str(err).startswith("f.csv, row 3, field 'a': expected")
     with pytest.raises(pa.errors.SchemaErrors) as info:
         pa.DataFrameSchema({"a": pa.Column(int)}).validate(
             pd.DataFrame({"a": ["1", "x"]}), lazy=True
         )
-    err = evidence.schema_errors_to_input_error(info.value, file="f.csv", columns=["a"])
+    err = schema_errors_to_input_error(info.value, file="f.csv", columns=["a"])
     assert err.field == "a" and "expected type" in str(err)

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from decision import __version__
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.history import DEFAULT_HISTORY_PATH, RunHistory
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from decision import ledger
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.observations import COLUMNS, load_observations
 
 SRC = "synthetic test data"
@@ -476,7 +476,7 @@ def test_killed_writer_leaves_a_valid_prefix(tmp_path):
 def test_a_held_lock_times_out_without_writing(filled):
     import filelock
 
-    from decision.errors import DecisionError
+    from decision.core.errors import DecisionError
 
     before = filled.read_bytes()
     with filelock.FileLock(str(filled) + ".lock"):

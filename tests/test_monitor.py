@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 
 from decision.case import probability_of_scale_down
+from decision.core.dates import month_end
 from decision.history import RunHistory
 from decision.ledger import add_observation
 from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
-from decision.monitor import monitor, month_end, resolve_month
+from decision.monitor import monitor, resolve_month
 from decision.observations import load_observations
 
 ROOT = Path(__file__).parent.parent
@@ -65,7 +66,7 @@ TINY = {"draws": 30, "tune": 30, "chains": 2, "cores": 1, "prior_predictive_draw
 def test_month_helpers(tmp_path):
     assert month_end("2018-02").isoformat() == "2018-02-28"
     assert resolve_month("latest", EXAMPLE) == "2017-12"
-    from decision.errors import InputError
+    from decision.core.errors import InputError
 
     with pytest.raises(InputError, match="YYYY-MM"):
         month_end("2017-13")

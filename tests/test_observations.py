@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from decision import observations as obs
-from decision.errors import InputError
+from decision.core.errors import InputError
 
 SYNTHETIC = Path(__file__).parent / "data" / "synthetic_observations.csv"
 HEADER = "date,actor,kind,value,source,confidence,note"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from decision.cli import main
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.report import (
     ReportFailed,
     parse_cli_parameters,
@@ -34,7 +34,7 @@ def test_template_declares_typed_literal_parameters():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter; did you mean 'draws'"),
+        ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter \(did you mean 'draws'"),
         ({"draws": -5}, r"field 'draws': expected a value >= 10"),
         ({"draws": "many"}, r"field 'draws': expected int"),
         ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from decision import schedule as sch
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.ledger import add_observation
 from decision.observations import example_path, load_observations
 
@@ -117,7 +117,7 @@ def test_schedule_errors_name_file_key_path_and_line(tmp_path, mutate, field, ma
 def test_unparsable_schedules(tmp_path):
     path = tmp_path / "synthetic_bad.yaml"
     path.write_text("title: x\nchina_steps: [\n")
-    with pytest.raises(InputError, match=r"cannot parse as YAML \(line \d+"):
+    with pytest.raises(InputError, match=r"row 3: not valid YAML at column 1"):
         sch.load_schedule(path)
     path.write_text("- just a list\n")
     with pytest.raises(InputError, match="expected a mapping"):

@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from decision.cli import main
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sweep import (
     HEADLINE,
     SUPPLIED_FROM_MODELS,
@@ -131,16 +131,16 @@ def test_grid_and_latin_hypercube_sample_expand_with_stable_ids(tmp_path):
 @pytest.mark.parametrize(
     "data, field, message",
     [
-        ({"grdi": {}}, "grdi", r"unknown key; did you mean 'grid'"),
+        ({"grdi": {}}, "grdi", r"unknown key \(did you mean 'grid'"),
         (
             {"grid": {"china_keeps_if_ful": [0.1]}},
             "grid.china_keeps_if_ful",
-            r"unknown key 'china_keeps_if_ful'; did you mean 'china_keeps_if_full'",
+            r"unknown key 'china_keeps_if_ful' \(did you mean 'china_keeps_if_full'",
         ),
         (
             {"grid": {"priors.china.acepts.alpha": [1]}},
             "grid.priors.china.acepts.alpha",
-            r"unknown prior 'acepts' of model 'china'; did you mean 'accepts'",
+            r"unknown prior 'acepts' of model 'china' \(did you mean 'accepts'",
         ),
         (
             {"grid": {"priors.china.accepts.alpha": [0]}},

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from decision.config import DEFAULT_AS_OF
-from decision.errors import InputError
+from decision.core.config import DEFAULT_AS_OF
+from decision.core.errors import InputError
 from decision.models.base import (
     CONVERGENCE_THRESHOLDS,
     DEFAULT_SAMPLER,

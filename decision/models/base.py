@@ -23,9 +23,10 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-from decision.atomic import atomic_path
-from decision.config import DEFAULT_AS_OF, deep_merge, parse_date
-from decision.errors import ConvergenceError, InputError
+from decision.core.atomic import atomic_path
+from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
+from decision.core.dates import parse_date
+from decision.core.errors import ConvergenceError, InputError
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -48,7 +49,7 @@ DEFAULT_SAMPLER: dict[str, Any] = {
     "chains": 4,
     "cores": 2,
     "target_accept": 0.95,
-    "random_seed": 20170820,
+    "random_seed": DEFAULT_SEED,
     "prior_predictive_draws": 500,
 }
 
@@ -298,7 +299,7 @@ class BayesianModel:
         use_cache
             Serve and store fits in :func:`cache_dir`.
         strict
-            Raise :class:`~decision.errors.ConvergenceError` when a diagnostic is flagged.
+            Raise :class:`~decision.core.errors.ConvergenceError` when a diagnostic is flagged.
         """
         path = self.cache_path()
         idata = None

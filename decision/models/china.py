@@ -30,7 +30,7 @@ import xarray as xr
 from scipy import stats
 
 from decision import evidence
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.models.base import BayesianModel
 from decision.models.monitoring import monitoring_record
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.config import parse_date
+from decision.core.dates import parse_date
 
 __all__ = ["MonitoringRecord", "monitoring_record", "month_index"]
 

@@ -3,7 +3,7 @@
 Every function works on any tree in the package's format and returns labelled xarray or
 pandas objects whose ``attrs`` record the settings (``config``) and inputs (``inputs``) as
 JSON. Settings are merged over each module's documented ``DEFAULTS`` with
-:func:`decision.config.deep_merge`.
+:func:`decision.core.config.deep_merge`.
 
 =====================================  ===============================================
 :func:`parameter_space`                which parameters vary, their ranges, base case

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from decision.config import deep_merge
-from decision.errors import InputError
+from decision.core.config import deep_merge
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.tree import Tree, TreeResult, load_tree
-from decision.tree.expressions import closest
 
 __all__: list[str] = []
 
@@ -104,7 +104,7 @@ def check_option(tree: Tree, option: str | None, what: str) -> str | None:
     labels = root_labels(tree)
     if option not in labels:
         raise InputError(
-            f"{what} '{option}' is not a root option{closest(option, labels)}; "
+            f"{what} '{option}' is not a root option{did_you_mean(option, labels)}; "
             f"options: {', '.join(labels)}",
             file=tree.source,
             field=what,

@@ -141,7 +141,7 @@ def synthetic_fits(
     """
     import xarray as xr
 
-    from decision.config import deep_merge
+    from decision.core.config import deep_merge
     from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
 
     rng = np.random.default_rng(seed)

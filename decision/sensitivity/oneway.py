@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import space as _space
 from decision.sensitivity._common import (
     check_option,

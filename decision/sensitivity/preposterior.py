@@ -48,7 +48,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from decision.errors import InputError
+from decision.core.config import DEFAULT_SEED
+from decision.core.errors import InputError
 from decision.sensitivity._common import UtilityScale, record, resolve_seed, single_threaded
 from decision.sensitivity.voi import evpi as _evpi
 from decision.sensitivity.voi import regression_voi
@@ -298,7 +299,7 @@ def value_of_monitoring_preposterior(
     *,
     case=None,
     study: MonitoringStudy | None = None,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     reroll: bool = True,
     n_resample: int | None = None,
     method: str = "auto",

@@ -35,7 +35,8 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from decision.errors import InputError
+from decision.core.config import DEFAULT_SEED
+from decision.core.errors import InputError
 from decision.sensitivity._common import UtilityScale, record, resolve_seed, settings
 
 __all__ = [
@@ -249,7 +250,7 @@ def prior_sensitivity(
     priors: Sequence[str] | None = None,
     alphas: Sequence[float] | None = None,
     method: str | None = None,
-    seed: int = 20170820,
+    seed: int = DEFAULT_SEED,
     observations=None,
     config: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
@@ -432,7 +433,7 @@ def _cjs_two_samples(base: np.ndarray, other: np.ndarray) -> float:
 
 
 def _refit(fits, model: str, prior: str, alpha: float, cfg, observations):
-    from decision.config import deep_merge
+    from decision.core.config import deep_merge
     from decision.models import MODELS
 
     fit = fits[model]

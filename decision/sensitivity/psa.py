@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import space as _space
 from decision.sensitivity._common import (
     UtilityScale,

@@ -43,7 +43,7 @@ from scipy.optimize import minimize
 from scipy.spatial.distance import cdist
 from scipy.stats import rankdata
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity._common import settings, single_threaded
 
 __all__ = ["DEFAULTS", "METHODS", "RegressionFit", "fit_regressions", "rank_scale"]

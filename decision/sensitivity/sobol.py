@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import space as _space
 from decision.sensitivity._common import (
     check_option,

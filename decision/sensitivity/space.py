@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.errors import InputError
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.sensitivity._common import (
     UtilityScale,
     resolve_seed,
@@ -39,7 +40,6 @@ from decision.sensitivity._common import (
     settings,
 )
 from decision.tree import Tree, evaluate
-from decision.tree.expressions import closest
 from decision.tree.parameters import (
     DistributionParameter,
     ExpressionParameter,
@@ -309,7 +309,7 @@ class ParameterSpace:
         for name, values in fixed.items():
             if name not in self.tree.parameters:
                 raise InputError(
-                    f"unknown parameter '{name}'{closest(name, self.tree.parameters)}",
+                    f"unknown parameter '{name}'{did_you_mean(name, self.tree.parameters)}",
                     file=self.tree.source,
                     field=f"parameters.{name}",
                 )
@@ -499,7 +499,7 @@ def parameter_space(
         for name in names:
             if name not in specs:
                 raise InputError(
-                    f"unknown parameter '{name}'{closest(name, specs)}",
+                    f"unknown parameter '{name}'{did_you_mean(name, specs)}",
                     file=tree.source,
                     field=f"parameters.{name}",
                 )
@@ -507,7 +507,7 @@ def parameter_space(
     for name in ranges:
         if name not in specs:
             raise InputError(
-                f"range given for unknown parameter '{name}'{closest(name, specs)}",
+                f"range given for unknown parameter '{name}'{did_you_mean(name, specs)}",
                 file=tree.source,
                 field=f"ranges.{name}",
             )

@@ -46,7 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.errors import InputError
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.sensitivity import regression as _regression
 from decision.sensitivity import space as _space
 from decision.sensitivity._common import (
@@ -59,7 +60,6 @@ from decision.sensitivity._common import (
     single_threaded,
 )
 from decision.tree import TreeResult, evaluate
-from decision.tree.expressions import closest
 from decision.tree.parameters import DistributionParameter
 
 __all__ = [
@@ -270,7 +270,7 @@ def evppi(
         for name in names:
             if name not in tree.parameters:
                 raise InputError(
-                    f"unknown parameter '{name}'{closest(name, tree.parameters)}",
+                    f"unknown parameter '{name}'{did_you_mean(name, tree.parameters)}",
                     file=tree.source,
                     field=f"parameters.{name}",
                 )

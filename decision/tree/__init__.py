@@ -52,12 +52,12 @@ def example_path(name: str) -> Path:
     """Path of the example tree ``name`` (see :func:`list_examples`)."""
     from importlib.resources import files
 
-    from decision.errors import InputError
-    from decision.tree.expressions import closest
+    from decision.core.errors import InputError
+    from decision.core.suggest import did_you_mean
 
     names = list_examples()
     if name not in names:
         raise InputError(
-            f"no example tree '{name}'{closest(name, names)}; examples: " + ", ".join(names)
+            f"no example tree '{name}'{did_you_mean(name, names)}; examples: " + ", ".join(names)
         )
     return Path(str(files("decision.tree").joinpath("examples", f"{name}.yaml")))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 
 app = typer.Typer(
     help="Evaluate and draw decision trees (format: docs/tree-format.md).", no_args_is_help=True

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import graphviz
 
-from decision.atomic import atomic_write_bytes
-from decision.errors import DecisionError, InputError
+from decision.core.atomic import atomic_write_bytes
+from decision.core.errors import DecisionError, InputError
 from decision.tree.evaluation import TreeResult, evaluate
 from decision.tree.expressions import Expression
 from decision.tree.model import Node, Tree

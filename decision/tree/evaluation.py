@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from decision.errors import InputError
-from decision.tree.expressions import closest
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.tree.loading import load_tree
 from decision.tree.model import Tree
 from decision.tree.parameters import _operand
@@ -76,7 +76,7 @@ def resolve_force(tree: Tree, force: Mapping[str, str] | None) -> tuple[dict, di
             known = list(tree.decision_names) + list(decisions)
             raise InputError(
                 f"cannot force '{key}': no decision node has that name or path"
-                f"{closest(str(key), known)}",
+                f"{did_you_mean(str(key), known)}",
                 file=tree.source,
                 field=f"force.{key}",
             )
@@ -84,7 +84,7 @@ def resolve_force(tree: Tree, force: Mapping[str, str] | None) -> tuple[dict, di
             if option not in node.labels:
                 raise InputError(
                     f"cannot force '{key}' to '{option}': its options are "
-                    f"{', '.join(node.labels)}{closest(str(option), node.labels)}",
+                    f"{', '.join(node.labels)}{did_you_mean(str(option), node.labels)}",
                     file=tree.source,
                     field=node.path,
                 )
@@ -387,7 +387,7 @@ class TreeResult:
         if name not in self.tree.uncertainties:
             known = ", ".join(self.tree.uncertainties) or "none"
             raise InputError(
-                f"unknown uncertainty '{name}'{closest(name, self.tree.uncertainties)}"
+                f"unknown uncertainty '{name}'{did_you_mean(name, self.tree.uncertainties)}"
                 f"; the tree's uncertainties: {known}",
                 file=self.tree.source,
                 field=f"evpi.{name}",

@@ -13,14 +13,14 @@ draws; every operation is elementwise.
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from decision.errors import InputError
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 
 __all__ = [
     "Expression",
@@ -28,7 +28,6 @@ __all__ = [
     "MAX_EXPRESSION_LENGTH",
     "compile_expression",
     "constant",
-    "closest",
 ]
 
 #: Longest expression text accepted, in characters.
@@ -117,12 +116,6 @@ _GRAMMAR = "numbers, parameter names, + - * / **, parentheses and the functions 
 Value = np.float64 | np.ndarray
 
 
-def closest(word: str, candidates: Iterable[str]) -> str:
-    """Return ``" (did you mean 'x'?)"`` for the closest candidate, or an empty string."""
-    match = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
-    return f" (did you mean '{match[0]}'?)" if match else ""
-
-
 @dataclass(frozen=True, eq=False)
 class Expression:
     """A checked expression, ready to evaluate over parameter draws.
@@ -205,7 +198,7 @@ def compile_expression(
     what
         What the expression is (``"probability"``, ``"payoff"``...), for messages.
     file, field
-        Where it is, for :class:`~decision.errors.InputError`.
+        Where it is, for :class:`~decision.core.errors.InputError`.
 
     Raises
     ------
@@ -290,7 +283,7 @@ def _compile(node: ast.AST, text: str, known: set[str], names: set[str]) -> Call
         if name in FUNCTIONS:
             raise _Rejected(f"'{name}' is a function: call it, as in {name}(x)")
         if name not in known:
-            raise _Rejected(f"undefined parameter '{name}'{closest(name, known)}")
+            raise _Rejected(f"undefined parameter '{name}'{did_you_mean(name, known)}")
         names.add(name)
         return lambda env: env[name]
     if isinstance(node, ast.BinOp):
@@ -345,7 +338,7 @@ def _compile(node: ast.AST, text: str, known: set[str], names: set[str]) -> Call
         name = node.func.id
         if name not in FUNCTIONS:
             raise _Rejected(
-                f"function '{name}' is not allowed{closest(name, FUNCTIONS)}; "
+                f"function '{name}' is not allowed{did_you_mean(name, FUNCTIONS)}; "
                 "allowed functions: " + ", ".join(FUNCTIONS)
             )
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):

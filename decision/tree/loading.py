@@ -9,15 +9,16 @@ from pathlib import Path
 
 import yaml
 
-from decision.errors import InputError
-from decision.tree.expressions import Expression, closest, compile_expression
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
+from decision.core.yaml import MAX_FILE_BYTES, read_yaml_file
+from decision.tree.expressions import Expression, compile_expression
 from decision.tree.model import PATH_SEPARATOR, Attribute, Branch, Node, Tree, Utility
 from decision.tree.parameters import check_name, parse_parameters
 
 __all__ = ["load_tree", "read_yaml", "MAX_FILE_BYTES", "MAX_NODES", "MAX_DEPTH"]
 
 #: Largest tree file read, in bytes.
-MAX_FILE_BYTES = 2_000_000
 #: Most nodes in a tree, counting every copy of an aliased subtree.
 MAX_NODES = 20_000
 #: Most levels of nodes from the root to a leaf.
@@ -84,30 +85,14 @@ _TreeLoader.construct_mapping = _construct_mapping
 
 def read_yaml(path: str | os.PathLike):
     """Read a YAML file safely (no code, no duplicate keys, size-limited)."""
-    from decision.safe_yaml import load_yaml, read_limited
-
-    path = Path(path)
-    if path.is_dir():
-        raise InputError("is a folder, not a tree file", file=path)
-    try:
-        data = read_limited(path, MAX_FILE_BYTES)
-    except FileNotFoundError:
-        raise InputError("no such file", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", file=path) from None
-    try:
-        # A SafeLoader subclass; aliases are limited by the builder's node count (MAX_NODES).
-        return load_yaml(text, file=path, loader=_TreeLoader, max_nodes=None)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"not valid YAML{where}: {exc.problem}", file=path) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}", file=path) from None
+    # A SafeLoader subclass; aliases are limited by the builder's node count (MAX_NODES).
+    return read_yaml_file(
+        path,
+        what="a tree file (YAML)",
+        max_bytes=MAX_FILE_BYTES,
+        loader=_TreeLoader,
+        max_nodes=None,
+    )
 
 
 def load_tree(source, *, name: str | None = None) -> Tree:
@@ -179,7 +164,7 @@ class _Builder:
         for key in mapping:
             if key not in allowed:
                 raise self.error(
-                    f"unknown key '{key}'{closest(str(key), allowed)} in {what}; "
+                    f"unknown key '{key}'{did_you_mean(str(key), allowed)} in {what}; "
                     "allowed: " + ", ".join(allowed),
                     field,
                 )
@@ -257,7 +242,7 @@ class _Builder:
         kind = raw.get("type", "linear")
         if kind not in UTILITY_TYPES:
             raise self.error(
-                f"unknown utility type {kind!r}{closest(str(kind), UTILITY_TYPES)}; "
+                f"unknown utility type {kind!r}{did_you_mean(str(kind), UTILITY_TYPES)}; "
                 "expected linear or exponential",
                 "utility.type",
             )
@@ -339,7 +324,7 @@ class _Builder:
             return "terminal"
         if kind not in NODE_TYPES:
             raise self.error(
-                f"unknown node type {kind!r}{closest(str(kind), NODE_TYPES)}; "
+                f"unknown node type {kind!r}{did_you_mean(str(kind), NODE_TYPES)}; "
                 "expected decision, chance or terminal",
                 field,
             )
@@ -463,7 +448,7 @@ class _Builder:
             out = {}
             for key, value in raw.items():
                 if key not in self.attributes:
-                    hint = closest(str(key), self.attributes)
+                    hint = did_you_mean(str(key), self.attributes)
                     raise self.error(
                         f"unknown attribute '{key}'{hint} in payoff; declared: "
                         + ", ".join(self.attributes),

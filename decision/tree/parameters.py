@@ -16,8 +16,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from decision.errors import InputError
-from decision.tree.expressions import FUNCTIONS, Expression, closest, compile_expression
+from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
+from decision.tree.expressions import FUNCTIONS, Expression, compile_expression
 
 __all__ = [
     "Parameter",
@@ -336,7 +337,7 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
         dist = spec["distribution"]
         if dist not in DISTRIBUTIONS:
             raise InputError(
-                f"unknown distribution {dist!r}{closest(str(dist), DISTRIBUTIONS)}; "
+                f"unknown distribution {dist!r}{did_you_mean(str(dist), DISTRIBUTIONS)}; "
                 "expected one of " + ", ".join(DISTRIBUTIONS),
                 file=file,
                 field=f"{where}.distribution",
@@ -348,7 +349,7 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
     for key in spec:
         if key not in allowed:
             raise InputError(
-                f"unknown key '{key}'{closest(str(key), allowed)} in a {kind} "
+                f"unknown key '{key}'{did_you_mean(str(key), allowed)} in a {kind} "
                 "parameter; allowed: " + ", ".join(sorted(allowed)),
                 file=file,
                 field=where,
@@ -562,7 +563,7 @@ def _check_overrides(specs, overrides, *, file=None) -> dict:
     for name in overrides:
         if name not in specs:
             raise InputError(
-                f"cannot override unknown parameter '{name}'{closest(name, specs)}",
+                f"cannot override unknown parameter '{name}'{did_you_mean(name, specs)}",
                 file=file,
                 field=f"overrides.{name}",
             )
@@ -579,7 +580,7 @@ def sample_parameters(
     for name in supplied:
         if name not in specs:
             raise InputError(
-                f"supplied draws for unknown parameter '{name}'{closest(name, specs)}",
+                f"supplied draws for unknown parameter '{name}'{did_you_mean(name, specs)}",
                 file=file,
                 field=f"supplied.{name}",
             )
@@ -639,7 +640,7 @@ def complete_draws(
     for name in draws:
         if name not in specs:
             raise InputError(
-                f"draws given for unknown parameter '{name}'{closest(name, specs)}",
+                f"draws given for unknown parameter '{name}'{did_you_mean(name, specs)}",
                 file=file,
                 field=f"draws.{name}",
             )

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree.expressions import BLOCK, Expression
 from decision.tree.model import Node, Tree
 

@@ -22,7 +22,7 @@ from hardening_support import TINY_ARGS, cli
 PUBLISHER = textwrap.dedent("""
     import sys, tempfile
     from pathlib import Path
-    from decision.atomic import replace_directory
+    from decision.core.atomic import replace_directory
     target, who, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for version in range(count):
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
@@ -85,7 +85,7 @@ def test_two_processes_replacing_one_folder_leave_one_complete_version(tmp_path)
 INDEXER = textwrap.dedent("""
     import json, sys, tempfile
     from pathlib import Path
-    from decision.atomic import replace_directory
+    from decision.core.atomic import replace_directory
     from decision.report import _write_index
     out, who, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for i in range(count):
@@ -173,7 +173,7 @@ def test_a_file_system_without_atomic_exchange_still_publishes_safely(tmp_path, 
     """Where RENAME_EXCHANGE is missing (not Linux, some file systems) the fallback renames
     under a lock; the result is the same.
     """
-    from decision import atomic
+    from decision.core import atomic
 
     monkeypatch.setattr(atomic, "_exchange", lambda a, b: False)
     target = tmp_path / "report"
@@ -188,7 +188,7 @@ def test_a_file_system_without_atomic_exchange_still_publishes_safely(tmp_path, 
 
 def test_concurrent_threads_in_one_process(tmp_path):
     """Two threads of one program publishing the same name: the same guarantees."""
-    from decision.atomic import replace_directory
+    from decision.core.atomic import replace_directory
 
     target = tmp_path / "same"
     errors = []

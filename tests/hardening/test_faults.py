@@ -76,7 +76,7 @@ def _kill_leftover_kernels(cache: Path) -> None:
 PUBLISHER = textwrap.dedent("""
     import sys, tempfile
     from pathlib import Path
-    from decision.atomic import replace_directory
+    from decision.core.atomic import replace_directory
     target, first = Path(sys.argv[1]), int(sys.argv[2])
     for version in range(first, first + 100_000):
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from decision.case import load_case
 from decision.cli import main
-from decision.errors import DecisionError, InputError
+from decision.core.errors import DecisionError, InputError
 from decision.ledger import add_observation, validate_ledger
 from decision.observations import load_observations
 from decision.report import (

@@ -18,7 +18,7 @@ import pytest
 from hardening_support import ROOT, TINY, TINY_ARGS
 
 from decision.cli import main
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.report import render_from_manifest
 
 ANALYZE = ["analyze", "--json", "--draws", "40", "--tune", "40", "--chains", "2", "--seed", "7"]

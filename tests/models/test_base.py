@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from decision.errors import ConvergenceError, InputError
+from decision.core.errors import ConvergenceError, InputError
 from decision.models import ChinaFollowThroughModel, Diagnostics, build_models
 
 

@@ -97,7 +97,7 @@ def test_china_recency_weights_favour_recent_episodes():
 
 
 def test_china_bad_cutpoints_are_rejected():
-    from decision.errors import InputError
+    from decision.core.errors import InputError
 
     with pytest.raises(InputError, match="level_cutpoints"):
         ChinaFollowThroughModel(settings={"level_cutpoints": [0.8, 0.4]})

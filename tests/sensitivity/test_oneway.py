@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import one_way, spider, tornado
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import sobol, sobol_indices
 from decision.tree import load_tree
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity.space import linked_probabilities, parameter_space
 from decision.tree import evaluate, example_path, load_tree
 

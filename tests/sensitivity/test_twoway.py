@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import two_way
 
 

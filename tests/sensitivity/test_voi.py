@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.sensitivity import evpi, evppi, evppi_bruteforce
 from decision.sensitivity.voi import regression_voi
 from decision.tree import evaluate, load_tree

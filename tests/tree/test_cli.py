@@ -100,7 +100,7 @@ def test_set_and_force_options(capsys):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["evaluate", "missing.yaml"], "missing.yaml: no such file"),
+        (["evaluate", "missing.yaml"], "missing.yaml: file not found"),
         (["evaluate", "GOFER", "--evpi", "deposti"], "did you mean 'deposit'"),
         (["evaluate", "GOFER", "--set", "p_oil"], "expected NAME=VALUE"),
         (["evaluate", "GOFER", "--set", "p_oil=abc"], "must be a number"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree import draw_tree, evaluate, example_path, load_tree
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree import evaluate, example_path, load_tree
 
 GOFERBROKE = {

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree.expressions import FUNCTIONS, MAX_EXPRESSION_LENGTH, compile_expression
 
 NAMES = ["a", "b", "p_oil"]

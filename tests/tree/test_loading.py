@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree import evaluate, load_tree, loading
 
 GOFERBROKE = textwrap.dedent("""\
@@ -364,9 +364,9 @@ def test_multi_attribute_keys_and_errors():
 
 
 def test_bad_yaml_missing_file_and_not_a_mapping(tmp_path):
-    with pytest.raises(InputError, match="no such file"):
+    with pytest.raises(InputError, match="file not found"):
         load_tree(tmp_path / "missing.yaml")
-    with pytest.raises(InputError, match="not valid YAML at line 3"):
+    with pytest.raises(InputError, match="row 3: not valid YAML"):
         load_tree(write(tmp_path, "root:\n  - [unclosed\n"))
     with pytest.raises(InputError, match="must be a mapping"):
         load_tree(write(tmp_path, "- 1\n- 2\n"))

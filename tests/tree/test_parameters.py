@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 from decision.tree import (
     DistributionParameter,
     ExpressionParameter,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 __all__ = [
     "atomic_write_bytes",
+    "fsync_folder",
     "atomic_write_text",
     "atomic_path",
     "default_folder_mode",
@@ -26,6 +27,8 @@ _STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str = ""):
     """Yield a temporary path beside ``target``; on success move it over ``target``.
+
+    The file and then its folder are flushed to disk, so the new content survives a crash.
 
     The temporary file lives in the same folder so the final ``os.replace`` is atomic.
     On any exception the temporary file is removed and ``target`` is left as it was.
@@ -53,9 +56,27 @@ def atomic_path(target: str | os.PathLike, suffix: str = ""):
         if tmp_path.stat().st_mode & 0o7777 == 0o600 and mode != 0o600:
             os.chmod(tmp_path, mode)
         os.replace(tmp_path, target)
+        fsync_folder(target.parent)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries to disk, so a rename into it survives a power cut.
+
+    A no-op where folders cannot be opened (Windows) or on file systems that refuse it.
+    """
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> Path:

@@ -1,7 +1,7 @@
 """Read YAML from untrusted files: safe loaders only, with size, nesting and alias limits.
 
-Every YAML file the package reads (tree, scenario, report-parameter and schedule files) goes
-through :func:`read_limited` and :func:`load_yaml`:
+Every YAML file the package reads (tree, scenario, report-parameter, sweep and schedule files)
+goes through :func:`read_yaml_file` (which uses :func:`read_limited` and :func:`load_yaml`):
 
 * only ``yaml.SafeLoader`` (or a subclass) is used, so a tag such as
   ``!!python/object/apply:os.system`` is an error, never a call;
@@ -9,7 +9,7 @@ through :func:`read_limited` and :func:`load_yaml`:
   (so ``/dev/zero`` cannot exhaust memory);
 * nesting deeper than :data:`MAX_NESTING` levels stops the scanner at once (PyYAML's own
   limit is a ``RecursionError`` after time quadratic in the depth), and any deeper recursion
-  is an :class:`~decision.errors.InputError`, not a traceback;
+  is an :class:`~decision.core.errors.InputError`, not a traceback;
 * aliases are counted where they are used: a document whose aliases expand to more than
   :data:`MAX_EXPANDED_NODES` nodes (a "billion laughs" bomb) or that contains itself is
   refused before anything walks it.
@@ -23,9 +23,16 @@ from typing import Any
 
 import yaml
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_EXPANDED_NODES", "MAX_NESTING", "read_limited", "load_yaml"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_EXPANDED_NODES",
+    "MAX_NESTING",
+    "read_limited",
+    "load_yaml",
+    "read_yaml_file",
+]
 
 #: Largest YAML file read, in bytes.
 MAX_FILE_BYTES = 2_000_000
@@ -181,3 +188,55 @@ def load_yaml(
     finally:
         instance.dispose()
     return (data, node) if with_node else data
+
+
+def read_yaml_file(
+    path: str | os.PathLike,
+    *,
+    what: str = "YAML file",
+    max_bytes: int | None = None,
+    loader: type = yaml.SafeLoader,
+    max_nodes: int | None = MAX_EXPANDED_NODES,
+    with_node: bool = False,
+) -> Any:
+    """Read and parse a YAML file with :func:`load_yaml`; every failure is an :class:`InputError`.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file should be, for messages ("a scenario file", "a sweep file", ...).
+    max_bytes
+        Largest file read (default :data:`MAX_FILE_BYTES`).
+    loader, max_nodes, with_node
+        As for :func:`load_yaml`.
+
+    Raises
+    ------
+    InputError
+        Naming the file (and, for a syntax error, the line as ``row``): not found, a
+        folder, unreadable, not UTF-8, not YAML, or over a limit.
+    """
+    path = Path(path)
+    try:
+        text = read_limited(path, max_bytes or MAX_FILE_BYTES).decode("utf-8")
+    except FileNotFoundError:
+        raise InputError(f"file not found: expected {what}", file=path) from None
+    except IsADirectoryError:
+        raise InputError(f"is a folder: expected {what}", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("cannot decode: expected UTF-8 text", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+    try:
+        return load_yaml(text, file=path, loader=loader, max_nodes=max_nodes, with_node=with_node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at column {mark.column + 1}" if mark else ""  # the line is the row
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise InputError(
+            f"not valid YAML{where}: {problem}",
+            file=path,
+            row=mark.line + 1 if mark else None,
+        ) from None

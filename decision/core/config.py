@@ -7,12 +7,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from decision.errors import InputError
+from decision.core.errors import InputError
 
-__all__ = ["DEFAULT_AS_OF", "deep_merge", "parse_date"]
+__all__ = ["DEFAULT_AS_OF", "DEFAULT_SEED", "deep_merge"]
 
 #: The day R. D. Williams's proposal was published (Lawfare, 20 Aug 2017).
 DEFAULT_AS_OF = dt.date(2017, 8, 20)
+
+#: The seed of every sampler and simulation unless the caller gives one. Report templates and
+#: notebooks repeat it as a literal in their ``parameters`` cell (papermill needs literals);
+#: ``tests/test_report.py`` keeps them equal.
+DEFAULT_SEED = 20170820
 
 
 def deep_merge(
@@ -45,15 +50,3 @@ def deep_merge(
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def parse_date(value: Any, *, field: str = "as_of") -> dt.date:
-    """Parse an ISO date (``YYYY-MM-DD``) or pass a date through."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InputError(f"expected a date as YYYY-MM-DD, got {value!r}", field=field) from None

@@ -1,0 +1,20 @@
+"""The base every other part of the package stands on; it imports nothing above it.
+
+===============  ==========================================================================
+``errors``       ``DecisionError``, ``InputError(message, file=, row=, field=)``,
+                 ``ConvergenceError``: the CLI prints these as one line and exits 2.
+``config``       ``deep_merge`` (overrides over documented defaults; unknown keys are
+                 errors), ``DEFAULT_AS_OF``, ``DEFAULT_SEED``.
+``dates``        ``parse_date``, ``parse_month``, ``month_end``: dates and ``YYYY-MM`` months.
+``atomic``       Writes that complete or leave the old file (file and folder fsynced);
+                 atomic folder exchange.
+``yaml``         The one YAML reader: safe loaders, size/nesting/alias limits, errors as
+                 ``InputError``.
+``tables``       CSV tables validated with pandera, errors naming file, row and field.
+``provenance``   git commit, package versions, file hashes, host id, process liveness.
+``suggest``      "did you mean ...?" hints.
+===============  ==========================================================================
+
+Import the submodules themselves (``from decision.core.errors import InputError``): this
+package's ``__init__`` imports nothing, so importing one part stays cheap.
+"""
