@@ -10,15 +10,8 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Freeze-plus-pressure: decision brief
-#
-# Should the US and South Korea accept China's "freeze-for-freeze", make the conditional
-# "freeze-plus-pressure" counter-proposal (R. D. Williams, *Lawfare*, 20 Aug 2017), or keep the
-# status quo? The answer below comes from two Bayesian models fitted to cited public evidence
-# and a decision tree whose every judgment is listed, with its range and rationale, at the end.
-
 # %% tags=["parameters"]
+case = ""  # a shipped case's name or a case folder; empty for the default case
 as_of = "2017-08-20"  # use only evidence known on this date (YYYY-MM-DD)
 scenario = "baseline"  # a shipped scenario's name or a scenario file
 observations_file = ""  # monitoring observations CSV; empty for none
@@ -46,9 +39,11 @@ pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
-the_scenario = cases.load_scenario(scenario)
+spec = cases.load_spec(case)
+the_scenario = cases.load_scenario(scenario, spec)
 analysis = cases.analyze(
     the_scenario,
+    case=spec,
     as_of=as_of,
     observations=observations,
     priors=priors,
@@ -58,8 +53,8 @@ analysis = cases.analyze(
     strict=strict,
 )
 fits = analysis.fits
-dprk, china = fits["dprk"], fits["china"]
 reporting.save_analysis(analysis, "analysis.json")
+display(Markdown(reporting.title_text(spec.reports.brief, spec.question)))
 display(
     Markdown(
         f"**Scenario: {reporting.escape(the_scenario.name)}.** "
@@ -115,8 +110,8 @@ display(HTML(reporting.tree_html(analysis.result)))
 # ## Headline estimates from the Bayesian models
 
 # %%
-display(Markdown(reporting.headline_text(dprk, china)))
-display(reporting.headline_table(fits))
+display(Markdown(reporting.headline_text(analysis)))
+display(reporting.headline_table(fits, spec))
 
 # %% [markdown]
 # ## The evidence
@@ -125,58 +120,48 @@ display(reporting.headline_table(fits))
 # to what was public on the report's *as of* date.
 
 # %%
-launches = evidence.launches_monthly(as_of=as_of)
-nuclear = evidence.nuclear_tests(as_of=as_of)
-fig = plots.plot_launch_record(launches, nuclear)
+dprk, china = fits.get("dprk"), fits.get("china")
+if dprk is not None:
+    launches = evidence.launches_monthly(as_of=as_of)
+    nuclear = evidence.nuclear_tests(as_of=as_of)
+    fig = plots.plot_launch_record(launches, nuclear)
+    agreements = evidence.agreements(as_of=as_of)
+    fig = plots.plot_agreement_survival(agreements, dprk)
+    display(reporting.agreements_table(agreements))
 
 # %%
-agreements = evidence.agreements(as_of=as_of)
-fig = plots.plot_agreement_survival(agreements, dprk)
-display(reporting.agreements_table(agreements))
+if china is not None:
+    trade = evidence.trade_annual(as_of=as_of)
+    if len(trade):
+        fig = plots.plot_trade(trade)
+    enforcement = evidence.china_enforcement(as_of=as_of)
+    fig = plots.plot_enforcement_record(
+        enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
+    )
+    display(reporting.enforcement_table(enforcement))
 
 # %%
-trade = evidence.trade_annual(as_of=as_of)
-if len(trade):
-    fig = plots.plot_trade(trade)
-enforcement = evidence.china_enforcement(as_of=as_of)
-fig = plots.plot_enforcement_record(
-    enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
-)
-display(reporting.enforcement_table(enforcement))
-
-# %% [markdown]
-# ## DPRK compliance model
-#
-# Survival of earlier agreements (Weibull, censored), the monthly launch record (negative
-# binomial with a yearly random-walk rate) and monitoring observations (tests are always
-# detected; covert exports only with a detection probability).
+if dprk is not None:
+    display(Markdown(reporting.model_section_text(dprk)))
+    display(Markdown(reporting.diagnostics_text(dprk)))
+    fig = plots.plot_posteriors(dprk)
+    fig = plots.plot_ppc(dprk, "missiles")
+    fig = plots.plot_ppc(dprk, "missiles", group="prior")
+    fig = plots.plot_prior_posterior(
+        dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"]
+    )
+    fig = plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5]))
 
 # %%
-display(Markdown(reporting.diagnostics_text(dprk)))
-fig = plots.plot_posteriors(dprk)
-
-# %%
-fig = plots.plot_ppc(dprk, "missiles")
-fig = plots.plot_ppc(dprk, "missiles", group="prior")
-fig = plots.plot_prior_posterior(dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"])
-fig = plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5]))
-
-# %% [markdown]
-# ## China follow-through model
-#
-# China's coded enforcement record (beta-binomial, recent episodes weighted more) and
-# monitoring observations of scheduled steps and trade levels.
-
-# %%
-display(Markdown(reporting.diagnostics_text(china)))
-fig = plots.plot_posteriors(china)
-
-# %%
-fig = plots.plot_ppc(china, "enforcement_record")
-fig = plots.plot_prior_posterior(
-    china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
-)
-fig = plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars))
+if china is not None:
+    display(Markdown(reporting.model_section_text(china)))
+    display(Markdown(reporting.diagnostics_text(china)))
+    fig = plots.plot_posteriors(china)
+    fig = plots.plot_ppc(china, "enforcement_record")
+    fig = plots.plot_prior_posterior(
+        china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
+    )
+    fig = plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars))
 
 # %% [markdown]
 # ## Assumptions
