@@ -564,3 +564,38 @@ def plot_prior_sensitivity(data) -> plt.Figure:
         fontsize=9,
     )
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Why a strategy wins: value by attribute
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["plot_value_by_attribute"]
+
+
+def plot_value_by_attribute(table: pd.DataFrame, *, units: str = "") -> plt.Figure:
+    """Stacked bars: each strategy's expected value split by attribute (gains right, costs left).
+
+    ``table`` is :attr:`decision.case.Analysis.value_by_attribute` (strategy x attribute); a
+    black dot marks each strategy's total.
+    """
+    names = list(table.index)
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.7 * len(names)))
+    colors = plt.get_cmap("tab10").colors
+    right = np.zeros(len(names))
+    left = np.zeros(len(names))
+    y = np.arange(len(names))
+    for k, attribute in enumerate(table.columns):
+        values = table[attribute].to_numpy(dtype=float)
+        start = np.where(values >= 0, right, left)
+        ax.barh(y, values, left=start, color=colors[k % len(colors)], label=str(attribute))
+        right += np.clip(values, 0, None)
+        left += np.clip(values, None, 0)
+    ax.plot(table.sum(axis=1).to_numpy(dtype=float), y, "ko", label="total")
+    ax.axvline(0, color=_GREY, lw=1)
+    ax.set_yticks(y, names)
+    ax.set_xlabel(f"expected value{f' ({units})' if units else ''}")
+    ax.set_title("Which attribute carries each strategy's value")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -24,9 +24,12 @@ __all__ = [
     "ledger_table",
     "monitoring_header",
     "schedule_table",
+    "smallest_switches_text",
     "monitoring_text",
     "recommendation_text",
     "strategy_table",
+    "value_by_attribute_table",
+    "value_by_attribute_text",
     "tree_html",
     "diagnostics_text",
     "enforcement_table",
@@ -289,6 +292,41 @@ def recommendation_text(analysis) -> str:
     return "\n".join(lines)
 
 
+def value_by_attribute_table(analysis) -> pd.DataFrame:
+    """Each strategy's expected value split by attribute, with the total, rounded."""
+    table = analysis.value_by_attribute
+    if table is None:
+        return pd.DataFrame()
+    table = table.copy()
+    table["total"] = table.sum(axis=1)
+    return table.round(4)
+
+
+def value_by_attribute_text(analysis) -> str:
+    """The attribute that carries the recommendation, and the one that holds it back most."""
+    table = analysis.value_by_attribute
+    if table is None:
+        return ""
+    best = analysis.recommendation
+    row = table.loc[best]
+    lines = []
+    if row.abs().sum() > 0:
+        gain, cost = row.idxmax(), row.idxmin()
+        lines.append(
+            f"For the recommended strategy the largest gain is in **{escape(gain)}** "
+            f"({row[gain]:+.4f} points) and the largest cost in **{escape(cost)}** "
+            f"({row[cost]:+.4f})."
+        )
+    others = [o for o in table.index if o != best]
+    for other in others:
+        gap = table.loc[best] - table.loc[other]
+        lines.append(
+            f"Against {escape(other)}, the recommendation gains most on **{escape(gap.idxmax())}** "
+            f"({gap.max():+.4f}) and loses most on **{escape(gap.idxmin())}** ({gap.min():+.4f})."
+        )
+    return "\n\n".join(lines)
+
+
 def strategy_table(analysis) -> pd.DataFrame:
     """Strategies with expected value, 90% interval and probability optimal, rounded."""
     table = analysis.strategy_table().round(3)
@@ -312,10 +350,13 @@ def assumptions_table(analysis) -> pd.DataFrame:
     """Every parameter of the case: kind, 90% range, rationale."""
     table = analysis.case.assumptions()
     for name, (model, var) in analysis.spec.supplied.items():
-        if name in table.index:
+        if name in table.index and model in analysis.fits:
             draws = analysis.fits[model].draws(var)
             table.loc[name, ["5%", "95%"]] = np.percentile(draws, [5, 95])
             table.loc[name, "rationale"] = f"posterior of {var} ({model} model)"
+    for name in table.index[table["kind"] == "from the evidence"]:
+        value = float(np.mean(analysis.result.parameters[name]))
+        table.loc[name, ["5%", "95%"]] = value
     return table.round({"5%": 3, "95%": 3}).fillna("")
 
 
@@ -429,6 +470,21 @@ def change_our_mind_text(changers) -> str:
             "no single input's information is worth measurably more than nothing.",
         ]
     return "\n".join(lines)
+
+
+def smallest_switches_text(table: pd.DataFrame) -> str:
+    """One line per non-recommended option: the smallest single change that makes it optimal."""
+    lines = []
+    for option, row in table.iterrows():
+        if not row["parameter"]:
+            lines.append(f"- **{escape(option)}**: {escape(row['note'])}.")
+            continue
+        lines.append(
+            f"- **{escape(option)}**: move **{escape(row['parameter'])}** from "
+            f"{row['base_input']:.3g} to {row['threshold']:.3g} ({row['share_of_range']:.0%} of "
+            f"its range; the {row['percentile']:.0f}th percentile of its distribution)."
+        )
+    return "\n".join(lines) if lines else "Every strategy is optimal somewhere already."
 
 
 def preposterior_table(monitoring) -> pd.DataFrame:

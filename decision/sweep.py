@@ -867,15 +867,22 @@ class Posterior:
     def from_fits(
         cls,
         fits: Mapping[str, Any],
-        spec,
+        case: Case,
+        as_of,
         fit_key: str = "",
         seconds: float | None = None,
     ) -> Posterior:
-        """Reduce fitted models (``decision.models.Fit`` by model key) to what a case uses."""
+        """Reduce fitted models (``decision.models.Fit`` by model key) to what a case uses.
+
+        The case's evidence-derived inputs at ``as_of`` are added to the supplied draws.
+        """
+        spec = case.spec
         supplied = {
             param: np.ascontiguousarray(fits[model].draws(var), dtype=float)
             for param, (model, var) in spec.supplied.items()
         }
+        n = len(next(iter(supplied.values()))) if supplied else 1
+        supplied.update(case.evidence_inputs(as_of, n))
         headline = {q.name: float(np.mean(fits[q.model].draws(q.variable))) for q in spec.headline}
         flags = tuple(m for m in (f.flagged_message() for f in fits.values()) if m)
         return cls(
@@ -899,10 +906,10 @@ def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
     from decision.models import fit_models
 
     start = time.perf_counter()
-    case = load_spec(spec.case)
+    case = load_case(None, spec.case)
     try:
         fits = fit_models(
-            keys=case.models,
+            keys=case.spec.models,
             as_of=spec.as_of,
             observations=spec.observations,
             priors=spec.priors,
@@ -917,7 +924,7 @@ def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
         return Posterior(
             spec.key, {}, {}, error=_one_line(exc), seconds=time.perf_counter() - start
         )
-    return Posterior.from_fits(fits, case, spec.key, time.perf_counter() - start)
+    return Posterior.from_fits(fits, case, spec.as_of, spec.key, time.perf_counter() - start)
 
 
 def _one_line(exc: BaseException) -> str:

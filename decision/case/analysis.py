@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,21 @@ class Case:
             raise ValueError(f"posterior draw counts differ between models: {sorted(lengths)}")
         return out
 
+    def evidence_inputs(self, as_of: dt.date, n: int) -> dict[str, np.ndarray]:
+        """The spec's evidence-derived inputs at ``as_of``, as ``n`` equal draws each."""
+        if self.spec.evidence_inputs is None:
+            return {}
+        values = self.spec.evidence_inputs(parse_date(as_of))
+        where = str(self.spec.folder / "__init__.py")
+        for name in values:
+            if name not in self.tree.parameters:
+                raise InputError(
+                    f"evidence input '{name}' is not a parameter of the tree",
+                    file=where,
+                    field="evidence_inputs",
+                )
+        return {name: np.full(n, float(value)) for name, value in values.items()}
+
     def supplied_by_model(self) -> dict[str, list[str]]:
         """Model key -> the tree's supplied parameters that come from that model's posterior."""
         out: dict[str, list[str]] = {}
@@ -100,10 +116,16 @@ class Case:
             lo = hi = np.nan
             if spec.is_uncertain and hasattr(spec, "ppf") and kind == "distribution":
                 lo, hi = (float(x) for x in spec.ppf(np.array([0.05, 0.95])))
+            if kind == "supplied":
+                kind = "posterior draws" if name in self.spec.supplied else "from the evidence"
+            elif kind == "fixed":
+                kind = "fixed convention"
+            elif kind == "expression":
+                kind = "derived"
             rows.append(
                 {
                     "parameter": name,
-                    "kind": "posterior draws" if kind == "supplied" else kind,
+                    "kind": kind,
                     "judgment": bool(getattr(spec, "judgment", False)),
                     "description": spec.description or "",
                     "5%": lo,
@@ -292,6 +314,19 @@ class Analysis:
     contingent_plan: dict[str, str]
     contingent_plan_probability: dict[str, float]
 
+    @functools.cached_property
+    def value_by_attribute(self) -> pd.DataFrame | None:
+        """Each strategy's expected value split by attribute (None without attributes).
+
+        Later decisions are held at the optimal policy, so each row sums to the strategy's
+        expected value.
+        """
+        if not self.case.tree.attributes or not self.case.tree.utility.is_linear:
+            return None
+        from decision.tree import value_by_attribute
+
+        return value_by_attribute(self.result).to_pandas()
+
     @property
     def spec(self) -> CaseSpec:
         """The case's spec."""
@@ -343,6 +378,7 @@ class Analysis:
             },
             "contingent_plan": dict(self.contingent_plan),
             "contingent_plan_probability": dict(self.contingent_plan_probability),
+            "value_by_attribute": _nested(self.value_by_attribute),
             **self.headline(),
             "headline_names": [q.name for q in self.spec.headline if q.model in self.fits],
             "value_of_monitoring": float(self.value_of_monitoring),
@@ -414,10 +450,17 @@ def analyze(
         )
     supplied = the_case.supplied_draws(fits)
     n = len(next(iter(supplied.values()))) if supplied else _draw_count(fits)
+    supplied.update(the_case.evidence_inputs(as_of, n))
     result = evaluate(the_case.tree, n=n, seed=seed, supplied=supplied)
     plan, share = contingent_plan(result, spec)
     value, fixed = value_of_deciding_later(the_case.tree, result, spec)
     return Analysis(the_case, result, fits, as_of, value, fixed, plan, share)
+
+
+def _nested(frame: pd.DataFrame | None) -> dict[str, dict[str, float]]:
+    if frame is None:
+        return {}
+    return {str(i): {str(c): float(frame.loc[i, c]) for c in frame.columns} for i in frame.index}
 
 
 def _draw_count(fits: Mapping[str, Any]) -> int:

@@ -142,8 +142,15 @@ class CaseSpec:
     monitoring_study
         A zero-argument callable returning the study valued by the preposterior value of
         monitoring (:class:`decision.sensitivity.preposterior.MonitoringStudy`), or None.
+    evidence_inputs
+        A callable taking the ``as_of`` date and returning tree parameter -> number for
+        ``supplied`` parameters read from the evidence tables rather than a model (e.g. an
+        exercise calendar), or None.
     reports
         Report titles.
+    notes
+        Markdown shown near the end of the brief (e.g. how this version of the analysis
+        differs from an earlier one); trusted text, like ``question``.
     tree_file
         The tree file's name inside ``folder``.
     """
@@ -159,7 +166,9 @@ class CaseSpec:
     parameter_groups: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     priors: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     monitoring_study: Callable[[], Any] | None = None
+    evidence_inputs: Callable[[Any], Mapping[str, float]] | None = None
     reports: ReportTitles = dataclasses.field(default_factory=ReportTitles)
+    notes: str = ""
     tree_file: str = "tree.yaml"
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ JSON. Settings are merged over each module's documented ``DEFAULTS`` with
 :func:`spider`
 :func:`two_way`                        strategy regions over two parameters
 :func:`thresholds`                     exact switching values (Brent's method)
+:func:`smallest_switches`              the smallest change making each other option optimal
 :func:`psa`, :func:`acceptability`     value distributions, probability optimal,
                                        acceptability curve
 :func:`evpi`, :func:`evppi`,           value of information: regression EVPPI with
@@ -34,7 +35,7 @@ from decision.sensitivity.psa import acceptability, psa
 from decision.sensitivity.sobol import sobol, sobol_indices
 from decision.sensitivity.space import ParameterSpace, parameter_space
 from decision.sensitivity.summary import MindChangers, what_would_change_our_mind
-from decision.sensitivity.thresholds import thresholds
+from decision.sensitivity.thresholds import smallest_switches, thresholds
 from decision.sensitivity.twoway import two_way
 from decision.sensitivity.voi import evpi, evppi, evppi_bruteforce
 
@@ -51,6 +52,7 @@ __all__ = [
     "parameter_space",
     "prior_sensitivity",
     "psa",
+    "smallest_switches",
     "sobol",
     "sobol_indices",
     "spider",

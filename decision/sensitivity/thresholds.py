@@ -27,7 +27,7 @@ from decision.sensitivity import space as _space
 from decision.sensitivity._common import record, settings
 from decision.sensitivity.oneway import _check_others, base_values, evaluate_points
 
-__all__ = ["DEFAULTS", "NO_SWITCH", "thresholds"]
+__all__ = ["DEFAULTS", "NO_SWITCH", "smallest_switches", "thresholds"]
 
 #: Note of a parameter whose range holds no switch.
 NO_SWITCH = "no switch within its range"
@@ -223,3 +223,80 @@ def _solve(
     return _solve(value_at, lo, root, a, c, cfg, splits - 1) + _solve(
         value_at, root, hi, c, b, cfg, splits - 1
     )
+
+
+def smallest_switches(table: pd.DataFrame, options: Sequence[str] | None = None) -> pd.DataFrame:
+    """For every option that is not optimal, the smallest single change that makes it optimal.
+
+    Parameters
+    ----------
+    table
+        A :func:`thresholds` result.
+    options
+        The options to report (default: every option named in ``table`` except the base case's
+        optimal one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by option: ``parameter`` (empty when no single input within its range makes the
+        option optimal), ``base_input``, ``threshold`` (the value at which the option becomes
+        optimal, moving from the base case), ``change`` (threshold - base input),
+        ``share_of_range`` (|change| over the width of the parameter's range: the comparison
+        across parameters), ``percentile`` of the threshold, and ``note``.
+    """
+    base_optimal = table.attrs.get("base_optimal")
+    if options is None:
+        named = [*table["from_option"], *table["to_option"]]
+        options = [o for o in dict.fromkeys(named) if o and o != base_optimal]
+    rows = []
+    switches = table[table["threshold"].notna()]
+    for option in options:
+        best = None
+        for _, row in switches.iterrows():
+            upward = row["threshold"] > row["base_input"]
+            reached = row["to_option"] if upward else row["from_option"]
+            if reached != option:
+                continue
+            width = float(row["high"] - row["low"])
+            change = float(row["threshold"] - row["base_input"])
+            share = abs(change) / width if width > 0 else np.inf
+            if best is None or share < best["share_of_range"]:
+                best = {
+                    "option": option,
+                    "parameter": row["parameter"],
+                    "base_input": float(row["base_input"]),
+                    "threshold": float(row["threshold"]),
+                    "change": change,
+                    "share_of_range": share,
+                    "percentile": float(row["percentile"]),
+                    "note": "",
+                }
+        rows.append(
+            best
+            or {
+                "option": option,
+                "parameter": "",
+                "base_input": np.nan,
+                "threshold": np.nan,
+                "change": np.nan,
+                "share_of_range": np.nan,
+                "percentile": np.nan,
+                "note": "no single input within its range makes it optimal",
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "option",
+            "parameter",
+            "base_input",
+            "threshold",
+            "change",
+            "share_of_range",
+            "percentile",
+            "note",
+        ],
+    ).set_index("option")
+    frame.attrs.update({"analysis": "smallest switches", "base_optimal": base_optimal})
+    return frame

@@ -80,6 +80,21 @@ display(reporting.strategy_table(analysis))
 fig = plots.plot_strategy_values(analysis)
 
 # %% [markdown]
+# ## Why: each strategy's value by attribute
+#
+# Each attribute's weighted contribution to each strategy's expected value (later decisions
+# at the optimal plan), so the rows add up to the strategy's value. Each attribute is measured
+# on a stated worst-to-best range (its swing) and the swing weights sum to one.
+
+# %%
+if analysis.value_by_attribute is not None:
+    display(Markdown(reporting.value_by_attribute_text(analysis)))
+    display(reporting.value_by_attribute_table(analysis))
+    fig = plots.plot_value_by_attribute(
+        analysis.value_by_attribute, units=analysis.case.tree.units or ""
+    )
+
+# %% [markdown]
 # ## The value of monitoring
 
 # %%
@@ -171,6 +186,10 @@ if china is not None:
 
 # %%
 display(reporting.assumptions_table(analysis))
+
+# %%
+if spec.notes:
+    display(Markdown(spec.notes))
 
 # %% [markdown]
 # ## Sources and reproducibility

@@ -88,7 +88,18 @@ fig = plots.plot_spider(one_way, "margin")
 # ## Thresholds: where the choice switches (exact, by root finding)
 
 # %%
-display(sa.thresholds(result).round(4))
+switches = sa.thresholds(result)
+display(switches.round(4))
+
+# %% [markdown]
+# ## What would make another strategy optimal
+#
+# For every strategy that is not recommended, the smallest change of a single input within its
+# range (measured as a share of that range, the others at their base case) that makes it the
+# best strategy, or a statement that no single input can.
+
+# %%
+display(Markdown(reporting.smallest_switches_text(sa.smallest_switches(switches))))
 
 # %% [markdown]
 # ## Two-way: which strategy is best where

@@ -5,6 +5,7 @@ See docs/tree-format.md for the file format, node paths and the definitions used
 
 from pathlib import Path
 
+from decision.tree.attributes import value_by_attribute
 from decision.tree.diagram import draw_tree
 from decision.tree.evaluation import TreeResult, evaluate
 from decision.tree.loading import load_tree
@@ -20,6 +21,7 @@ from decision.tree.parameters import (
 __all__ = [
     "load_tree",
     "evaluate",
+    "value_by_attribute",
     "draw_tree",
     "Tree",
     "TreeResult",

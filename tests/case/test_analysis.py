@@ -42,7 +42,8 @@ def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
     full = stats.beta.sf(0.8, a, b) * np.ones(n)
     return {
         "p_china_accepts": rng.beta(6, 4, n),
-        "p_accept": rng.beta(4, 6, n),
+        "p_accept_f4f": rng.beta(4, 6, n),
+        "p_accept_fpp": rng.beta(3, 7, n),
         "p_hold_monitoring": rng.beta(5, 5, n),
         "p_hold_after": rng.beta(3, 6, n),
         "p_level_low": low,
@@ -97,9 +98,9 @@ def test_raising_readiness_weight_never_raises_scale_down(case):
     supplied = synthetic_supplied(cooperation_mean=0.7)
     shares = [
         probability_of_acting(
-            evaluate(case.tree, n=N, seed=5, supplied=supplied, overrides={"w_readiness": w}), SPEC
+            evaluate(case.tree, n=N, seed=5, supplied=supplied, overrides={"s_readiness": w}), SPEC
         )
-        for w in np.linspace(0.05, 1.5, 12)
+        for w in np.geomspace(1.0, 1e5, 12)
     ]
     assert all(b <= a + 1e-12 for a, b in zip(shares, shares[1:])), shares
     assert shares[0] > shares[-1]  # the weight matters at all
@@ -115,12 +116,12 @@ def test_raising_china_cooperation_never_lowers_freeze_plus_pressure(case):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    w_readiness=st.floats(0.0, 1.0),
-    w_pressure=st.floats(0.0, 1.0),
+    s_readiness=st.floats(0.0, 200.0),
+    s_pressure=st.floats(0.0, 200.0),
     coop=st.floats(0.05, 0.95),
     seed=st.integers(0, 10_000),
 )
-def test_value_of_monitoring_is_never_negative(w_readiness, w_pressure, coop, seed):
+def test_value_of_monitoring_is_never_negative(s_readiness, s_pressure, coop, seed):
     case = load_case()
     supplied = synthetic_supplied(n=200, seed=seed, cooperation_mean=coop)
     base = evaluate(
@@ -128,7 +129,7 @@ def test_value_of_monitoring_is_never_negative(w_readiness, w_pressure, coop, se
         n=200,
         seed=seed,
         supplied=supplied,
-        overrides={"w_readiness": w_readiness, "w_pressure": w_pressure},
+        overrides={"s_readiness": s_readiness, "s_pressure": s_pressure},
     )
     adaptive = base.options["freeze-plus-pressure"]
     options = (
@@ -188,8 +189,8 @@ def test_scenarios_load_and_change_the_tree():
     names = [p.stem for p in list_scenarios()]
     assert names[0] == "baseline"
     assert {"readiness-first", "pressure-first", "pessimistic-china"} <= set(names)
-    base = load_case("baseline").tree.parameters["w_readiness"]
-    readiness = load_case("readiness-first").tree.parameters["w_readiness"]
+    base = load_case("baseline").tree.parameters["s_readiness"]
+    readiness = load_case("readiness-first").tree.parameters["s_readiness"]
     assert readiness.mean() > base.mean()
     assert load_scenario("pessimistic-china").priors["china"]["cooperation_mean"]["beta"] == 4.0
 
@@ -198,12 +199,12 @@ def test_scenarios_load_and_change_the_tree():
     "content, match",
     [
         (
-            "name: x\nparameters:\n  w_readines: 0.5\n",
-            r"bad\.yaml, field 'parameters\.w_readines'.*w_readiness",
+            "name: x\nparameters:\n  s_readines: 0.5\n",
+            r"bad\.yaml, field 'parameters\.s_readines'.*s_readiness",
         ),
         (
-            "name: x\nparameters:\n  w_readiness: {distribution: beta, alpha: -1, beta: 2}\n",
-            r"bad\.yaml.*w_readiness",
+            "name: x\nparameters:\n  s_readiness: {distribution: beta, alpha: -1, beta: 2}\n",
+            r"bad\.yaml.*s_readiness",
         ),
         ("name: x\npriors:\n  korea: {}\n", r"unknown model 'korea'"),
         ("name: x\nweights: {}\n", r"bad\.yaml, field 'weights'"),

@@ -63,7 +63,7 @@ def test_bad_options_are_errors(small_tree):
 
 
 def test_korea_case_synthetic_one_way(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     for others in ("mean", "draws"):
         ds = one_way(
             korea_case.tree,
@@ -72,7 +72,7 @@ def test_korea_case_synthetic_one_way(korea_case, synthetic_supplied):
             seed=5,
             points=3,
             others=others,
-            parameters=["p_accept", "p_level_full", "w_readiness"],
+            parameters=["p_accept_f4f", "p_level_full", "s_readiness"],
         )
         assert ds["value"].shape == (3, 3, 3)
         assert np.isfinite(ds["value"]).all() and np.isfinite(ds["margin"]).all()

@@ -80,7 +80,7 @@ def test_korea_prior_sensitivity_synthetic(korea_case, synthetic_fits_small):
     assert list(ds.coords["prior"].values) == ["china.accepts", "dprk.breach_shape", "dprk.accept"]
     assert list(ds.coords["alpha"].values) == [0.5, 2.0]
     # a prior moves only its own model's quantities
-    assert np.isnan(ds["cjs"].sel(prior="china.accepts", quantity="p_accept")).all()
+    assert np.isnan(ds["cjs"].sel(prior="china.accepts", quantity="p_accept_f4f")).all()
     own = ds["cjs"].sel(prior="china.accepts", quantity="p_china_accepts").values
     assert (own > 0).all()
     np.testing.assert_array_equal(

@@ -36,12 +36,12 @@ def test_acceptability_matches_the_closed_form(small_tree):
 
 
 def test_korea_acceptability_over_the_readiness_weight(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     ds = acceptability(
-        korea_case.tree, "w_readiness", supplied=synthetic_supplied, n=n, seed=3, points=5
+        korea_case.tree, "s_readiness", supplied=synthetic_supplied, n=n, seed=3, points=5
     )
     np.testing.assert_allclose(ds["probability_optimal"].sum("option"), 1.0)
     # Readiness counts against every scale-down: a heavier weight never helps them.
     quo = ds["probability_optimal"].sel(option="status quo").values
     assert np.all(np.diff(quo) >= -0.01)
-    assert ds.attrs["parameter"] == "w_readiness"
+    assert ds.attrs["parameter"] == "s_readiness"

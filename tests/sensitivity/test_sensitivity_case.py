@@ -15,7 +15,7 @@ def test_groups_cover_the_supplied_parameters(korea_case):
     supplied = [p for p in korea_case.spec.supplied if p in korea_case.tree.parameters]
     grouped = groups["DPRK model (posterior)"] + groups["China model (posterior)"]
     assert sorted(grouped) == sorted(supplied)
-    assert groups["attribute weights"][0] == "w_readiness"
+    assert groups["swing weights"][0] == "s_readiness"
     for members in groups.values():
         assert all(m in korea_case.tree.parameters for m in members)
     assert sorted(sum(korea_case.supplied_by_model().values(), [])) == sorted(supplied)
@@ -38,7 +38,7 @@ def test_synthetic_fits_are_consistent_with_the_models(korea_case):
 
 
 def test_tornado_of_the_case(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     table = tornado(one_way(korea_case.tree, supplied=synthetic_supplied, n=n, seed=2, points=5))
     assert len(table) >= 30
     assert table["swing"].is_monotonic_decreasing
@@ -46,7 +46,7 @@ def test_tornado_of_the_case(korea_case, synthetic_supplied):
 
 
 def test_evppi_of_every_parameter(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     result = evaluate(korea_case.tree, n=n, seed=3, supplied=synthetic_supplied)
     table = evppi(result, config={"se_samples": 50})
     assert len(table) >= 30

@@ -55,7 +55,7 @@ def test_n_base_must_be_a_power_of_two(small_tree):
 
 
 def test_korea_case_synthetic_sobol(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     frame = sobol(
         korea_case.tree,
         supplied=synthetic_supplied,

@@ -34,14 +34,17 @@ def test_range_metadata_and_argument_take_precedence():
 
 def test_supplied_ranges_come_from_the_draws(korea_case, synthetic_supplied):
     space = parameter_space(
-        korea_case.tree, supplied=synthetic_supplied, n=len(synthetic_supplied["p_accept"]), seed=2
+        korea_case.tree,
+        supplied=synthetic_supplied,
+        n=len(synthetic_supplied["p_accept_f4f"]),
+        seed=2,
     )
-    draws = synthetic_supplied["p_accept"]
-    assert space.low["p_accept"] == pytest.approx(np.percentile(draws, 5))
-    assert space.base["p_accept"] == pytest.approx(draws.mean())
+    draws = synthetic_supplied["p_accept_f4f"]
+    assert space.low["p_accept_f4f"] == pytest.approx(np.percentile(draws, 5))
+    assert space.base["p_accept_f4f"] == pytest.approx(draws.mean())
     # without supplied draws the supplied parameters sit at their defaults: not analysed
     bare = parameter_space(korea_case.tree, n=200, seed=2)
-    assert "p_accept" not in bare.names and "w_readiness" in bare.names
+    assert "p_accept_f4f" not in bare.names and "s_readiness" in bare.names
 
 
 def test_bad_names_and_missing_ranges_are_errors(small_tree):
@@ -65,7 +68,7 @@ def test_bad_names_and_missing_ranges_are_errors(small_tree):
 def test_cooperation_levels_are_linked(korea_case):
     linked = linked_probabilities(korea_case.tree)
     assert set(linked["p_level_low"]) == {"p_level_partial", "p_level_full"}
-    assert "p_accept" not in linked  # its node reads 'p_accept' and '1 - p_accept'
+    assert "p_accept_f4f" not in linked  # its node reads p_accept_f4f and 1 - p_accept_f4f
 
 
 def test_rows_equal_evaluating_each_deterministic_row():
@@ -101,7 +104,10 @@ def test_blocks_match_separate_evaluations_with_and_without_later_decisions(smal
 
 def test_linked_probabilities_are_rescaled_or_infeasible(korea_case, synthetic_supplied):
     space = parameter_space(
-        korea_case.tree, supplied=synthetic_supplied, n=len(synthetic_supplied["p_accept"]), seed=5
+        korea_case.tree,
+        supplied=synthetic_supplied,
+        n=len(synthetic_supplied["p_accept_f4f"]),
+        seed=5,
     )
     values = space.evaluate_rows({"p_level_low": [0.1, 0.9]})
     assert np.isfinite(values).all()  # the other two levels were rescaled to sum to 1

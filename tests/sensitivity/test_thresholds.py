@@ -80,18 +80,46 @@ def test_a_third_option_inside_a_grid_cell_is_found():
 
 
 def test_others_at_draws_and_korea_synthetic(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     table = thresholds(
         korea_case.tree,
         supplied=synthetic_supplied,
         n=n,
         seed=3,
-        parameters=["p_china_accepts", "w_readiness", "p_level_full"],
+        parameters=["p_china_accepts", "s_readiness", "p_level_full"],
         grid=9,
     )
-    assert set(table["parameter"]) == {"p_china_accepts", "w_readiness", "p_level_full"}
+    assert set(table["parameter"]) == {"p_china_accepts", "s_readiness", "p_level_full"}
     switched = table.dropna(subset=["threshold"])
     for _, row in switched.iterrows():
         assert row["low"] <= row["threshold"] <= row["high"]
         assert row["from_option"] != row["to_option"]
     assert table.attrs["base_optimal"] in korea_case.tree.root.labels
+
+
+def test_smallest_switches_name_the_nearest_threshold_or_none():
+    from decision.sensitivity import smallest_switches, thresholds
+
+    tree = {
+        "name": "synthetic three-way",
+        "parameters": {
+            "a": {"distribution": "uniform", "low": 0.0, "high": 10.0},
+            "b": {"distribution": "uniform", "low": 0.0, "high": 10.0},
+        },
+        "root": {
+            "type": "decision",
+            "name": "D",
+            "options": {
+                "x": {"payoff": 5.0},
+                "y": {"payoff": "a - 2"},  # optimal when a > 7 (base a = 5)
+                "z": {"payoff": "b - 10"},  # never optimal: at most 0 < 5
+            },
+        },
+    }
+    table = thresholds(tree, n=4000, seed=1, ranges={"a": (0, 10), "b": (0, 10)})
+    table.attrs["base_optimal"] = "x"
+    found = smallest_switches(table, ["y", "z"])
+    assert found.loc["y", "parameter"] == "a"
+    assert found.loc["y", "threshold"] == pytest.approx(7.0, abs=1e-6)
+    assert found.loc["z", "parameter"] == ""
+    assert "no single input" in found.loc["z", "note"]

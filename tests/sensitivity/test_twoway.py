@@ -26,10 +26,10 @@ def test_same_parameter_twice_is_an_error(small_tree):
 
 
 def test_korea_case_synthetic_region(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     ds = two_way(
         korea_case.tree,
-        "p_accept",
+        "p_accept_f4f",
         "p_china_accepts",
         supplied=synthetic_supplied,
         n=n,

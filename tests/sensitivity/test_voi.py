@@ -111,16 +111,16 @@ def test_errors(small_tree):
 
 
 def test_korea_case_synthetic_evppi(korea_case, synthetic_supplied):
-    n = len(synthetic_supplied["p_accept"])
+    n = len(synthetic_supplied["p_accept_f4f"])
     result = evaluate(korea_case.tree, n=n, seed=6, supplied=synthetic_supplied)
     groups = korea_case.parameter_groups()
     table = evppi(
         result,
-        ["p_accept", "p_level_full", "w_readiness", "v_long_range"],
-        groups={k: groups[k] for k in ("China model (posterior)", "attribute weights")},
+        ["p_accept_f4f", "p_level_full", "s_readiness", "v_long_range"],
+        groups={k: groups[k] for k in ("China model (posterior)", "swing weights")},
     )
     total = table.attrs["evpi"]
     assert total <= table.attrs["evpi_all_decisions"] + 1e-12
     assert (table["evppi"] >= 0).all()
     assert (table["evppi"] <= total + 3 * table["se"] + 1e-9).all()
-    assert table.loc["attribute weights", "method"] == "gp"
+    assert table.loc["swing weights", "method"] == "gp"

@@ -8,6 +8,12 @@ from pathlib import Path
 from decision.case.spec import CaseSpec, HeadlineQuantity, ReportTitles, SecondStage
 
 
+def _calendar(as_of):
+    from decision.cases.freeze_plus_pressure.calendar import calendar_inputs
+
+    return calendar_inputs(as_of)
+
+
 def _monitoring_study():
     from decision.sensitivity.preposterior import MonitoringStudy
 
@@ -25,7 +31,8 @@ SPEC = CaseSpec(
     ),
     supplied={
         "p_china_accepts": ("china", "p_china_accepts"),
-        "p_accept": ("dprk", "p_accept"),
+        "p_accept_f4f": ("dprk", "p_accept"),
+        "p_accept_fpp": ("dprk", "p_accept"),
         "p_hold_monitoring": ("dprk", "p_hold_monitoring"),
         "p_hold_after": ("dprk", "p_hold_after"),
         "p_level_low": ("china", "p_level_low"),
@@ -89,12 +96,13 @@ SPEC = CaseSpec(
         ),
     ),
     parameter_groups={
-        "attribute weights": (
-            "w_readiness",
-            "w_nonproliferation",
-            "w_pressure",
-            "w_alliance",
-            "w_diplomacy",
+        "swing weights": (
+            "s_readiness",
+            "s_nonproliferation",
+            "s_pressure",
+            "s_alliance",
+            "s_diplomacy",
+            "s_security",
         ),
         "readiness losses": (
             "r_suspend",
@@ -103,18 +111,42 @@ SPEC = CaseSpec(
             "r_no_decapitation",
             "c_resume",
         ),
-        "non-proliferation": ("v_long_range", "p_covert_rd", "covert_rd_cost"),
+        "non-proliferation": (
+            "nonpro_swing",
+            "v_long_range",
+            "v_nuclear_test",
+            "v_export",
+            "p_covert_rd",
+            "covert_rd_cost",
+        ),
+        "crisis risk": ("p_crisis_sq", "crisis_cut"),
         "DPRK answer to exercises": (
             "hold_full_exercises",
             "hold_command_post",
             "hold_off_peninsula",
             "hold_no_decapitation",
         ),
-        "China's answer": ("china_keeps_if_full", "china_relaxes_f4f"),
-        "alliance costs": ("a_suspend", "a_command_post", "a_off_peninsula", "a_no_decapitation"),
-        "diplomatic standing": ("d_moral", "d_serious"),
+        "China's answer": ("china_keeps_if_full", "china_relaxes_f4f", "china_pressure_if_refused"),
+        "alliance": (
+            "a_offer",
+            "a_suspend",
+            "a_command_post",
+            "a_off_peninsula",
+            "a_no_decapitation",
+        ),
+        "diplomatic standing": (
+            "d_serious",
+            "d_moral",
+            "d_moral_equivalence",
+            "moral_share_conditional",
+            "d_renege",
+            "d_climbdown",
+            "renege_breach_fraction",
+        ),
     },
     monitoring_study=_monitoring_study,
+    evidence_inputs=_calendar,
+    notes=(Path(__file__).parent / "notes.md").read_text(encoding="utf-8"),
     reports=ReportTitles(
         brief="Freeze-plus-pressure: decision brief",
         sensitivity="Freeze-plus-pressure: sensitivity and value of information",
