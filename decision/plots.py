@@ -315,7 +315,9 @@ def plot_ppc(
     observed = np.asarray(fit.idata.observed_data[var_name]).ravel()
     replicates = np.asarray(predictive).ravel()
     lo, hi = _bulk_limits([observed, replicates])
-    lo, hi = min(lo, observed.min()), max(hi, observed.max())  # every observation shown
+    observed = observed[np.isfinite(observed)]
+    if observed.size:  # every observation stays in view
+        lo, hi = min(lo, float(observed.min())), max(hi, float(observed.max()))
     for axis in np.atleast_1d(ax).ravel():
         axis.set_xlim(lo, hi)
         axis.set_xlabel(

@@ -59,8 +59,10 @@ VIEWS = ("full", "compact")
 RANKDIRS = ("LR", "TB", "auto")
 #: A page's width in points (about 1150 px): wider left-to-right layouts try top to bottom.
 PAGE_WIDTH_PT = 860.0
-#: Smallest subtree (in nodes) worth replacing by a "same as" reference.
+#: Smallest subtree (in nodes of the tree) worth replacing by a "same as" reference...
 SAME_AS_MIN_NODES = 5
+#: ... and the fewest boxes it must take once drawn (the compact view draws less of it).
+SAME_AS_MIN_DRAWN = 3
 #: The SVG element id of the root node ("same as" boxes link to their subtree's node id).
 ROOT_ID = "root"
 
@@ -281,10 +283,17 @@ class _Planner:
             return _Item(node, "stub", on_path, ancestry)
         shape = self._shape(node)
         if shape is not None and shape in self.drawn:
+            item = self._expand(node, on_path, ancestry)
+            if _drawn_size(item) < SAME_AS_MIN_DRAWN:
+                return item  # a reference would save nothing
             return _Item(node, "same", on_path, ancestry, original=self.drawn[shape])
-        item = _Item(node, "expand", on_path, ancestry)
+        item = self._expand(node, on_path, ancestry)
         if shape is not None:
             self.drawn[shape] = item
+        return item
+
+    def _expand(self, node: Node, on_path: bool, ancestry) -> _Item:
+        item = _Item(node, "expand", on_path, ancestry)
         chosen = self.result.policy.get(node.path)
         later_decision = node.kind == "decision" and node is not self.root
         if later_decision and self.view == "compact":
@@ -305,6 +314,11 @@ class _Planner:
                 continue
             item.children.append((branch, child))
         return item
+
+
+def _drawn_size(item: _Item) -> int:
+    """Count the boxes drawn for ``item`` and everything under it."""
+    return sum(1 + (bool(i.others) and i.folded is None) for i in _walk(item))
 
 
 def _tag(number: int) -> str:
@@ -457,7 +471,7 @@ class _Drawer:
                 **link,
                 shape="box",
                 style="dashed,filled" if marked else "dashed",
-                fillcolor=_HIGHLIGHT_FILL,
+                fillcolor=_HIGHLIGHT_FILL if marked else "none",
                 color=_OPTIMAL if item.on_path else _OTHER,
                 penwidth="1.5" if item.on_path else "1",
             )
