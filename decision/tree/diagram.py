@@ -12,8 +12,10 @@ Two views of one :class:`~decision.tree.TreeResult`, both with the optimal polic
 ``view="compact"``
     The root decision with each option's value and probability of being best, and the
     optimal path expanded down to every later decision with the option chosen there (the
-    contingent plan). Everything else is one collapsed box with its rolled-back value; the
-    options not chosen at a later decision are one box naming the best of them.
+    contingent plan). Everything else is one collapsed box with its rolled-back value. A
+    later decision's box names the option chosen and the best of the others with its value
+    (when the chosen option leads to further decisions, it is drawn as an edge instead and
+    the others are one box).
 
 ``max_depth`` collapses everything below a depth in either view, and ``rankdir="auto"``
 lays the tree out left to right unless top to bottom is narrower and left to right does not
@@ -392,11 +394,11 @@ class _Drawer:
                 f"Node values: {result.value_kind}s of the whole path (payoffs before the "
                 "node included); red: the optimal policy."
             )
-            if tags:
-                paragraphs.append(
-                    "A subtree met again (same expressions and choices) is drawn once; its "
-                    "copies are boxes 'same as subtree A' with their own value."
-                )
+        if tags:
+            paragraphs.append(
+                "A subtree met again (same expressions and choices) is drawn once; its "
+                "copies are boxes 'same as subtree A' with their own value."
+            )
         if result.n > 1 and result.is_uncertain:
             paragraphs.append(f"Means over {result.n} parameter draws.")
         lines = [
@@ -505,7 +507,7 @@ class _Drawer:
     def _edge(self, parent: str, child: str, node: Node, branch: Branch, chosen, follows: bool):
         result = self.result
         is_root = node is result.tree.root
-        lines = _wrap(branch.label, self.style.wrap)
+        lines = _wrap(branch.label, self.style.wrap) or [""]
         if node.kind == "decision" and branch.label == chosen:
             lines[-1] += " \u2713"
         if node.kind == "chance":
