@@ -1,7 +1,7 @@
 """Benchmark the sensitivity library on the Korea case tree, as ratios against an in-run baseline.
 
 The tree is the freeze-plus-pressure case (baseline scenario) with **synthetic** supplied
-draws (``decision.sensitivity.case.synthetic_supplied_draws``: no MCMC). The baseline,
+draws (``decision.testing.synthetic_supplied_draws``: no MCMC). The baseline,
 measured in the same run, is one plain ``evaluate`` of the same tree at the same number of
 draws: the ratio says how many rollbacks' worth of time an analysis costs.
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from decision.case import load_case
 from decision.sensitivity import evppi, one_way, sobol, thresholds
-from decision.sensitivity.case import parameter_groups, supplied_by_model, synthetic_supplied_draws
+from decision.testing import synthetic_supplied_draws
 from decision.tree import evaluate
 
 ONE_WAY_DRAWS = 1_000
@@ -81,14 +81,14 @@ def main() -> int:
         t_evppi,
         base_large,
     )
-    t_groups, groups = timed(lambda: evppi(result, [], groups=parameter_groups(case)), 1)
+    t_groups, groups = timed(lambda: evppi(result, [], groups=case.parameter_groups()), 1)
     row(
         f"EVPPI, {len(groups)} named groups, N={EVPPI_DRAWS:,} (gp for > 3 parameters)",
         t_groups,
         base_large,
     )
     t_sobol, _ = timed(
-        lambda: sobol(tree, draws=draws_small, joint=supplied_by_model(case), seed=4), 1
+        lambda: sobol(tree, draws=draws_small, joint=case.supplied_by_model(), seed=4), 1
     )
     row("Sobol indices, n_base 512 (SALib + one batched rollback)", t_sobol, base_small)
 

@@ -32,11 +32,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from decision.case import SUPPLIED_FROM_MODELS
+from decision.case import load_spec
 from decision.sweep import (
-    HEADLINE,
     Posterior,
-    _tree_for,
+    case_for,
     evaluate_scenario,
     load_sweep,
     local_cluster,
@@ -53,13 +52,19 @@ REFIT_SAMPLER = {"draws": 100, "tune": 100, "chains": 2, "cores": 1, "prior_pred
 def synthetic_posterior(n: int = 4000, seed: int = 0) -> Posterior:
     """Posterior-shaped draws for every model-supplied tree parameter."""
     rng = np.random.default_rng(seed)
-    supplied = {name: rng.beta(4, 4, n) for name in SUPPLIED_FROM_MODELS}
+    supplied = {name: rng.beta(4, 4, n) for name in load_spec().supplied}
     levels = rng.dirichlet([3, 4, 2], n)
     supplied["p_level_low"], supplied["p_level_partial"], supplied["p_level_full"] = levels.T
     supplied["launches_prevented_per_month"] = rng.gamma(5, 0.5, n)
     supplied["long_range_prevented_per_month"] = rng.gamma(2, 0.25, n)
     return Posterior(
-        "synthetic", supplied, {h: float("nan") for h in HEADLINE}, True, (), False, 0.0
+        "synthetic",
+        supplied,
+        {q.name: float("nan") for q in load_spec().headline},
+        True,
+        (),
+        False,
+        0.0,
     )
 
 
@@ -100,7 +105,7 @@ def bench_tree_only(folder: Path) -> None:
     spec = {"draws": 2000, "batch_size": 100, "grid": _grid()}
     sweep = load_sweep(write(folder, "loop", spec))
     n = len(sweep.scenarios)
-    tree = _tree_for(sweep.case, sweep.base, {})
+    tree = case_for(sweep.case, sweep.base, {})
     start, cpu = time.perf_counter(), time.process_time()
     for scenario in sweep.scenarios:
         evaluate_scenario(tree, post, scenario.overrides, draws=sweep.draws, seed=sweep.seed)

@@ -31,10 +31,14 @@ SetOpt = Annotated[
     typer.Option("-p", "--set", metavar="NAME=VALUE", help="Set one parameter (repeatable)."),
 ]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Use evidence known on this date.")]
+CaseOpt = Annotated[
+    str | None,
+    typer.Option("--case", help="A shipped case's name, or a case folder (see docs/cases.md)."),
+]
 
 
 def _report_values(
-    params: Path | None, pairs: list[str] | None, as_of: str | None
+    params: Path | None, pairs: list[str] | None, as_of: str | None, case: str | None = None
 ) -> tuple[dict, str]:
     """Report parameters from ``--params`` (a parameter file or a scenario), ``-p`` and
     ``--as-of``, and where they came from (for error messages).
@@ -50,6 +54,8 @@ def _report_values(
     values.update(parse_cli_parameters(pairs or []))
     if as_of is not None:
         values["as_of"] = as_of
+    if case is not None:
+        values["case"] = case
     return values, source
 
 
@@ -70,6 +76,7 @@ def report(
     ] = None,
     set_: SetOpt = None,
     as_of: AsOfOpt = None,
+    case: CaseOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path(
         "reports"
     ),
@@ -114,7 +121,7 @@ def report(
     )
 
     if from_manifest is not None:
-        if params is not None or set_ or as_of is not None or all_scenarios:
+        if params is not None or set_ or as_of is not None or case is not None or all_scenarios:
             raise typer.BadParameter(
                 "--from-manifest takes the parameters from the manifest; "
                 "give only --out and --name with it"
@@ -127,7 +134,7 @@ def report(
         typer.echo(f"report written to {target / 'report.html'}")
         return
 
-    values, source = _report_values(params, set_, as_of)
+    values, source = _report_values(params, set_, as_of, case)
     if all_scenarios:
         done, failed = render_all_scenarios(values, out_dir=out, source=source)
         for folder in done:
@@ -149,6 +156,7 @@ def report_sensitivity(
     ] = None,
     set_: SetOpt = None,
     as_of: AsOfOpt = None,
+    case: CaseOpt = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")] = Path(
         "reports"
     ),
@@ -161,7 +169,7 @@ def report_sensitivity(
         render_report,
     )
 
-    values, source = _report_values(params, set_, as_of)
+    values, source = _report_values(params, set_, as_of, case)
     run_name = name or ("sensitivity" + (f"-{params.stem}" if params is not None else ""))
     target = render_report(
         values, template="sensitivity", out_dir=out, name=run_name, source=source
@@ -184,6 +192,7 @@ def report_monitoring(
     scenario: Annotated[
         str | None, typer.Option("--scenario", help="Scenario name or file.")
     ] = None,
+    case: CaseOpt = None,
     history: Annotated[
         Path | None,
         typer.Option("--history", help="Run-history database (default: <out>/history.sqlite)."),
@@ -209,6 +218,8 @@ def report_monitoring(
         values["schedule_file"] = str(schedule)
     if scenario is not None:
         values["scenario"] = scenario
+    if case is not None:
+        values["case"] = case
     values.update(parse_cli_parameters(set_ or []))
     import hashlib
 
@@ -243,6 +254,7 @@ def monitor(
     ] = Path("observations.csv"),
     schedule: Annotated[Path | None, typer.Option("--schedule")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario")] = None,
+    case: CaseOpt = None,
     history: Annotated[
         Path | None, typer.Option("--history", help="Run history to read the trend from.")
     ] = Path("reports/monitoring/history.sqlite"),
@@ -261,6 +273,7 @@ def monitor(
         ledger=ledger,
         schedule=schedule,
         scenario=scenario,
+        case=case,
         seed=seed,
         sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
     )
@@ -275,10 +288,12 @@ def monitor(
         typer.echo(f"  {row['month']} {row['actor']:5s} {row['item']:32s} {row['observed']}")
     for name, value in info["headline"].items():
         typer.echo(f"  {name:40s} {value:8.3f}")
-    typer.echo(
-        f"Recommendation: {info['recommendation']}; China's cooperation most likely "
-        f"{info['current_cooperation_level']} -> {info['current_option']}"
-    )
+    typer.echo(f"Recommendation: {info['recommendation']}")
+    if info["current_option"]:
+        typer.echo(
+            f"Most likely observed condition: {info['current_cooperation_level']} -> "
+            f"{info['current_option']}"
+        )
     if info["trend"]:
         typer.echo("Trend (recorded runs):")
         for row in info["trend"]:
@@ -349,6 +364,7 @@ def analyze(
         Path | None, typer.Option("--observations", help="Monitoring observations CSV.")
     ] = None,
     as_of: AsOfOpt = None,
+    case: CaseOpt = None,
     draws: Annotated[int, typer.Option(min=10, help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option(min=10)] = 1000,
     chains: Annotated[int, typer.Option(min=1)] = 4,
@@ -367,6 +383,7 @@ def analyze(
     obs = load_observations(observations, as_of=as_of) if observations else None
     analysis = run_analysis(
         params,
+        case=case,
         as_of=as_of,
         observations=obs,
         seed=seed,
@@ -395,13 +412,17 @@ def analyze(
         )
     console.print(table)
     console.print(f"Recommendation: [bold]{result['recommendation']}[/bold]")
+    spec = analysis.spec
+    condition = spec.second_stage.condition if spec.second_stage else None
     for level, option in result["contingent_plan"].items():
-        console.print(f"  if China's cooperation is {level}: {option}")
-    console.print(
-        f"Value of monitoring: {result['value_of_monitoring']:.4f}; "
-        f"P(DPRK complies) {result['p_dprk_complies']:.0%}; "
-        f"P(China follows through) {result['p_china_follows_through']:.0%}"
-    )
+        console.print(f"  if {condition or 'observed'} is {level}: {option}")
+    if spec.second_stage is not None:
+        console.print(f"Value of deciding later: {result['value_of_monitoring']:.4f}")
+    for quantity in spec.headline:
+        value = result.get(quantity.name)
+        if value is not None:
+            shown = f"{value:.0%}" if quantity.probability else f"{value:.3g}"
+            console.print(f"  {quantity.label}: {shown}")
     for flag in result["flags"]:
         console.print(f"[red]warning:[/red] {flag}")
 

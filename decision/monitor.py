@@ -22,21 +22,14 @@ from decision.core.errors import InputError
 from decision.core.provenance import sha256_file
 
 __all__ = [
-    "HEADLINE_NUMBERS",
     "MonitorResult",
     "monitor",
     "record_results",
     "resolve_month",
 ]
 
-#: Numbers recorded for every monthly run (and drawn as trends).
-HEADLINE_NUMBERS = (
-    "p_dprk_complies",
-    "p_china_follows_through",
-    "p_china_accepts",
-    "p_hold_monitoring",
-    "value_of_monitoring",
-)
+#: Recorded for every monthly run besides the case's headline quantities.
+EXTRA_RECORDED = ("value_of_monitoring",)
 
 
 def resolve_month(through: str, ledger: str | Path) -> str:
@@ -71,7 +64,7 @@ class MonitorResult:
     def headline(self) -> dict[str, float]:
         """The recorded numbers: probabilities, values and probability optimal per strategy."""
         d = self.analysis.to_dict()
-        out = {name: float(d[name]) for name in HEADLINE_NUMBERS}
+        out = {name: float(d[name]) for name in (*d["headline_names"], *EXTRA_RECORDED)}
         for strategy, value in d["options"].items():
             out[f"value: {strategy}"] = float(value)
             out[f"P(optimal): {strategy}"] = float(d["probability_optimal"].get(strategy, 0.0))
@@ -104,6 +97,7 @@ def monitor(
     ledger: str | Path,
     schedule: str | Path | None = None,
     scenario: str | Path | None = None,
+    case: Any = None,
     sampler: Mapping[str, Any] | None = None,
     seed: int = DEFAULT_SEED,
     use_cache: bool = True,
@@ -114,7 +108,7 @@ def monitor(
     Evidence and observations are used as of the last day of that month.
     """
     from decision import evidence
-    from decision.case import analyze
+    from decision.case import analyze, condition_probabilities
     from decision.ledger import validate_ledger
     from decision.observations import load_observations
     from decision.schedule import compare_to_schedule, default_schedule_path, load_schedule
@@ -127,6 +121,7 @@ def monitor(
     status = compare_to_schedule(the_schedule, observations, month)
     analysis = analyze(
         scenario,
+        case=case,
         as_of=as_of,
         observations=observations,
         sampler=sampler,
@@ -134,25 +129,27 @@ def monitor(
         use_cache=use_cache,
         strict=strict,
     )
-    china = analysis.fits["china"]
-    levels = {
-        name[len("p_level_") :]: float(china.draws(name).mean())
-        for name in china.headline_names
-        if name.startswith("p_level_")
-    }
+    levels = condition_probabilities(analysis.result, analysis.spec)
     hashes = {
         "ledger": sha256_file(ledger),
         "evidence": evidence.data_hash(as_of=as_of),
         "schedule": sha256_file(schedule or default_schedule_path()),
     }
     return MonitorResult(
-        month, analysis, observations, status, max(levels, key=levels.get), levels, hashes
+        month,
+        analysis,
+        observations,
+        status,
+        max(levels, key=levels.get) if levels else "",
+        levels,
+        hashes,
     )
 
 
 def record_results(history, run_id: int, analysis_json: Mapping[str, Any]) -> None:
     """Finish a history run with the headline numbers of a rendered monitoring report."""
-    values = {name: analysis_json[name] for name in HEADLINE_NUMBERS if name in analysis_json}
+    names = (*analysis_json.get("headline_names", ()), *EXTRA_RECORDED)
+    values = {name: analysis_json[name] for name in names if name in analysis_json}
     for strategy, value in analysis_json.get("options", {}).items():
         values[f"value: {strategy}"] = value
         values[f"P(optimal): {strategy}"] = analysis_json["probability_optimal"].get(strategy, 0)

@@ -200,10 +200,17 @@ def validate_parameters(
             from decision.core.dates import month_end
 
             month_end(value, field="through")
+        if name == "case" and value:
+            from decision.case import load_spec
+
+            load_spec(value)  # an unknown case fails here, before any run
+            if Path(value).exists():
+                value = str(Path(value).resolve())
         if name == "scenario":
             from decision.case import load_case
 
-            load_case(value)  # a bad scenario fails here, naming its file, before any run
+            # A bad scenario fails here, naming its file, before any run.
+            load_case(value, params.get("case") or None)
             if Path(value).exists():
                 value = str(Path(value).resolve())
         resolved[name] = value
@@ -372,12 +379,14 @@ def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
     if as_of:
         hashes["evidence"] = evidence.data_hash(as_of=as_of)
     if "scenario" in params:
-        from decision.case import case_folder, load_scenario
+        from decision.case import load_scenario, load_spec
 
-        scenario = load_scenario(params["scenario"])
+        spec = load_spec(params.get("case") or None)
+        scenario = load_scenario(params["scenario"], spec)
         if scenario.path and Path(scenario.path).is_file():
             hashes["scenario"] = sha256_file(scenario.path)
-        hashes["case_tree"] = sha256_file(case_folder() / "tree.yaml")
+        hashes["case_tree"] = sha256_file(spec.tree_path)
+        hashes["case_spec"] = sha256_file(spec.folder / "__init__.py")
     for name, value in sorted(params.items()):
         if not name.endswith("_file"):
             continue
@@ -724,11 +733,12 @@ def render_all_scenarios(
     Returns the published folders and the messages of scenarios that failed (each failure
     leaves that scenario's previous report in place; the others still render).
     """
-    from decision.case import list_scenarios
+    from decision.case import list_scenarios, load_spec
 
+    spec = load_spec((params or {}).get("case") or None)
     out_dir = Path(out_dir)
     done, failed = [], []
-    for path in list_scenarios():
+    for path in list_scenarios(spec):
         try:
             done.append(
                 render_report(
@@ -740,14 +750,18 @@ def render_all_scenarios(
             )
         except ReportFailed as exc:
             failed.append(str(exc))
-    write_scenario_index(out_dir, [p.stem for p in list_scenarios()])
+    write_scenario_index(out_dir, [p.stem for p in list_scenarios(spec)], spec)
     return done, failed
 
 
-def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
+def write_scenario_index(out_dir: str | os.PathLike, names: list[str], spec=None) -> Path:
     """``scenarios.html``: one row per scenario comparing recommendations and values."""
     import html
 
+    from decision.case import load_spec
+
+    spec = load_spec(spec)
+    shown = [q for q in spec.headline if q.probability][:3]
     out_dir = Path(out_dir)
     rows, strategies = [], []
     for name in names:
@@ -776,20 +790,20 @@ def write_scenario_index(out_dir: str | os.PathLike, names: list[str]) -> Path:
             f'<tr><td><a href="{html.escape(name)}/report.html">{html.escape(name)}</a>{flags}</td>'
             f"<td><b>{html.escape(info['recommendation'])}</b></td>{cells}"
             f"<td>{plan}</td><td>{info['value_of_monitoring']:.4f}</td>"
-            f"<td>{100 * info['p_dprk_complies']:.0f}%</td>"
-            f"<td>{100 * info['p_china_follows_through']:.0f}%</td></tr>"
+            + "".join(f"<td>{100 * info.get(q.name, float('nan')):.0f}%</td>" for q in shown)
+            + "</tr>"
         )
+    headline_heads = "".join(f"<th>{html.escape(q.label)}</th>" for q in shown)
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Scenarios compared</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
         "td:first-child,th:first-child{text-align:left}</style></head><body>"
-        "<h1>Freeze-plus-pressure: scenarios compared</h1>"
-        "<p>Expected value in weighted points (status quo = 0) and the share of draws in which "
-        "each strategy is best; the contingent plan maps China's observed cooperation to the "
-        "spring exercises.</p>"
+        f"<h1>{html.escape(spec.reports.scenarios)}</h1>"
+        "<p>Expected value in the tree's units and the share of draws in which each strategy "
+        "is best; the contingent plan maps what is observed to the later decision.</p>"
         f"<table><tr><th>scenario</th><th>recommendation</th>{head}<th>contingent plan</th>"
-        "<th>value of monitoring</th><th>P(DPRK complies)</th><th>P(China follows through)</th>"
+        f"<th>value of monitoring</th>{headline_heads}"
         f"</tr>{''.join(body)}</table></body></html>"
     )
     return atomic_write_text(out_dir / "scenarios.html", page)

@@ -37,6 +37,8 @@ __all__ = [
     "fit_inputs_table",
     "headline_table",
     "headline_text",
+    "model_section_text",
+    "title_text",
     "percent",
     "preposterior_table",
     "prior_sensitivity_table",
@@ -45,19 +47,19 @@ __all__ = [
     "sources_table",
 ]
 
-#: Plain-words labels for headline quantities.
-LABELS = {
-    "p_accept": "DPRK accepts a testing freeze",
-    "p_hold_monitoring": "the freeze holds through the monitoring window",
-    "p_hold_after": "it then holds through the next exercise cycle",
-    "p_dprk_complies": "DPRK accepts and complies throughout",
-    "p_hold_new_freeze": "a new freeze holds six months (history alone)",
-    "launches_prevented_per_month": "missiles a freeze prevents per month",
-    "long_range_prevented_per_month": "long-range missiles prevented per month",
-    "cooperation": "extent of China's cooperation (0 to 1)",
-    "p_china_follows_through": "China meets the enforcement plan in full",
-    "p_china_accepts": "China accepts the counter-proposal",
-    "cooperation_mean": "China's cooperation propensity",
+#: Titles and one-paragraph summaries of the model sections of a brief, by model name.
+MODEL_SECTIONS = {
+    "dprk_compliance": (
+        "DPRK compliance model",
+        "Survival of earlier agreements (Weibull, censored), the monthly launch record (negative "
+        "binomial with a yearly random-walk rate) and monitoring observations (tests are always "
+        "detected; covert exports only with a detection probability).",
+    ),
+    "china_follow_through": (
+        "China follow-through model",
+        "China's coded enforcement record (beta-binomial, recent episodes weighted more) and "
+        "monitoring observations of scheduled steps and trade levels.",
+    ),
 }
 
 
@@ -121,17 +123,17 @@ def _interval(draws: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(draws)), float(lo), float(hi)
 
 
-def headline_table(fits: Mapping) -> pd.DataFrame:
-    """Mean and 90% interval of every headline quantity of every fit."""
+def headline_table(fits: Mapping, spec=None) -> pd.DataFrame:
+    """Mean and 90% interval of every headline quantity of every fit.
+
+    Quantities are labelled with the case spec's labels where it has one (``spec``), else by
+    their variable names.
+    """
     rows = []
     for key, fit in fits.items():
         for name in fit.headline_names:
             mean, lo, hi = _interval(fit.draws(name))
-            label = LABELS.get(name) or (
-                f"China's cooperation is {name[len('p_level_') :]}"
-                if name.startswith("p_level_")
-                else name
-            )
+            label = spec.headline_label(name) if spec is not None else name
             rows.append(
                 {
                     "model": key,
@@ -145,24 +147,30 @@ def headline_table(fits: Mapping) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["model", "quantity"])
 
 
-def headline_text(dprk, china) -> str:
-    """The key numbers in a few plain sentences."""
-    comply = dprk.draws("p_dprk_complies").mean()
-    accept = dprk.draws("p_accept").mean()
-    hold = dprk.draws("p_hold_monitoring").mean()
-    rate, rlo, rhi = _interval(dprk.draws("launches_prevented_per_month"))
-    coop, clo, chi = _interval(china.draws("cooperation"))
-    full = china.draws("p_china_follows_through").mean()
-    return (
-        f"- The DPRK accepts a testing freeze with probability **{percent(accept)}**; once "
-        f"accepted, it holds through the monitoring window with probability "
-        f"**{percent(hold)}**; accepting and complying throughout: **{percent(comply)}**.\n"
-        f"- A freeze would prevent about **{rate:.1f}** missile launches a month "
-        f"(90% interval {rlo:.1f} to {rhi:.1f}).\n"
-        f"- China's cooperation on a scheduled plan: **{coop:.2f}** of the plan "
-        f"(90% interval {clo:.2f} to {chi:.2f}); it meets the plan in full with probability "
-        f"**{percent(full)}**."
-    )
+def headline_text(analysis) -> str:
+    """The case's headline quantities in plain words: posterior mean and 90% interval."""
+    lines = []
+    for quantity in analysis.spec.headline:
+        if quantity.model not in analysis.fits:
+            continue
+        mean, lo, hi = _interval(analysis.fits[quantity.model].draws(quantity.variable))
+        if quantity.probability:
+            shown = f"**{percent(mean)}** (90% interval {percent(lo)} to {percent(hi)})"
+        else:
+            shown = f"**{mean:.2f}** (90% interval {lo:.2f} to {hi:.2f})"
+        lines.append(f"- {escape(quantity.label)}: {shown}.")
+    return "\n".join(lines)
+
+
+def model_section_text(fit) -> str:
+    """The heading and summary of a model's section in a report."""
+    title, summary = MODEL_SECTIONS.get(fit.model_name, (fit.model_name, ""))
+    return f"## {escape(title)}\n\n{escape(summary)}"
+
+
+def title_text(title: str, question: str = "") -> str:
+    """A report's title and the question it answers (the question is trusted Markdown)."""
+    return f"# {escape(title)}\n\n{question}" if question else f"# {escape(title)}"
 
 
 def diagnostics_text(fit) -> str:
@@ -245,25 +253,15 @@ def compare_fits(fits: Mapping) -> pd.DataFrame:
     return pd.DataFrame(columns).rename_axis("quantity")
 
 
-def _strategy_words(name: str) -> str:
-    return {
-        "status quo": "keep the status quo (full exercises, deterrence and containment)",
-        "freeze-for-freeze": "accept China's plain freeze-for-freeze (suspend the exercises for "
-        "a DPRK testing freeze, with no condition on China)",
-        "freeze-plus-pressure": "make the freeze-plus-pressure counter-proposal (scale back the "
-        "March exercises only if the DPRK freezes testing and China "
-        "steps up enforcement, after six months of monitoring)",
-    }.get(name, name)
-
-
 def recommendation_text(analysis) -> str:
     """The recommendation, its margin and robustness, and the contingent plan, in plain words."""
     d = analysis.to_dict()
+    spec = analysis.spec
     best = d["recommendation"]
     ranked = sorted(d["options"].items(), key=lambda kv: kv[1], reverse=True)
     runner, runner_value = ranked[1]
     lines = [
-        f"**Recommendation: {escape(_strategy_words(best))}.**",
+        f"**Recommendation: {escape(spec.strategy_words(best))}.**",
         "",
         f"It has the highest expected value ({d['options'][best]:.3f} points against "
         f"{runner_value:.3f} for {escape(runner)}) and is the best strategy in "
@@ -276,28 +274,21 @@ def recommendation_text(analysis) -> str:
             f"The call is close: {escape(top)} is best in more draws "
             f"({percent(d['probability_optimal'][top])}), but by smaller margins."
         )
-    if d["contingent_plan"]:
-        lines += [
-            "",
-            "**If the counter-proposal is made and the DPRK holds its freeze through "
-            "the six months of monitoring, the spring exercises should follow China's "
-            "cooperation:**",
-            "",
-        ]
+    stage = spec.second_stage
+    if d["contingent_plan"] and stage is not None:
+        lines += ["", f"**{escape(stage.plan_intro)}**", ""]
         for level, option in d["contingent_plan"].items():
             share = d["contingent_plan_probability"].get(level)
             share_text = f" (best in {percent(share)} of draws)" if share is not None else ""
-            lines.append(
-                f"- China's cooperation **{escape(level)}**: **{escape(option)}**{share_text}"
-            )
-    lines += [
-        "",
-        f"Probability the DPRK accepts and complies throughout: "
-        f"**{percent(d['p_dprk_complies'])}**. Probability China meets a scheduled "
-        f"enforcement plan in full: **{percent(d['p_china_follows_through'])}**. "
-        f"Probability China accepts the counter-proposal: "
-        f"**{percent(d['p_china_accepts'])}**.",
+            words = stage.condition_words.format(level=escape(level), option=escape(option))
+            lines.append(f"- {words}{share_text}")
+    probabilities = [
+        f"{escape(q.label)}: **{percent(d[q.name])}**"
+        for q in spec.headline
+        if q.probability and q.name in d
     ]
+    if probabilities:
+        lines += ["", "Probabilities: " + "; ".join(probabilities) + "."]
     return "\n".join(lines)
 
 
@@ -309,23 +300,21 @@ def strategy_table(analysis) -> pd.DataFrame:
 
 
 def monitoring_text(analysis) -> str:
-    """What the six months of monitoring are worth, against committing now."""
+    """What deciding the second stage after observing is worth, against committing now."""
+    stage = analysis.spec.second_stage
     fixed = analysis.fixed_plan_values
-    best_fixed = max(fixed, key=fixed.get) if fixed else None
-    text = (
-        f"Deciding the spring exercises after six months of monitoring, rather than "
-        f"committing now to the best single option ({escape(best_fixed)}), is worth "
-        f"**{analysis.value_of_monitoring:.4f}** points of expected value."
+    if stage is None or not fixed:
+        return "The case has no later decision to take after observing."
+    best_fixed = max(fixed, key=fixed.get)
+    return stage.value_words.format(
+        best_fixed=escape(best_fixed), value=f"{analysis.value_of_monitoring:.4f}"
     )
-    return text
 
 
 def assumptions_table(analysis) -> pd.DataFrame:
     """Every parameter of the case: kind, 90% range, rationale."""
-    from decision.case import SUPPLIED_FROM_MODELS
-
     table = analysis.case.assumptions()
-    for name, (model, var) in SUPPLIED_FROM_MODELS.items():
+    for name, (model, var) in analysis.spec.supplied.items():
         if name in table.index:
             draws = analysis.fits[model].draws(var)
             table.loc[name, ["5%", "95%"]] = np.percentile(draws, [5, 95])

@@ -44,17 +44,14 @@ import numpy as np
 import yaml
 
 from decision.case import (
-    COOPERATION_NODE,
     DEFAULT_CASE,
-    SECOND_DECISION,
-    STRATEGY_PROPOSAL,
-    SUPPLIED_FROM_MODELS,
+    Case,
     Scenario,
-    _plan_by_level,
-    _second_stage_options,
-    case_folder,
+    contingent_plan,
     load_case,
     load_scenario,
+    load_spec,
+    value_of_deciding_later,
 )
 from decision.core.atomic import atomic_path, atomic_write_text
 from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
@@ -92,23 +89,6 @@ MODES = ("auto", "tree", "refit")
 #: Sampler settings of a sweep's fits unless the sweep file overrides them: the models'
 #: defaults, one process per fit (a Dask worker runs one fit per thread).
 SWEEP_SAMPLER_OVERRIDES = {"cores": 1}
-#: Posterior means recorded on every row (as in ``decision analyze --json``).
-HEADLINE = (
-    "p_dprk_complies",
-    "p_china_follows_through",
-    "p_china_accepts",
-    "p_accept",
-    "p_hold_monitoring",
-    "launches_prevented_per_month",
-)
-_HEADLINE_SOURCE = {
-    "p_dprk_complies": "dprk",
-    "p_china_follows_through": "china",
-    "p_china_accepts": "china",
-    "p_accept": "dprk",
-    "p_hold_monitoring": "dprk",
-    "launches_prevented_per_month": "dprk",
-}
 _FILE_KEYS = (
     "name",
     "description",
@@ -160,9 +140,10 @@ def _is_number(value: Any) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class FitSpec:
-    """Everything a fit of both models depends on (and the observations to fit on)."""
+    """Everything a fit of the case's models depends on (and the observations to fit on)."""
 
     key: str
+    case: str
     as_of: str
     observations: Any  # a validated observations frame, or None
     priors: dict[str, dict[str, Any]]
@@ -561,7 +542,7 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         )
     case = str(data.get("case") or DEFAULT_CASE)
     try:
-        case_folder(case)
+        load_spec(case)
     except InputError as exc:
         raise loader.rewrap(exc, "case") from None
     base_ref = data.get("base", "baseline")
@@ -735,7 +716,7 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
         for (model, prior, param), value in prior_values.items():
             extra.setdefault(model, {}).setdefault(prior, {})[param] = value
         try:
-            merged = merged_priors(base, extra)
+            merged = merged_priors(base, extra, case=case)
         except InputError as exc:
             raise loader.rewrap(exc) from None
         full = {m: deep_merge(cls.default_priors, merged.get(m)) for m, cls in MODELS.items()}
@@ -761,6 +742,7 @@ def load_sweep(path: str | os.PathLike) -> Sweep:
                 frame = frames[(path_abs, as_of)]
             fits[key] = FitSpec(
                 key=key,
+                case=case,
                 as_of=as_of,
                 observations=frame,
                 priors=full,
@@ -860,7 +842,7 @@ class Posterior:
     supplied
         Tree parameter -> 1-D array of posterior draws (one length, aligned draw by draw).
     headline
-        Posterior means recorded on every row (:data:`HEADLINE`).
+        Posterior means of the case's headline quantities, recorded on every row.
     diagnostics_ok, flags
         Convergence checks of both fits.
     error
@@ -883,16 +865,18 @@ class Posterior:
 
     @classmethod
     def from_fits(
-        cls, fits: Mapping[str, Any], fit_key: str = "", seconds: float | None = None
+        cls,
+        fits: Mapping[str, Any],
+        spec,
+        fit_key: str = "",
+        seconds: float | None = None,
     ) -> Posterior:
-        """Reduce fitted models (``decision.models.Fit`` by ``dprk`` / ``china``)."""
+        """Reduce fitted models (``decision.models.Fit`` by model key) to what a case uses."""
         supplied = {
             param: np.ascontiguousarray(fits[model].draws(var), dtype=float)
-            for param, (model, var) in SUPPLIED_FROM_MODELS.items()
+            for param, (model, var) in spec.supplied.items()
         }
-        headline = {
-            name: float(np.mean(fits[_HEADLINE_SOURCE[name]].draws(name))) for name in HEADLINE
-        }
+        headline = {q.name: float(np.mean(fits[q.model].draws(q.variable))) for q in spec.headline}
         flags = tuple(m for m in (f.flagged_message() for f in fits.values()) if m)
         return cls(
             fit_key,
@@ -915,8 +899,10 @@ def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
     from decision.models import fit_models
 
     start = time.perf_counter()
+    case = load_spec(spec.case)
     try:
         fits = fit_models(
+            keys=case.models,
             as_of=spec.as_of,
             observations=spec.observations,
             priors=spec.priors,
@@ -931,7 +917,7 @@ def fit_posterior(spec: FitSpec, *, raise_errors: bool = False) -> Posterior:
         return Posterior(
             spec.key, {}, {}, error=_one_line(exc), seconds=time.perf_counter() - start
         )
-    return Posterior.from_fits(fits, spec.key, time.perf_counter() - start)
+    return Posterior.from_fits(fits, case, spec.key, time.perf_counter() - start)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -942,27 +928,27 @@ def _one_line(exc: BaseException) -> str:
 # ------------------------------------------------------------------------ evaluation
 
 
-_TREES: dict[str, Any] = {}
+_CASES: dict[str, Case] = {}
 
 
-def _tree_for(case: str, base: Scenario, specs: Mapping[str, Any]):
-    """The case tree with the base scenario's and ``specs``'s parameter specs (cached)."""
+def case_for(case: str, base: Scenario, specs: Mapping[str, Any]) -> Case:
+    """The case with the base scenario's and ``specs``'s parameter specs applied (cached)."""
     key = _canonical({"case": case, "base": [base.name, base.parameters], "specs": specs})
-    tree = _TREES.get(key)
-    if tree is None:
-        if len(_TREES) >= 64:
-            _TREES.clear()
+    loaded = _CASES.get(key)
+    if loaded is None:
+        if len(_CASES) >= 64:
+            _CASES.clear()
         scenario = dataclasses.replace(base, parameters={**base.parameters, **specs})
-        tree = load_case(scenario, case).tree
-        _TREES[key] = tree
-    return tree
+        loaded = load_case(scenario, case)
+        _CASES[key] = loaded
+    return loaded
 
 
 def _warm_up(case: str, base: Scenario) -> None:
     """Import the evaluation code and load the case tree on a worker."""
     import xarray  # noqa: F401  (the per-draw values the rows summarise)
 
-    _tree_for(case, base, {})
+    case_for(case, base, {})
 
 
 def _warm_up_workers(client, sweep: Sweep) -> None:
@@ -984,7 +970,7 @@ def _warm_up_workers(client, sweep: Sweep) -> None:
 
 
 def evaluate_scenario(
-    tree,
+    case: Case,
     posterior: Posterior,
     overrides: Mapping[str, float] | None = None,
     *,
@@ -1002,6 +988,7 @@ def evaluate_scenario(
     """
     from decision.tree import evaluate
 
+    tree = case.tree
     supplied = {
         k: v
         for k, v in posterior.supplied.items()
@@ -1019,18 +1006,15 @@ def evaluate_scenario(
         row[f"ev_5.{label}"] = float(low[i])
         row[f"ev_95.{label}"] = float(high[i])
         row[f"p_optimal.{label}"] = float(optimal.get(label, 0.0))
-    plan, share = _plan_by_level(result)
+    plan, share = contingent_plan(result, case.spec)
     for level, option in plan.items():
         row[f"plan.{level}"] = option
         row[f"plan_share.{level}"] = share[level]
     if value_of_monitoring:
-        fixed = {}
-        for option in _second_stage_options(result):
-            forced = evaluate(tree, draws=result.parameters, force={SECOND_DECISION: option})
-            fixed[option] = float(forced.options[STRATEGY_PROPOSAL])
-            row[f"fixed_plan.{option}"] = fixed[option]
-        adaptive = float(result.options[STRATEGY_PROPOSAL])
-        row["value_of_monitoring"] = adaptive - max(fixed.values()) if fixed else 0.0
+        value, fixed = value_of_deciding_later(tree, result, case.spec)
+        for option, option_value in fixed.items():
+            row[f"fixed_plan.{option}"] = option_value
+        row["value_of_monitoring"] = value
     return row
 
 
@@ -1089,10 +1073,9 @@ def _run_batch(batch: _Batch, posterior: Posterior) -> list[dict[str, Any]]:
             row["error"] = posterior.error
         else:
             try:
-                tree = _tree_for(batch.case, batch.base, specs)
                 row.update(
                     evaluate_scenario(
-                        tree,
+                        case_for(batch.case, batch.base, specs),
                         posterior,
                         overrides,
                         draws=batch.draws,
@@ -1112,21 +1095,24 @@ def _run_batch(batch: _Batch, posterior: Posterior) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- output
 
 
-def _output_labels(tree) -> tuple[list[str], list[str], list[str]]:
+def _output_labels(case: Case) -> tuple[list[str], list[str], list[str]]:
+    tree, stage = case.tree, case.spec.second_stage
     root = list(tree.root.labels)
+    if stage is None:
+        return root, [], []
     second = next(
-        (list(n.labels) for n in tree.decision_nodes.values() if n.name == SECOND_DECISION), []
+        (list(n.labels) for n in tree.decision_nodes.values() if n.name == stage.decision), []
     )
-    levels = next((list(n.labels) for n in tree.nodes.values() if n.name == COOPERATION_NODE), [])
-    return root, second, levels
+    levels = next((list(n.labels) for n in tree.nodes.values() if n.name == stage.condition), [])
+    return root, second, levels or (["always"] if second else [])
 
 
 def results_schema(sweep: Sweep):
     """The Arrow schema of a sweep's rows (the same for every part file)."""
     import pyarrow as pa
 
-    tree = load_case(sweep.base, sweep.case).tree
-    root, second, levels = _output_labels(tree)
+    case = load_case(sweep.base, sweep.case)
+    root, second, levels = _output_labels(case)
     fields = [
         ("scenario_id", pa.string()),
         ("sweep", pa.string()),
@@ -1147,7 +1133,7 @@ def results_schema(sweep: Sweep):
         fields += [(f"plan.{level}", pa.string()), (f"plan_share.{level}", pa.float64())]
     fields += [(f"fixed_plan.{option}", pa.float64()) for option in second]
     fields += [("value_of_monitoring", pa.float64())]
-    fields += [(name, pa.float64()) for name in HEADLINE]
+    fields += [(q.name, pa.float64()) for q in case.spec.headline]
     fields += [
         ("diagnostics_ok", pa.bool_()),
         ("flags", pa.string()),
@@ -1741,7 +1727,7 @@ def run_sweep(
 def _check_reportable(sweep: Sweep) -> None:
     for key in sweep.keys:
         kind = sweep.key_kinds[key]
-        if kind[0] == "param" and kind[1] in SUPPLIED_FROM_MODELS:
+        if kind[0] == "param" and kind[1] in load_spec(sweep.case).supplied:
             raise InputError(
                 f"'{key}' comes from the models' posterior draws: a report "
                 "cannot override it, so --report is not available for this "

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from decision.case import probability_of_scale_down
+from decision.case import load_spec, probability_of_acting
 from decision.core.dates import month_end
 from decision.history import RunHistory
 from decision.ledger import add_observation
@@ -112,8 +112,8 @@ def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_s
     before = monitor("2017-10", ledger=quiet, sampler=sampler, use_cache=False)
     after = monitor("2017-10", ledger=breached, sampler=sampler, use_cache=False)
     assert after.headline()["p_dprk_complies"] == 0.0 < before.headline()["p_dprk_complies"]
-    assert probability_of_scale_down(before.analysis.result) > 0
-    assert probability_of_scale_down(after.analysis.result) == 0
+    assert probability_of_acting(before.analysis.result, load_spec()) > 0
+    assert probability_of_acting(after.analysis.result, load_spec()) == 0
     for strategy in ("freeze-for-freeze", "freeze-plus-pressure"):
         assert after.analysis.result.options[strategy] < before.analysis.result.options[strategy], (
             strategy

@@ -24,11 +24,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from decision.case import load_spec
 from decision.cli import main
 from decision.core.errors import InputError
 from decision.sweep import (
-    HEADLINE,
-    SUPPLIED_FROM_MODELS,
     Posterior,
     evaluate_scenario,
     finished_ids,
@@ -39,6 +38,7 @@ from decision.sweep import (
     run_sweep,
 )
 
+SPEC = load_spec()
 TINY = {"draws": 40, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 40}
 
 
@@ -51,12 +51,13 @@ def write_sweep(folder: Path, filename: str = "sweep.yaml", **data) -> Path:
 def synthetic_posterior(n: int = 400, seed: int = 0) -> Posterior:
     """Posterior-shaped draws for tree-only sweeps (no model is fitted)."""
     rng = np.random.default_rng(seed)
-    supplied = {name: rng.beta(4, 4, n) for name in SUPPLIED_FROM_MODELS}
+    supplied = {name: rng.beta(4, 4, n) for name in SPEC.supplied}
     levels = rng.dirichlet([3, 4, 2], n)
     supplied["p_level_low"], supplied["p_level_partial"], supplied["p_level_full"] = levels.T
     supplied["launches_prevented_per_month"] = rng.gamma(5, 0.5, n)
     supplied["long_range_prevented_per_month"] = rng.gamma(2, 0.25, n)
-    return Posterior("synthetic", supplied, {h: 0.5 for h in HEADLINE}, True, (), False, 0.0)
+    headline = {q.name: 0.5 for q in SPEC.headline}
+    return Posterior("synthetic", supplied, headline, True, (), False, 0.0)
 
 
 def raw_ids(results: Path) -> collections.Counter:
@@ -276,10 +277,10 @@ def test_tree_sweep_resumes_after_an_interruption_without_duplicates(tmp_path, c
     row = frame.set_index("scenario_id").loc[sweep.scenarios[5].id]
     assert row["input.china_keeps_if_full"] == sweep.scenarios[5].values["china_keeps_if_full"]
     # Deterministic: the row is what evaluating the scenario directly gives.
-    from decision.sweep import _tree_for
+    from decision.sweep import case_for
 
     direct = evaluate_scenario(
-        _tree_for(sweep.case, sweep.base, {}),
+        case_for(sweep.case, sweep.base, {}),
         post,
         sweep.scenarios[5].overrides,
         draws=300,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -24,6 +24,7 @@ from decision.models.dprk import DPRKComplianceModel
 
 __all__ = [
     "MODELS",
+    "MODEL_LABELS",
     "BayesianModel",
     "ChinaFollowThroughModel",
     "CONVERGENCE_THRESHOLDS",
@@ -43,20 +44,30 @@ MODELS: dict[str, type[BayesianModel]] = {
     "china": ChinaFollowThroughModel,
 }
 
+#: Short display names of the models, by key.
+MODEL_LABELS: dict[str, str] = {"dprk": "DPRK model", "china": "China model"}
+
 
 def build_models(
     *,
+    keys: Sequence[str] | None = None,
     as_of: dt.date | str = DEFAULT_AS_OF,
     observations: pd.DataFrame | None = None,
     priors: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
     sampler: Mapping[str, Any] | None = None,
 ) -> dict[str, BayesianModel]:
-    """Instantiate both models with per-model prior and setting overrides.
+    """Instantiate the models with per-model prior and setting overrides.
 
-    ``priors`` and ``settings`` are keyed by model (``dprk``, ``china``); ``sampler`` applies to
-    both.
+    ``keys`` picks models by key (default: all of :data:`MODELS`); ``priors`` and ``settings``
+    are keyed by model (``dprk``, ``china``); ``sampler`` applies to every model.
     """
+    keys = tuple(MODELS) if keys is None else tuple(keys)
+    for key in keys:
+        if key not in MODELS:
+            raise InputError(
+                f"unknown model '{key}' (expected one of: {', '.join(MODELS)})", field="models"
+            )
     for label, given in (("priors", priors), ("settings", settings)):
         for key in given or {}:
             if key not in MODELS:
@@ -73,6 +84,7 @@ def build_models(
             observations=observations,
         )
         for key, cls in MODELS.items()
+        if key in keys
     }
 
 

@@ -315,7 +315,7 @@ def value_of_monitoring_preposterior(
     case
         A :class:`decision.case.Case` (default: the baseline scenario).
     study
-        The study (default :class:`MonitoringStudy`).
+        The study (default: the one the case spec names).
     seed
         Seed of the judgment parameters' draws, resampling and simulation.
     reroll, n_resample
@@ -331,12 +331,14 @@ def value_of_monitoring_preposterior(
         ``evsi_regression_se``, ``evppi_model`` and ``evppi_model_se`` (the model variables
         the data depend on: an upper bound), ``evppi_tree`` and ``evppi_tree_se`` (the tree
         quantities they inform), ``evpi``, and ``value_of_monitoring_in_tree`` (adapting the
-        spring exercises to the observed cooperation level, as ``analyze`` reports it).
+        case's second-stage decision to what is observed, as ``analyze`` reports it).
     """
-    from decision.case import SECOND_DECISION, STRATEGY_PROPOSAL, load_case
+    from decision.case import load_case, value_of_deciding_later
 
     case = case or load_case()
-    study = study or MonitoringStudy()
+    if study is None and case.spec.monitoring_study is None:
+        raise InputError(f"case '{case.name}' names no monitoring study", field="study")
+    study = study or case.spec.monitoring_study()
     seed = resolve_seed(seed)
     supplied = case.supplied_draws(fits)
     n = len(next(iter(supplied.values())))
@@ -363,16 +365,8 @@ def value_of_monitoring_preposterior(
         tree_voi = regression_voi(
             values, tree_x, scale=scale, method=method, config=config, seed=seed
         )
-    in_tree = np.nan
-    second = [node for node in case.tree.decision_nodes.values() if node.name == SECOND_DECISION]
-    if second and STRATEGY_PROPOSAL in result.options:
-        fixed = [
-            evaluate(case.tree, draws=result.parameters, force={SECOND_DECISION: option}).options[
-                STRATEGY_PROPOSAL
-            ]
-            for option in second[0].labels
-        ]
-        in_tree = float(result.options[STRATEGY_PROPOSAL] - max(fixed))
+    in_tree, fixed = value_of_deciding_later(case.tree, result, case.spec)
+    in_tree = in_tree if fixed else np.nan
     ds["evsi_regression"] = ((), reg["value"])
     ds["evsi_regression_se"] = ((), reg["se"])
     ds["evppi_model"] = ((), model["value"])

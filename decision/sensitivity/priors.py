@@ -13,7 +13,7 @@ scale the model states it on), the weights Pareto-smoothed with ``arviz.psislw``
 ``method="refit"`` fits the model again with the power-scaled prior, which for every family
 used here is the same family with new hyperparameters (:func:`power_scaled_hyperparameters`).
 
-For each posterior quantity that feeds the case tree (``decision.case.SUPPLIED_FROM_MODELS``)
+For each posterior quantity that feeds the case tree (the case spec's ``supplied`` map)
 it reports the shift of the posterior mean in posterior-sd units and the cumulative
 Jensen-Shannon distance (CJS) between the base and the power-scaled posterior (0: same; the
 measure of Kallioinen et al.), and flags a quantity as prior-sensitive when the CJS exceeds
@@ -234,11 +234,9 @@ def cjs_distance(
 
 
 def _quantities(case) -> dict[str, list[tuple[str, str]]]:
-    from decision.case import SUPPLIED_FROM_MODELS
-
     out: dict[str, list[tuple[str, str]]] = {}
-    for param, (model, variable) in SUPPLIED_FROM_MODELS.items():
-        if case is None or param in case.tree.parameters:
+    for param, (model, variable) in case.spec.supplied.items():
+        if param in case.tree.parameters:
             out.setdefault(model, []).append((param, variable))
     return out
 

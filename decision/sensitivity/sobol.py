@@ -16,8 +16,8 @@ Inputs, each a coordinate of the unit hypercube:
 * **supplied** parameters (posterior draws) are correlated, which Sobol indices do not allow
   between inputs. They are sampled jointly: each ``joint`` set is one input whose coordinate
   picks a draw (its index), so that the draws of one posterior stay together. By default all
-  supplied parameters form one set; :func:`decision.sensitivity.case.supplied_by_model` gives
-  one set per model for the Korea case (the two models' posteriors are independent).
+  supplied parameters form one set; :meth:`decision.case.Case.supplied_by_model` gives
+  one set per model of a case (the models' posteriors are independent).
 
 :func:`sobol_indices` is the same computation for any vectorised function (used for the
 Ishigami known-answer test).

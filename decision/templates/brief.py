@@ -10,15 +10,8 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Freeze-plus-pressure: decision brief
-#
-# Should the US and South Korea accept China's "freeze-for-freeze", make the conditional
-# "freeze-plus-pressure" counter-proposal (R. D. Williams, *Lawfare*, 20 Aug 2017), or keep the
-# status quo? The answer below comes from two Bayesian models fitted to cited public evidence
-# and a decision tree whose every judgment is listed, with its range and rationale, at the end.
-
 # %% tags=["parameters"]
+case = ""  # a shipped case's name or a case folder; empty for the default case
 as_of = "2017-08-20"  # use only evidence known on this date (YYYY-MM-DD)
 scenario = "baseline"  # a shipped scenario's name or a scenario file
 observations_file = ""  # monitoring observations CSV; empty for none
@@ -46,9 +39,11 @@ pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
-the_scenario = cases.load_scenario(scenario)
+spec = cases.load_spec(case)
+the_scenario = cases.load_scenario(scenario, spec)
 analysis = cases.analyze(
     the_scenario,
+    case=spec,
     as_of=as_of,
     observations=observations,
     priors=priors,
@@ -58,8 +53,8 @@ analysis = cases.analyze(
     strict=strict,
 )
 fits = analysis.fits
-dprk, china = fits["dprk"], fits["china"]
 reporting.save_analysis(analysis, "analysis.json")
+display(Markdown(reporting.title_text(spec.reports.brief, spec.question)))
 display(
     Markdown(
         f"**Scenario: {reporting.escape(the_scenario.name)}.** "
@@ -125,8 +120,8 @@ display(HTML(reporting.tree_html(analysis.result, svg_file="tree.svg")))
 # ## Headline estimates from the Bayesian models
 
 # %%
-display(Markdown(reporting.headline_text(dprk, china)))
-display(reporting.headline_table(fits))
+display(Markdown(reporting.headline_text(analysis)))
+display(reporting.headline_table(fits, spec))
 
 # %% [markdown]
 # ## The evidence
@@ -135,109 +130,99 @@ display(reporting.headline_table(fits))
 # to what was public on the report's *as of* date.
 
 # %%
-launches = evidence.launches_monthly(as_of=as_of)
-nuclear = evidence.nuclear_tests(as_of=as_of)
-plots.show(
-    plots.plot_launch_record(launches, nuclear),
-    "Read: the DPRK's missile launches by month and its nuclear tests up to the report's "
-    "date: the activity a freeze would stop.",
-)
-
-# %%
-agreements = evidence.agreements(as_of=as_of)
-plots.show(
-    plots.plot_agreement_survival(agreements, dprk),
-    "Read: how long earlier agreements held (left) and the fitted chance that a freeze still "
-    "holds after each month (right), against the six-month monitoring window.",
-)
-display(reporting.agreements_table(agreements))
-
-# %%
-trade = evidence.trade_annual(as_of=as_of)
-if len(trade):
+dprk, china = fits.get("dprk"), fits.get("china")
+if dprk is not None:
+    launches = evidence.launches_monthly(as_of=as_of)
+    nuclear = evidence.nuclear_tests(as_of=as_of)
     plots.show(
-        plots.plot_trade(trade),
-        "Read: China-DPRK trade by year, the lever China would pull to enforce the plan.",
+        plots.plot_launch_record(launches, nuclear),
+        "Read: the DPRK's missile launches by month and its nuclear tests up to the report's "
+        "date: the activity a freeze would stop.",
     )
-enforcement = evidence.china_enforcement(as_of=as_of)
-plots.show(
-    plots.plot_enforcement_record(
-        enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
-    ),
-    "Read: how fully China enforced each past commitment (0 none, 1 in full); larger markers "
-    "count more in the China model because they are more recent.",
-)
-display(reporting.enforcement_table(enforcement))
-
-# %% [markdown]
-# ## DPRK compliance model
-#
-# Survival of earlier agreements (Weibull, censored), the monthly launch record (negative
-# binomial with a yearly random-walk rate) and monitoring observations (tests are always
-# detected; covert exports only with a detection probability).
+    agreements = evidence.agreements(as_of=as_of)
+    plots.show(
+        plots.plot_agreement_survival(agreements, dprk),
+        "Read: how long earlier agreements held (left) and the fitted chance that a freeze "
+        "still holds after each month (right), against the six-month monitoring window.",
+    )
+    display(reporting.agreements_table(agreements))
 
 # %%
-display(Markdown(reporting.diagnostics_text(dprk)))
-plots.show(
-    plots.plot_posteriors(dprk),
-    "Read: what the DPRK model concludes about each quantity the tree uses, with its 90% "
-    "credible interval (HDI) and mean.",
-)
+if china is not None:
+    trade = evidence.trade_annual(as_of=as_of)
+    if len(trade):
+        plots.show(
+            plots.plot_trade(trade),
+            "Read: China-DPRK trade by year, the lever China would pull to enforce the plan.",
+        )
+    enforcement = evidence.china_enforcement(as_of=as_of)
+    plots.show(
+        plots.plot_enforcement_record(
+            enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
+        ),
+        "Read: how fully China enforced each past commitment (0 none, 1 in full); larger "
+        "markers count more in the China model because they are more recent.",
+    )
+    display(reporting.enforcement_table(enforcement))
 
 # %%
-plots.show(
-    plots.plot_ppc(dprk, "missiles"),
-    "Read: the model fits the launch record if the observed distribution (black) lies within "
-    "the launches it simulates after seeing the data (blue).",
-)
-plots.show(
-    plots.plot_ppc(dprk, "missiles", group="prior"),
-    "Read: the launches the model expects before seeing the data; a spread wider than the "
-    "record means the priors leave the answer to the evidence.",
-)
-plots.show(
-    plots.plot_prior_posterior(dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"]),
-    "Read: how far the evidence moved each quantity from its prior (grey) to its posterior "
-    "(blue); where they overlap, the prior judgment decides.",
-)
-plots.show(
-    plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5])),
-    "Read: each chain's draws by rank; lines close to the dashed level mean the chains mixed "
-    "well and agree.",
-)
-
-# %% [markdown]
-# ## China follow-through model
-#
-# China's coded enforcement record (beta-binomial, recent episodes weighted more) and
-# monitoring observations of scheduled steps and trade levels.
-
-# %%
-display(Markdown(reporting.diagnostics_text(china)))
-plots.show(
-    plots.plot_posteriors(china),
-    "Read: what the China model concludes about each quantity the tree uses, with its 90% "
-    "credible interval (HDI) and mean.",
-)
+if dprk is not None:
+    display(Markdown(reporting.model_section_text(dprk)))
+    display(Markdown(reporting.diagnostics_text(dprk)))
+    plots.show(
+        plots.plot_posteriors(dprk),
+        "Read: what the DPRK model concludes about each quantity the tree uses, with its 90% "
+        "credible interval (HDI) and mean.",
+    )
+    plots.show(
+        plots.plot_ppc(dprk, "missiles"),
+        "Read: the model fits the launch record if the observed distribution (black) lies "
+        "within the launches it simulates after seeing the data (blue).",
+    )
+    plots.show(
+        plots.plot_ppc(dprk, "missiles", group="prior"),
+        "Read: the launches the model expects before seeing the data; a spread wider than the "
+        "record means the priors leave the answer to the evidence.",
+    )
+    plots.show(
+        plots.plot_prior_posterior(
+            dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"]
+        ),
+        "Read: how far the evidence moved each quantity from its prior (grey) to its "
+        "posterior (blue); where they overlap, the prior judgment decides.",
+    )
+    plots.show(
+        plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5])),
+        "Read: each chain's draws by rank; lines close to the dashed level mean the chains "
+        "mixed well and agree.",
+    )
 
 # %%
-plots.show(
-    plots.plot_ppc(china, "enforcement_record"),
-    "Read: the model fits China's enforcement record if the observed distribution (black) "
-    "lies within the records it simulates after seeing the data (blue).",
-)
-plots.show(
-    plots.plot_prior_posterior(
-        china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
-    ),
-    "Read: how far the evidence moved each quantity from its prior (grey) to its posterior "
-    "(blue); where they overlap, the prior judgment decides.",
-)
-plots.show(
-    plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars)),
-    "Read: each chain's draws by rank; lines close to the dashed level mean the chains mixed "
-    "well and agree.",
-)
+if china is not None:
+    display(Markdown(reporting.model_section_text(china)))
+    display(Markdown(reporting.diagnostics_text(china)))
+    plots.show(
+        plots.plot_posteriors(china),
+        "Read: what the China model concludes about each quantity the tree uses, with its 90% "
+        "credible interval (HDI) and mean.",
+    )
+    plots.show(
+        plots.plot_ppc(china, "enforcement_record"),
+        "Read: the model fits China's enforcement record if the observed distribution (black) "
+        "lies within the records it simulates after seeing the data (blue).",
+    )
+    plots.show(
+        plots.plot_prior_posterior(
+            china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
+        ),
+        "Read: how far the evidence moved each quantity from its prior (grey) to its "
+        "posterior (blue); where they overlap, the prior judgment decides.",
+    )
+    plots.show(
+        plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars)),
+        "Read: each chain's draws by rank; lines close to the dashed level mean the chains "
+        "mixed well and agree.",
+    )
 
 # %% [markdown]
 # ## Assumptions

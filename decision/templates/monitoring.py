@@ -10,18 +10,12 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Freeze-plus-pressure: monthly monitoring report
-#
-# What was observed this month against the monitoring schedule, the updated probabilities
-# that the DPRK complies and that China follows through, the recommendation and contingent
-# plan they now imply, and how every headline number has moved since monitoring began.
-
 # %% tags=["parameters"]
 through = "2017-09"  # the month to report on (YYYY-MM); evidence as of its last day
 ledger_file = ""  # the observation ledger (CSV)
 schedule_file = ""  # the monitoring schedule (YAML); empty for the default
 history_file = ""  # the run-history database (SQLite) for the trend chart; empty for none
+case = ""  # a shipped case's name or a case folder; empty for the default case
 scenario = "baseline"  # a shipped scenario's name or a scenario file
 draws = 1000  # posterior draws per chain (10..100000)
 tune = 1000  # tuning steps per chain (10..100000)
@@ -49,6 +43,7 @@ result = monitor.monitor(
     ledger=ledger_file,
     schedule=schedule_file or None,
     scenario=scenario,
+    case=case or None,
     sampler=sampler,
     seed=seed,
     use_cache=use_cache,
@@ -56,6 +51,16 @@ result = monitor.monitor(
 )
 analysis = result.analysis
 reporting.save_analysis(analysis, "analysis.json")
+display(
+    Markdown(
+        reporting.title_text(
+            analysis.spec.reports.monitoring,
+            "What was observed this month against the monitoring schedule, the updated "
+            "probabilities, the recommendation and contingent plan they now imply, and how "
+            "every headline number has moved since monitoring began.",
+        )
+    )
+)
 display(Markdown(reporting.monitoring_header(result)))
 display(
     Markdown(
@@ -82,7 +87,7 @@ display(reporting.schedule_table(result))
 # ## Updated probabilities and strategies
 
 # %%
-display(reporting.headline_table(analysis.fits))
+display(reporting.headline_table(analysis.fits, analysis.spec))
 display(reporting.strategy_table(analysis))
 
 # %% [markdown]

@@ -10,14 +10,8 @@
 #     name: python3
 # ---
 
-# %% [markdown]
-# # Freeze-plus-pressure: sensitivity and value of information
-#
-# How robust is the recommendation? Which judgments drive it, where does it flip, what is it
-# worth to learn more before deciding, and how much do the Bayesian priors matter? Methods
-# and defaults: `docs/sensitivity.md`.
-
 # %% tags=["parameters"]
+case = ""  # a shipped case's name or a case folder; empty for the default case
 as_of = "2017-08-20"  # use only evidence known on this date (YYYY-MM-DD)
 scenario = "baseline"  # a shipped scenario's name or a scenario file
 observations_file = ""  # monitoring observations CSV; empty for none
@@ -28,9 +22,9 @@ cores = 2  # processes sampling in parallel (1..64)
 seed = 20170820  # random seed for every sampler and simulation (0..4294967295)
 strict = False  # stop with an error when a fit fails its convergence checks
 use_cache = True  # serve unchanged fits from the posterior cache
-two_way_x = "p_hold_monitoring"  # first parameter of the two-way analysis
-two_way_y = "p_level_full"  # second parameter of the two-way analysis
-acceptability_parameter = "w_readiness"  # the weight varied in the acceptability curve
+two_way_x = ""  # first parameter of the two-way analysis; empty: the top tornado driver
+two_way_y = ""  # second parameter of the two-way analysis; empty: the second driver
+acceptability_parameter = ""  # parameter varied in the acceptability curve; empty: top driver
 sobol_base = 256  # Sobol base sample size (16..65536)
 
 # %%
@@ -43,14 +37,15 @@ from decision import case as cases
 from decision import plots, reporting
 from decision import sensitivity as sa
 from decision.observations import load_observations
-from decision.sensitivity.case import parameter_groups, supplied_by_model
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
 observations = load_observations(observations_file, as_of=as_of) if observations_file else None
+spec = cases.load_spec(case)
 analysis = cases.analyze(
     scenario,
+    case=spec,
     as_of=as_of,
     observations=observations,
     sampler=sampler,
@@ -60,6 +55,16 @@ analysis = cases.analyze(
 )
 result = analysis.result
 reporting.save_analysis(analysis, "analysis.json")
+display(
+    Markdown(
+        reporting.title_text(
+            spec.reports.sensitivity,
+            "How robust is the recommendation? Which judgments drive it, where does it flip, "
+            "what is it worth to learn more before deciding, and how much do the Bayesian "
+            "priors matter? Methods and defaults: `docs/sensitivity.md`.",
+        )
+    )
+)
 display(Markdown(reporting.run_header(as_of=as_of, fits=analysis.fits, observations=observations)))
 display(Markdown(reporting.recommendation_text(analysis)))
 
@@ -71,7 +76,12 @@ display(Markdown(reporting.recommendation_text(analysis)))
 
 # %%
 one_way = sa.one_way(result)
-fig = plots.plot_tornado(sa.tornado(one_way, "margin"))
+drivers = sa.tornado(one_way, "margin")
+fig = plots.plot_tornado(drivers)
+top = list(drivers.index) + [""] * 2
+two_way_x = two_way_x or top[0]
+two_way_y = two_way_y or next((n for n in top[1:] if n != two_way_x), "")
+acceptability_parameter = acceptability_parameter or top[0]
 fig = plots.plot_spider(one_way, "margin")
 
 # %% [markdown]
@@ -84,7 +94,8 @@ display(sa.thresholds(result).round(4))
 # ## Two-way: which strategy is best where
 
 # %%
-fig = plots.plot_strategy_region(sa.two_way(result, two_way_x, two_way_y))
+if two_way_x and two_way_y:
+    fig = plots.plot_strategy_region(sa.two_way(result, two_way_x, two_way_y))
 
 # %% [markdown]
 # ## Probabilistic sensitivity
@@ -95,7 +106,8 @@ fig = plots.plot_strategy_region(sa.two_way(result, two_way_x, two_way_y))
 # %%
 display(reporting.strategy_table(analysis))
 fig = plots.plot_strategy_values(analysis)
-fig = plots.plot_acceptability(sa.acceptability(result, acceptability_parameter))
+if acceptability_parameter:
+    fig = plots.plot_acceptability(sa.acceptability(result, acceptability_parameter))
 
 # %% [markdown]
 # ## Value of information
@@ -107,13 +119,16 @@ fig = plots.plot_acceptability(sa.acceptability(result, acceptability_parameter)
 
 # %%
 display(Markdown(f"EVPI (all inputs): **{sa.evpi(result):.4f}** points."))
-evppi = sa.evppi(result, groups=parameter_groups(analysis.case))
+evppi = sa.evppi(result, groups=analysis.case.parameter_groups())
 fig = plots.plot_evppi(evppi)
 display(evppi.round(5))
 
 # %%
-monitoring = sa.value_of_monitoring_preposterior(analysis.fits, case=analysis.case, seed=seed)
-display(reporting.preposterior_table(monitoring))
+if spec.monitoring_study is not None:
+    monitoring = sa.value_of_monitoring_preposterior(analysis.fits, case=analysis.case, seed=seed)
+    display(reporting.preposterior_table(monitoring))
+else:
+    display(Markdown("The case names no monitoring study to value."))
 
 # %% [markdown]
 # ## Prior sensitivity of the Bayesian models
@@ -132,7 +147,7 @@ display(reporting.prior_sensitivity_table(priors))
 
 # %%
 fig = plots.plot_sobol(
-    sa.sobol(result, joint=supplied_by_model(analysis.case), n_base=sobol_base, seed=seed)
+    sa.sobol(result, joint=analysis.case.supplied_by_model(), n_base=sobol_base, seed=seed)
 )
 
 # %% [markdown]

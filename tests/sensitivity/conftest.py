@@ -42,7 +42,7 @@ def korea_case():
 
 @pytest.fixture(scope="session")
 def synthetic_fits_small():
-    from decision.sensitivity.case import synthetic_fits
+    from decision.testing import synthetic_fits
 
     return synthetic_fits(1500, seed=11)
 

@@ -5,26 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from decision.case import SUPPLIED_FROM_MODELS
 from decision.sensitivity import evppi, one_way, tornado
-from decision.sensitivity.case import (
-    parameter_groups,
-    supplied_by_model,
-    synthetic_fits,
-    synthetic_supplied_draws,
-)
+from decision.testing import synthetic_fits, synthetic_supplied_draws
 from decision.tree import evaluate
 
 
 def test_groups_cover_the_supplied_parameters(korea_case):
-    groups = parameter_groups(korea_case)
-    supplied = [p for p in SUPPLIED_FROM_MODELS if p in korea_case.tree.parameters]
+    groups = korea_case.parameter_groups()
+    supplied = [p for p in korea_case.spec.supplied if p in korea_case.tree.parameters]
     grouped = groups["DPRK model (posterior)"] + groups["China model (posterior)"]
     assert sorted(grouped) == sorted(supplied)
     assert groups["attribute weights"][0] == "w_readiness"
     for members in groups.values():
         assert all(m in korea_case.tree.parameters for m in members)
-    assert sorted(sum(supplied_by_model(korea_case).values(), [])) == sorted(supplied)
+    assert sorted(sum(korea_case.supplied_by_model().values(), [])) == sorted(supplied)
 
 
 def test_synthetic_fits_are_consistent_with_the_models(korea_case):
@@ -38,7 +32,7 @@ def test_synthetic_fits_are_consistent_with_the_models(korea_case):
     )
     assert fits["dprk"].inputs["synthetic"] is True
     draws = synthetic_supplied_draws(korea_case, 500, seed=1)
-    assert set(draws) == {p for p in SUPPLIED_FROM_MODELS if p in korea_case.tree.parameters}
+    assert set(draws) == {p for p in korea_case.spec.supplied if p in korea_case.tree.parameters}
     result = evaluate(korea_case.tree, n=500, seed=1, supplied=draws)
     assert result.optimal in korea_case.tree.root.labels
 

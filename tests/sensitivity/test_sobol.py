@@ -55,8 +55,6 @@ def test_n_base_must_be_a_power_of_two(small_tree):
 
 
 def test_korea_case_synthetic_sobol(korea_case, synthetic_supplied):
-    from decision.sensitivity.case import supplied_by_model
-
     n = len(synthetic_supplied["p_accept"])
     frame = sobol(
         korea_case.tree,
@@ -64,7 +62,7 @@ def test_korea_case_synthetic_sobol(korea_case, synthetic_supplied):
         n=n,
         seed=3,
         n_base=2**8,
-        joint=supplied_by_model(korea_case),
+        joint=korea_case.supplied_by_model(),
         config={"num_resamples": 20},
     )
     assert {"dprk", "china"} <= set(frame.index)

@@ -111,11 +111,9 @@ def test_errors(small_tree):
 
 
 def test_korea_case_synthetic_evppi(korea_case, synthetic_supplied):
-    from decision.sensitivity.case import parameter_groups
-
     n = len(synthetic_supplied["p_accept"])
     result = evaluate(korea_case.tree, n=n, seed=6, supplied=synthetic_supplied)
-    groups = parameter_groups(korea_case)
+    groups = korea_case.parameter_groups()
     table = evppi(
         result,
         ["p_accept", "p_level_full", "w_readiness", "v_long_range"],

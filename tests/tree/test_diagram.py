@@ -132,7 +132,7 @@ def _node_count(source: str) -> int:
 def _korea(force=None):
     """Evaluate the Korea case tree on synthetic (not fitted) posterior draws."""
     from decision.case import load_case
-    from decision.sensitivity.case import synthetic_fits
+    from decision.testing import synthetic_fits
 
     case = load_case("baseline")
     supplied = case.supplied_draws(synthetic_fits(300, seed=3))

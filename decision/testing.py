@@ -1,9 +1,7 @@
-"""The sensitivity library applied to a case of :mod:`decision.case`: groups, synthetic draws.
+"""Synthetic stand-ins for tests, benchmarks and demonstrations: never for an analysis.
 
-:func:`parameter_groups` names the groups of the Korea case's parameters whose joint value of
-information is of interest (each model's posterior quantities, the attribute weights, the
-readiness losses, ...). :func:`synthetic_fits` and :func:`synthetic_supplied_draws` make
-**synthetic** posterior draws for tests, benchmarks and demonstrations without MCMC: the two
+:func:`synthetic_fits` and :func:`synthetic_supplied_draws` make **synthetic** posterior draws
+without MCMC: the two
 models' variables drawn from fixed distributions shaped like plausible posteriors (not fitted
 to any evidence), pushed through closed-form versions of the models' headline formulas so
 that the tree's supplied quantities are consistent with the model variables they come from
@@ -18,75 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from decision.case import SUPPLIED_FROM_MODELS, Case, load_case
+from decision.case import Case, load_case
 
 __all__ = [
-    "JUDGMENT_GROUPS",
     "SyntheticFit",
-    "parameter_groups",
-    "supplied_by_model",
     "synthetic_fits",
     "synthetic_supplied_draws",
 ]
-
-#: Named groups of the Korea case's judgment parameters (names absent from a tree are skipped).
-JUDGMENT_GROUPS: dict[str, tuple[str, ...]] = {
-    "attribute weights": (
-        "w_readiness",
-        "w_nonproliferation",
-        "w_pressure",
-        "w_alliance",
-        "w_diplomacy",
-    ),
-    "readiness losses": (
-        "r_suspend",
-        "r_command_post",
-        "r_off_peninsula",
-        "r_no_decapitation",
-        "c_resume",
-    ),
-    "non-proliferation": ("v_long_range", "p_covert_rd", "covert_rd_cost", "cheat_fraction"),
-    "DPRK answer to exercises": (
-        "hold_full_exercises",
-        "hold_command_post",
-        "hold_off_peninsula",
-        "hold_no_decapitation",
-    ),
-    "China's answer": ("china_keeps_if_full", "china_relaxes_f4f"),
-    "alliance costs": ("a_suspend", "a_command_post", "a_off_peninsula", "a_no_decapitation"),
-    "diplomatic standing": ("d_moral", "d_serious"),
-}
-
-_MODEL_GROUP = {"dprk": "DPRK model (posterior)", "china": "China model (posterior)"}
-
-
-def parameter_groups(case: Case | None = None) -> dict[str, list[str]]:
-    """Named groups of the case tree's parameters for EVPPI.
-
-    The supplied parameters of each model (from
-    :data:`decision.case.SUPPLIED_FROM_MODELS`), then :data:`JUDGMENT_GROUPS`.
-    """
-    case = case or load_case()
-    names = case.tree.parameters
-    groups: dict[str, list[str]] = {}
-    for param, (model, _) in SUPPLIED_FROM_MODELS.items():
-        if param in names:
-            groups.setdefault(_MODEL_GROUP.get(model, model), []).append(param)
-    for label, members in JUDGMENT_GROUPS.items():
-        present = [m for m in members if m in names]
-        if present:
-            groups[label] = present
-    return groups
-
-
-def supplied_by_model(case: Case | None = None) -> dict[str, list[str]]:
-    """Model key -> the case tree's supplied parameters that come from that model's posterior."""
-    case = case or load_case()
-    out: dict[str, list[str]] = {}
-    for param, (model, _) in SUPPLIED_FROM_MODELS.items():
-        if param in case.tree.parameters:
-            out.setdefault(model, []).append(param)
-    return out
 
 
 @dataclasses.dataclass

@@ -18,18 +18,20 @@ from scipy import stats
 
 from decision import evidence
 from decision.case import (
-    SECOND_DECISION,
     analyze,
     list_scenarios,
     load_case,
     load_scenario,
-    probability_of_scale_down,
+    load_spec,
+    probability_of_acting,
 )
 from decision.cli import main
 from decision.core.errors import InputError
 from decision.tree import evaluate
 
 N = 400
+SPEC = load_spec()
+SECOND_DECISION = SPEC.second_stage.decision
 
 
 def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
@@ -94,8 +96,8 @@ def test_every_judgment_has_a_rationale(case):
 def test_raising_readiness_weight_never_raises_scale_down(case):
     supplied = synthetic_supplied(cooperation_mean=0.7)
     shares = [
-        probability_of_scale_down(
-            evaluate(case.tree, n=N, seed=5, supplied=supplied, overrides={"w_readiness": w})
+        probability_of_acting(
+            evaluate(case.tree, n=N, seed=5, supplied=supplied, overrides={"w_readiness": w}), SPEC
         )
         for w in np.linspace(0.05, 1.5, 12)
     ]
@@ -153,8 +155,8 @@ def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_s
     launch = _obs([("2017-09-14", "DPRK", "missile_launch", 1, "synthetic test data", 1.0)])
     breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler, use_cache=False)
     assert breached.headline()["p_dprk_complies"] < quiet.headline()["p_dprk_complies"]
-    assert probability_of_scale_down(breached.result) <= probability_of_scale_down(quiet.result)
-    assert probability_of_scale_down(breached.result) == 0.0
+    assert probability_of_acting(breached.result, SPEC) <= probability_of_acting(quiet.result, SPEC)
+    assert probability_of_acting(breached.result, SPEC) == 0.0
 
 
 def test_analyze_as_of_uses_nothing_dated_later(fake_sampling, monkeypatch):

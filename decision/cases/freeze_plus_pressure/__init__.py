@@ -1,0 +1,124 @@
+"""The freeze-plus-pressure case (R. D. Williams, "Taking China Seriously on a North Korea Deal",
+Lawfare, 20 Aug 2017): accept China's freeze-for-freeze, make the conditional counter-proposal, or
+keep the status quo. The tree is ``tree.yaml``; its scenarios are in ``scenarios/``.
+"""
+
+from pathlib import Path
+
+from decision.case.spec import CaseSpec, HeadlineQuantity, ReportTitles, SecondStage
+
+
+def _monitoring_study():
+    from decision.sensitivity.preposterior import MonitoringStudy
+
+    return MonitoringStudy()
+
+
+SPEC = CaseSpec(
+    name="freeze_plus_pressure",
+    folder=Path(__file__).parent,
+    title="Freeze-plus-pressure",
+    question=(
+        'Should the US and South Korea accept China\'s "freeze-for-freeze", make the conditional '
+        '"freeze-plus-pressure" counter-proposal (R. D. Williams, *Lawfare*, 20 Aug 2017), or keep '
+        "the status quo?"
+    ),
+    supplied={
+        "p_china_accepts": ("china", "p_china_accepts"),
+        "p_accept": ("dprk", "p_accept"),
+        "p_hold_monitoring": ("dprk", "p_hold_monitoring"),
+        "p_hold_after": ("dprk", "p_hold_after"),
+        "p_level_low": ("china", "p_level_low"),
+        "p_level_partial": ("china", "p_level_partial"),
+        "p_level_full": ("china", "p_level_full"),
+        "breach_fraction_monitoring": ("dprk", "breach_fraction_monitoring"),
+        "breach_fraction_after": ("dprk", "breach_fraction_after"),
+        "launches_prevented_per_month": ("dprk", "launches_prevented_per_month"),
+        "long_range_prevented_per_month": ("dprk", "long_range_prevented_per_month"),
+    },
+    headline=(
+        HeadlineQuantity(
+            "p_dprk_complies", "dprk", "p_dprk_complies", "DPRK accepts and complies throughout"
+        ),
+        HeadlineQuantity(
+            "p_china_follows_through",
+            "china",
+            "p_china_follows_through",
+            "China meets a scheduled enforcement plan in full",
+        ),
+        HeadlineQuantity(
+            "p_china_accepts", "china", "p_china_accepts", "China accepts the counter-proposal"
+        ),
+        HeadlineQuantity("p_accept", "dprk", "p_accept", "DPRK accepts a testing freeze"),
+        HeadlineQuantity(
+            "p_hold_monitoring",
+            "dprk",
+            "p_hold_monitoring",
+            "the freeze holds through the monitoring window",
+        ),
+        HeadlineQuantity(
+            "launches_prevented_per_month",
+            "dprk",
+            "launches_prevented_per_month",
+            "missiles a freeze prevents per month",
+            probability=False,
+        ),
+    ),
+    strategies={
+        "status quo": "keep the status quo (full exercises, deterrence and containment)",
+        "freeze-for-freeze": "accept China's plain freeze-for-freeze (suspend the exercises for "
+        "a DPRK testing freeze, with no condition on China)",
+        "freeze-plus-pressure": "make the freeze-plus-pressure counter-proposal (scale back the "
+        "March exercises only if the DPRK freezes testing and China steps up enforcement, after "
+        "six months of monitoring)",
+    },
+    second_stage=SecondStage(
+        strategy="freeze-plus-pressure",
+        decision="Spring exercises",
+        condition="China's cooperation",
+        no_action="full exercises",
+        plan_intro=(
+            "If the counter-proposal is made and the DPRK holds its freeze through the six "
+            "months of monitoring, the spring exercises should follow China's cooperation:"
+        ),
+        condition_words="China's cooperation **{level}**: **{option}**",
+        value_words=(
+            "Deciding the spring exercises after six months of monitoring, rather than "
+            "committing now to the best single option ({best_fixed}), is worth **{value}** "
+            "points of expected value."
+        ),
+    ),
+    parameter_groups={
+        "attribute weights": (
+            "w_readiness",
+            "w_nonproliferation",
+            "w_pressure",
+            "w_alliance",
+            "w_diplomacy",
+        ),
+        "readiness losses": (
+            "r_suspend",
+            "r_command_post",
+            "r_off_peninsula",
+            "r_no_decapitation",
+            "c_resume",
+        ),
+        "non-proliferation": ("v_long_range", "p_covert_rd", "covert_rd_cost"),
+        "DPRK answer to exercises": (
+            "hold_full_exercises",
+            "hold_command_post",
+            "hold_off_peninsula",
+            "hold_no_decapitation",
+        ),
+        "China's answer": ("china_keeps_if_full", "china_relaxes_f4f"),
+        "alliance costs": ("a_suspend", "a_command_post", "a_off_peninsula", "a_no_decapitation"),
+        "diplomatic standing": ("d_moral", "d_serious"),
+    },
+    monitoring_study=_monitoring_study,
+    reports=ReportTitles(
+        brief="Freeze-plus-pressure: decision brief",
+        sensitivity="Freeze-plus-pressure: sensitivity and value of information",
+        monitoring="Freeze-plus-pressure: monthly monitoring report",
+        scenarios="Freeze-plus-pressure: scenarios compared",
+    ),
+)
