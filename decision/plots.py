@@ -1,11 +1,15 @@
 """Every figure the notebooks and reports show, built with matplotlib and ArviZ.
 
 Each function takes data (a frame or a :class:`~decision.models.Fit`) and returns a
-``matplotlib.figure.Figure``; none of them computes a model.
+``matplotlib.figure.Figure``; none of them computes a model. Every axis names its units.
+Distributions of draws are shown over their bulk (:data:`BULK_PERCENTILES`), so that a few
+extreme draws cannot squash them; how many draws fall outside the axis, and how far, is
+written under it. :func:`show` displays a figure in a notebook with a one-line caption.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import arviz as az
@@ -14,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BULK_PERCENTILES",
+    "show",
+    "variable_units",
     "plot_agreement_survival",
     "plot_enforcement_record",
     "plot_launch_record",
@@ -27,6 +34,100 @@ __all__ = [
 ]
 
 _BLUE, _RED, _GREY, _ORANGE = "#1f4e79", "#b22222", "#888888", "#d9822b"
+
+#: Axes of distributions span these percentiles of the draws (each series' own, pooled).
+BULK_PERCENTILES = (1.0, 99.0)
+
+#: Units of the models' variables (observed and sampled), for axis labels.
+_VARIABLE_UNITS = {
+    "breach_shape": "Weibull shape, no unit",
+    "breach_scale": "months",
+    "export_rate": "probability per month",
+    "export_detection": "probability",
+    "log_rate_init": "log missiles per month",
+    "rate_drift": "log missiles per month, per year",
+    "rate_steps": "standard-normal steps, no unit",
+    "launch_dispersion": "negative-binomial shape, no unit",
+    "long_range_share": "share of missiles, 0 to 1",
+    "launches_prevented_per_month": "missiles per month",
+    "long_range_prevented_per_month": "missiles per month",
+    "missiles": "missiles per month",
+    "long_range": "long-range missiles per month",
+    "cooperation": "share of the plan enforced, 0 to 1",
+    "cooperation_mean": "share of the plan enforced, 0 to 1",
+    "cooperation_concentration": "beta concentration, no unit",
+    "enforcement_record": "quarters enforced, of 4",
+    "freeze_accepted": "0 refused, 1 accepted",
+    "proposal_accepted": "0 refused, 1 accepted",
+}
+
+
+def variable_units(name: str) -> str:
+    """Return the units of a model variable for an axis label (probabilities: 0 to 1)."""
+    if name in _VARIABLE_UNITS:
+        return _VARIABLE_UNITS[name]
+    if name.startswith("p_"):
+        return "probability"
+    if "fraction" in name or "share" in name:
+        return "share, 0 to 1"
+    return "model units"
+
+
+def _axis_label(name: str) -> str:
+    units = variable_units(name)
+    return units if name.replace("_", " ") in units else f"{name} ({units})"
+
+
+def _bulk_limits(series: Sequence[np.ndarray], *, pad: float = 0.04) -> tuple[float, float]:
+    """Axis limits spanning :data:`BULK_PERCENTILES` of every series, padded a little."""
+    finite = [s[np.isfinite(s)] for s in (np.asarray(x, dtype=float).ravel() for x in series)]
+    finite = [s for s in finite if s.size]
+    if not finite:
+        return 0.0, 1.0
+    lower, upper = BULK_PERCENTILES
+    lo = min(float(np.percentile(s, lower)) for s in finite)
+    hi = max(float(np.percentile(s, upper)) for s in finite)
+    span = hi - lo if hi > lo else max(abs(hi), 1.0) * 0.1
+    return lo - pad * span, hi + pad * span
+
+
+def _outside_note(series: Sequence[np.ndarray], lo: float, hi: float, *, width: int = 0) -> str:
+    """Say how many draws lie outside ``[lo, hi]`` and how far they reach ("" if none).
+
+    With ``width``, the note is wrapped to lines of at most that many characters.
+    """
+    values = np.concatenate([np.asarray(x, dtype=float).ravel() for x in series])
+    values = values[np.isfinite(values)]
+    below, above = values[values < lo], values[values > hi]
+    count = below.size + above.size
+    if not count:
+        return ""
+    reach = [f"down to {below.min():.3g}"] if below.size else []
+    reach += [f"up to {above.max():.3g}"] if above.size else []
+    note = (
+        f"{count:,} of {values.size:,} draws ({count / values.size:.1%}) off the axis, "
+        + " and ".join(reach)
+    )
+    return "\n".join(textwrap.wrap(note, width)) if width else note
+
+
+def _with_note(label: str, note: str) -> str:
+    return f"{label}\n{note}" if note else label
+
+
+def show(fig: plt.Figure, caption: str) -> None:
+    """Display ``fig`` in a notebook with a one-line caption under it, then close it.
+
+    The caption (what to read from the figure) is HTML-escaped and marked
+    ``class="figure-caption"``, so a report's reader and its browser test find it.
+    """
+    import html
+
+    from IPython.display import HTML, display
+
+    display(fig)
+    display(HTML(f'<p class="figure-caption"><em>{html.escape(caption)}</em></p>'))
+    plt.close(fig)
 
 
 def plot_launch_record(
@@ -54,6 +155,7 @@ def plot_launch_record(
         for i, d in enumerate(dates):
             ax.axvline(d, color=_RED, ls="--", lw=1, label="nuclear test" if i == 0 else None)
     ax.set_ylabel("missiles per month")
+    ax.set_xlabel("month")
     ax.set_title(title)
     ax.legend(loc="upper left", frameon=False)
     fig.tight_layout()
@@ -76,6 +178,7 @@ def plot_agreement_survival(
     for yi, (dur, obs) in enumerate(zip(data["duration_months"], data["observed"])):
         ax1.plot(dur, yi, marker="x" if obs else ">", color=_RED if obs else _GREY, ms=9, mew=2)
     ax1.set_yticks(y, data["agreement"])
+    ax1.set_ylabel("agreement")
     ax1.set_xscale("log")
     ax1.set_xlabel("months from signing to breach (log scale); > = still holding")
     ax1.set_title("Earlier DPRK agreements")
@@ -120,7 +223,8 @@ def plot_trade(trade: pd.DataFrame) -> plt.Figure:
     ):
         if col in trade and trade[col].notna().any():
             ax.plot(trade["year"], trade[col], marker="s", color=color, label=label)
-    ax.set_ylabel("US$ millions")
+    ax.set_ylabel("US$ millions per year")
+    ax.set_xlabel("year")
     ax.set_title("China-DPRK trade")
     ax.set_ylim(bottom=0)
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -141,14 +245,15 @@ def plot_enforcement_record(
     for d, e, label in zip(dates, record["extent"], record[label_col]):
         ax.annotate(str(label), (d, e), textcoords="offset points", xytext=(4, 6), fontsize=7)
     ax.set_ylim(-0.1, 1.15)
-    ax.set_ylabel("share enforced (analyst coding)")
+    ax.set_ylabel("share enforced, 0 to 1 (analyst coding)")
+    ax.set_xlabel("date of China's commitment")
     ax.set_title("China's enforcement record (marker size: weight in the model)")
     fig.tight_layout()
     return fig
 
 
 def plot_posteriors(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
-    """Posterior densities of the headline quantities with 90% HDIs."""
+    """Posterior densities of the headline quantities with 90% HDIs, over their bulk."""
     names = list(var_names or fit.headline_names)
     axes = az.plot_posterior(
         fit.idata,
@@ -158,6 +263,15 @@ def plot_posteriors(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
         figsize=(3.2 * min(len(names), 4), 2.6 * int(np.ceil(len(names) / 4))),
         grid=(int(np.ceil(len(names) / 4)), min(len(names), 4)),
     )
+    for ax in np.atleast_1d(axes).ravel():
+        name = ax.get_title().split("\n")[0]
+        if name not in fit.idata.posterior:
+            continue
+        draws = np.asarray(fit.idata.posterior[name]).ravel()
+        lo, hi = _bulk_limits([draws])
+        ax.set_xlim(lo, hi)
+        note = _outside_note([draws], lo, hi, width=48)
+        ax.set_xlabel(_with_note(variable_units(name), note), fontsize=8)
     fig = np.atleast_1d(axes).ravel()[0].figure
     fig.tight_layout()
     return fig
@@ -183,7 +297,10 @@ def plot_trace(fit, var_names: Sequence[str] | None = None) -> plt.Figure:
 def plot_ppc(
     fit, var_name: str, *, group: str = "posterior", num_pp_samples: int = 100
 ) -> plt.Figure:
-    """Prior or posterior predictive check of one observed variable."""
+    """Prior or posterior predictive check of one observed variable.
+
+    The axis spans the bulk of the replicates and every observation.
+    """
     predictive = fit.idata[f"{group}_predictive"][var_name]
     available = predictive.sizes["chain"] * predictive.sizes["draw"]
     ax = az.plot_ppc(
@@ -195,6 +312,18 @@ def plot_ppc(
         textsize=9,
         random_seed=0,
     )
+    observed = np.asarray(fit.idata.observed_data[var_name]).ravel()
+    replicates = np.asarray(predictive).ravel()
+    lo, hi = _bulk_limits([observed, replicates])
+    observed = observed[np.isfinite(observed)]
+    if observed.size:  # every observation stays in view
+        lo, hi = min(lo, float(observed.min())), max(hi, float(observed.max()))
+    for axis in np.atleast_1d(ax).ravel():
+        axis.set_xlim(lo, hi)
+        axis.set_xlabel(
+            _with_note(_axis_label(var_name), _outside_note([replicates], lo, hi)), fontsize=9
+        )
+        axis.set_ylabel("density")
     fig = np.atleast_1d(ax).ravel()[0].figure
     fig.tight_layout()
     return fig
@@ -207,13 +336,16 @@ def plot_prior_posterior(fit, var_names: Sequence[str]) -> plt.Figure:
     for ax, name in zip(axes[0], names):
         prior = np.asarray(fit.idata.prior[name]).ravel()
         post = np.asarray(fit.idata.posterior[name]).ravel()
-        hi = np.percentile(np.concatenate([prior, post]), 99)
-        lo = min(0.0, np.percentile(np.concatenate([prior, post]), 1))
+        lo, hi = _bulk_limits([prior, post], pad=0.0)
         bins = np.linspace(lo, hi, 40)
         ax.hist(prior, bins=bins, density=True, color=_GREY, alpha=0.5, label="prior")
         ax.hist(post, bins=bins, density=True, color=_BLUE, alpha=0.6, label="posterior")
+        ax.set_xlim(lo, hi)
         ax.set_title(name, fontsize=9)
+        note = _outside_note([prior, post], lo, hi, width=44)
+        ax.set_xlabel(_with_note(variable_units(name), note), fontsize=8)
         ax.set_yticks([])
+        ax.set_ylabel("density", fontsize=8)
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
@@ -243,11 +375,13 @@ def plot_monitoring_trend(
     probs = [n for n in frame["name"].unique() if n.startswith("p_") or n.startswith("P(")]
     values = [n for n in frame["name"].unique() if n.startswith("value")]
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for ax, names, label in ((axes[0], probs, "probability"), (axes[1], values, "value (points)")):
+    panels = ((axes[0], probs, "probability, 0 to 1"), (axes[1], values, "value (weighted points)"))
+    for ax, names, label in panels:
         for name in names:
             series = frame[frame["name"] == name].sort_values("month")
             ax.plot(series["month"], series["value"], marker="o", label=name)
         ax.set_ylabel(label)
+        ax.set_xlabel("month")
         ax.tick_params(axis="x", rotation=45)
         ax.legend(frameon=False, fontsize=7)
     axes[0].set_ylim(-0.02, 1.02)
@@ -258,20 +392,52 @@ def plot_monitoring_trend(
 
 
 def plot_strategy_values(analysis) -> plt.Figure:
-    """Distribution over draws of each strategy's value; the recommended one highlighted."""
-    values = np.asarray(analysis.result.root_values_per_draw)
-    names = list(analysis.result.options)
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.8 * len(names)))
-    parts = ax.violinplot(
-        [values[:, i] for i in range(len(names))], vert=False, showmeans=True, showextrema=False
-    )
-    for body, name in zip(parts["bodies"], names):
-        body.set_facecolor(_ORANGE if name == analysis.recommendation else _BLUE)
-        body.set_alpha(0.6)
+    """Distribution over draws of each strategy's value, over the bulk of the draws.
+
+    Each violin shows a strategy's draws inside the axis (:data:`BULK_PERCENTILES` of each
+    strategy, pooled); the diamond is the mean of all its draws, extreme ones included; the
+    recommended strategy is orange. How many draws fall outside the axis is written under it.
+    """
+    result = analysis.result
+    values = np.asarray(result.root_values_per_draw)
+    names = list(result.options)
+    columns = [values[:, i] for i in range(len(names))]
+    lo, hi = _bulk_limits(columns)
+    fig, ax = plt.subplots(figsize=(8, 1.3 + 0.8 * len(names)))
+    for y, (name, column) in enumerate(zip(names, columns, strict=True), start=1):
+        color = _ORANGE if name == analysis.recommendation else _BLUE
+        inside = column[(column >= lo) & (column <= hi)]
+        if inside.size > 1 and np.ptp(inside) > 0:
+            body = ax.violinplot(
+                inside, positions=[y], orientation="horizontal", showextrema=False, widths=0.8
+            )["bodies"][0]
+            body.set_facecolor(color)
+            body.set_edgecolor(color)
+            body.set_alpha(0.6)
+        elif inside.size:  # the same value in every draw (e.g. the status quo): a tick
+            ax.plot([inside[0], inside[0]], [y - 0.3, y + 0.3], color=color, lw=3)
+        mean = float(np.mean(column))
+        marker = "<" if mean < lo else ">" if mean > hi else "D"
+        ax.plot(
+            min(max(mean, lo), hi),
+            y,
+            marker=marker,
+            color="white",
+            markeredgecolor="black",
+            ms=7,
+            ls="none",
+            label="mean of all draws" if y == 1 else None,
+        )
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(0.4, len(names) + 0.6)
     ax.set_yticks(range(1, len(names) + 1), names)
-    ax.axvline(0, color=_GREY, lw=1, ls=":")
-    ax.set_xlabel("value in weighted points (status quo = 0); line = mean")
-    ax.set_title("Value of each strategy across draws")
+    if lo < 0 < hi:
+        ax.axvline(0, color=_GREY, lw=1, ls=":")
+    units = result.tree.units
+    label = result.value_kind + (f" ({units})" if units else "")
+    ax.set_xlabel(_with_note(label, _outside_note(columns, lo, hi)))
+    ax.set_title("Value of each strategy across draws (orange: recommended)")
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -449,7 +615,7 @@ def plot_acceptability(data) -> plt.Figure:
         ax.axvline(float(data.attrs["base_input"]), color=_GREY, ls=":", label="base case")
     ax.set_ylim(0, 1.05)
     ax.set_xlabel(data.attrs.get("parameter_description") or parameter)
-    ax.set_ylabel("probability optimal")
+    ax.set_ylabel("probability optimal, 0 to 1")
     ax.set_title(f"Acceptability curve over {parameter} (band: best in expectation)")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,8 @@ __all__ = [
     "strategy_table",
     "value_by_attribute_table",
     "value_by_attribute_text",
+    "TREE_MIN_FONT_PX",
+    "TREE_ZOOMS",
     "tree_html",
     "diagnostics_text",
     "enforcement_table",
@@ -360,19 +363,121 @@ def assumptions_table(analysis) -> pd.DataFrame:
     return table.round({"5%": 3, "95%": 3}).fillna("")
 
 
-def tree_html(result, *, collapse: bool = True) -> str:
-    """The rolled-back tree as inline SVG scaled to the page width (self-contained HTML)."""
-    from decision.tree import draw_tree
+#: Smallest font size (CSS px) a tree diagram is shown at before its box scrolls sideways.
+TREE_MIN_FONT_PX = 10.0
+#: Zoom levels offered for the full tree: (label, scale); ``None`` fits the page width.
+TREE_ZOOMS = (("fit width", None), ("50%", 0.5), ("100%", 1.0), ("200%", 2.0))
 
-    svg = draw_tree(result, collapse=collapse).pipe(format="svg").decode("utf-8")
-    svg = svg[svg.index("<svg") :]  # drop the XML prologue and doctype
-    svg = re.sub(
-        r'<svg width="[^"]*" height="[^"]*"',
-        '<svg style="width:100%;min-width:1400px;height:auto"',
-        svg,
-        count=1,
+
+def _inline_svg(svg: bytes, prefix: str) -> tuple[str, float, float, float]:
+    """Make graphviz SVG fit for inlining: no prologue, no fixed size, element ids prefixed.
+
+    Returns the markup, the natural width and height in CSS px, and the smallest font size in
+    CSS px.
+    """
+    text = svg.decode("utf-8")
+    text = text[text.index("<svg") :]  # drop the XML prologue and doctype
+    size = re.match(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"', text)
+    if size is None:  # pragma: no cover - graphviz always writes both
+        raise ValueError("graphviz wrote an SVG without width and height")
+    text = text[: size.start()] + "<svg" + text[size.end() :]
+    # Two drawings in one page: ids (and the links of "same as" boxes to them) stay unique.
+    text = text.replace(' id="', f' id="{prefix}-').replace('href="#', f'href="#{prefix}-')
+    fonts = [float(f) for f in re.findall(r'font-size="([0-9.]+)"', text)] or [14.0]
+    px = 4.0 / 3.0  # graphviz sizes are points
+    return text, float(size[1]) * px, float(size[2]) * px, min(fonts) * px
+
+
+def tree_html(result, *, svg_file=None, highlight=()) -> str:
+    """Show the rolled-back tree in a report, as self-contained HTML with no script.
+
+    First the compact view (strategies, the contingent plan, the optimal path) at the page's
+    width, never shrunk below :data:`TREE_MIN_FONT_PX` (its box scrolls sideways instead);
+    then the whole tree, identical subtrees drawn once, at its natural size in a box that
+    scrolls both ways, with zoom levels chosen by CSS-only buttons (:data:`TREE_ZOOMS`).
+
+    Parameters
+    ----------
+    result
+        The evaluated tree (:class:`~decision.tree.TreeResult`).
+    svg_file
+        When given, the whole tree is also written there as an SVG file (atomically) and
+        linked by its file name: give a file beside the report, e.g. ``"tree.svg"``.
+    highlight
+        Node names to mark in both drawings.
+    """
+    import hashlib
+    import html
+    from urllib.parse import quote
+
+    from decision.core.atomic import atomic_write_bytes
+    from decision.tree.diagram import ROOT_ID, build_graph, identical_subtrees
+
+    compact_svg = build_graph(result, view="compact", highlight=highlight, rankdir="auto").pipe(
+        format="svg"
     )
-    return f'<div class="decision-tree" style="overflow-x:auto">{svg}</div>'
+    full_graph = build_graph(result, view="full", highlight=highlight, rankdir="auto")
+    full_svg = full_graph.pipe(format="svg")
+    if svg_file is not None:
+        atomic_write_bytes(svg_file, full_svg)
+    ident = "dt-" + hashlib.sha256(compact_svg + full_svg).hexdigest()[:10]
+    compact, compact_w, _, compact_font = _inline_svg(compact_svg, f"{ident}-c")
+    full, full_w, full_h, _ = _inline_svg(full_svg, f"{ident}-f")
+    narrowest = compact_w * min(1.0, TREE_MIN_FONT_PX / compact_font)
+    css = [
+        f"#{ident} .dt-compact {{overflow-x:auto}}",
+        f"#{ident} .dt-compact svg {{display:block;width:100%;max-width:{compact_w:.0f}px;"
+        f"min-width:{narrowest:.0f}px;height:auto}}",
+        f"#{ident} .dt-pane {{overflow:auto;max-height:85vh;border:1px solid #bbb}}",
+        f"#{ident} .dt-pane svg {{display:block;max-width:none;width:{full_w:.0f}px;"
+        f"height:{full_h:.0f}px}}",
+        f"#{ident} .dt-zoom input {{position:absolute;opacity:0;width:1px;height:1px}}",
+        f"#{ident} .dt-zoom label {{display:inline-block;border:1px solid #888;"
+        "border-radius:3px;padding:0 6px;margin:0 4px 6px 0;cursor:pointer}",
+        f"#{ident} .dt-zoom input:checked + label {{background:#1f4e79;color:#fff}}",
+        f"#{ident} .dt-zoom input:focus-visible + label {{outline:2px solid #d9822b}}",
+    ]
+    buttons = []
+    for number, (label, scale) in enumerate(TREE_ZOOMS):
+        button = f"{ident}-z{number}"
+        checked = " checked" if scale == 1.0 else ""
+        buttons.append(
+            f'<input type="radio" name="{ident}-zoom" id="{button}"{checked}>'
+            f'<label for="{button}">{html.escape(label)}</label>'
+        )
+        size = (
+            "width:100%;height:auto"
+            if scale is None
+            else f"width:{full_w * scale:.0f}px;height:{full_h * scale:.0f}px"
+        )
+        css.append(f"#{button}:checked ~ .dt-pane svg {{{size}}}")
+    nodes = len(result.tree.nodes)
+    copies = len(identical_subtrees(result))
+    shared = (
+        f"; {copies} repeated subtree{'s are' if copies > 1 else ' is'} drawn once and "
+        "referred to by \u201csame as subtree A\u201d boxes, which link to it"
+        if copies
+        else ""
+    )
+    name = Path(svg_file).name if svg_file is not None else ""
+    link = (
+        f' or open <a href="{html.escape(quote(name))}">{html.escape(name)}</a> (beside this '
+        "report) at full size"
+        if svg_file is not None
+        else ""
+    )
+    return (
+        f'<div class="decision-tree" id="{ident}"><style>{"".join(css)}</style>'
+        "<p><strong>Compact view.</strong> Each strategy with its value and the share of draws "
+        "in which it is best; the optimal path down to every later decision, with the option "
+        "chosen there; everything else collapsed with its value.</p>"
+        f'<div class="dt-compact">{compact}</div>'
+        f"<p><strong>The whole tree</strong> ({nodes} nodes{shared}). Scroll inside the box "
+        f'to pan or <a href="#{ident}-f-{ROOT_ID}">go to the root</a>; zoom with the '
+        f"buttons{link}.</p>"
+        f'<div class="dt-zoom" role="group" aria-label="zoom">{"".join(buttons)}'
+        f'<div class="dt-pane">{full}</div></div></div>'
+    )
 
 
 def save_analysis(analysis, path) -> None:

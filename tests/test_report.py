@@ -75,6 +75,7 @@ def test_report_folder_holds_html_notebook_parameters_and_manifest(rendered):
         "parameters.yaml",
         "report.html",
         "report.ipynb",
+        "tree.svg",
     ]
     params = yaml.safe_load((target / "parameters.yaml").read_text())
     assert params["draws"] == 40 and params["as_of"] == "2017-08-20"
@@ -103,7 +104,8 @@ def test_report_html_shows_evidence_and_posteriors_without_code(rendered):
         assert heading in html
     assert "import warnings" not in html and "fit_models(" not in html  # code is hidden
     assert "Traceback" not in html
-    assert '<svg style="width:100%' in html  # the tree diagram, inline
+    assert html.count('<div class="decision-tree"') == 1  # the tree diagrams, inline
+    assert html.count("<svg") >= 2 and 'href="tree.svg"' in html  # compact, whole, the file
     analysis = json.loads((target / "analysis.json").read_text())
     assert analysis["recommendation"] in html
 

@@ -72,12 +72,16 @@ display(Markdown(reporting.recommendation_text(analysis)))
 # %% [markdown]
 # ## Strategies compared
 #
-# Expected value in weighted points (status quo = 0), its 90% interval over the uncertain
+# Expected value in swing-weighted points (status quo = 0), its 90% interval over the uncertain
 # judgments and posteriors, and the share of draws in which each strategy is best.
 
 # %%
 display(reporting.strategy_table(analysis))
-fig = plots.plot_strategy_values(analysis)
+plots.show(
+    plots.plot_strategy_values(analysis),
+    "Read: how widely each strategy's value spreads over the uncertain judgments and "
+    "posteriors, and whether the recommended one (orange) lies to the right of the others.",
+)
 
 # %% [markdown]
 # ## Why: each strategy's value by attribute
@@ -90,8 +94,12 @@ fig = plots.plot_strategy_values(analysis)
 if analysis.value_by_attribute is not None:
     display(Markdown(reporting.value_by_attribute_text(analysis)))
     display(reporting.value_by_attribute_table(analysis))
-    fig = plots.plot_value_by_attribute(
-        analysis.value_by_attribute, units=analysis.case.tree.units or ""
+    plots.show(
+        plots.plot_value_by_attribute(
+            analysis.value_by_attribute, units=analysis.case.tree.units or ""
+        ),
+        "Read: the coloured segments are each attribute's share of a strategy's expected "
+        "value (gains to the right of zero, costs to the left); the dot is the total.",
     )
 
 # %% [markdown]
@@ -110,16 +118,22 @@ display(Markdown(reporting.monitoring_text(analysis)))
 # %%
 changers = sensitivity.what_would_change_our_mind(analysis.result)
 display(Markdown(reporting.change_our_mind_text(changers)))
-fig = plots.plot_tornado(changers.drivers, top=None)
+plots.show(
+    plots.plot_tornado(changers.drivers, top=None),
+    "Read: the longest bars are the inputs that move the margin of the recommendation most; "
+    "a bar crossing the red line could alone change the recommendation.",
+)
 
 # %% [markdown]
 # ## The decision tree
 #
-# Rolled-back expected values at every node, probabilities and payoffs on the branches, the
-# optimal path in red. Branches of options not chosen are collapsed.
+# Rolled-back expected values at every node (of the whole path, in weighted points), the
+# optimal path in red. The compact view comes first; the whole tree below it adds the
+# probability and payoff expressions on every branch, and is also written beside this report
+# as `tree.svg`.
 
 # %%
-display(HTML(reporting.tree_html(analysis.result)))
+display(HTML(reporting.tree_html(analysis.result, svg_file="tree.svg")))
 
 # %% [markdown]
 # ## Headline estimates from the Bayesian models
@@ -139,19 +153,34 @@ dprk, china = fits.get("dprk"), fits.get("china")
 if dprk is not None:
     launches = evidence.launches_monthly(as_of=as_of)
     nuclear = evidence.nuclear_tests(as_of=as_of)
-    fig = plots.plot_launch_record(launches, nuclear)
+    plots.show(
+        plots.plot_launch_record(launches, nuclear),
+        "Read: the DPRK's missile launches by month and its nuclear tests up to the report's "
+        "date: the activity a freeze would stop.",
+    )
     agreements = evidence.agreements(as_of=as_of)
-    fig = plots.plot_agreement_survival(agreements, dprk)
+    plots.show(
+        plots.plot_agreement_survival(agreements, dprk),
+        "Read: how long earlier agreements held (left) and the fitted chance that a freeze "
+        "still holds after each month (right), against the six-month monitoring window.",
+    )
     display(reporting.agreements_table(agreements))
 
 # %%
 if china is not None:
     trade = evidence.trade_annual(as_of=as_of)
     if len(trade):
-        fig = plots.plot_trade(trade)
+        plots.show(
+            plots.plot_trade(trade),
+            "Read: China-DPRK trade by year, the lever China would pull to enforce the plan.",
+        )
     enforcement = evidence.china_enforcement(as_of=as_of)
-    fig = plots.plot_enforcement_record(
-        enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
+    plots.show(
+        plots.plot_enforcement_record(
+            enforcement, models.ChinaFollowThroughModel(as_of=as_of).data["weights"]
+        ),
+        "Read: how fully China enforced each past commitment (0 none, 1 in full); larger "
+        "markers count more in the China model because they are more recent.",
     )
     display(reporting.enforcement_table(enforcement))
 
@@ -159,24 +188,60 @@ if china is not None:
 if dprk is not None:
     display(Markdown(reporting.model_section_text(dprk)))
     display(Markdown(reporting.diagnostics_text(dprk)))
-    fig = plots.plot_posteriors(dprk)
-    fig = plots.plot_ppc(dprk, "missiles")
-    fig = plots.plot_ppc(dprk, "missiles", group="prior")
-    fig = plots.plot_prior_posterior(
-        dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"]
+    plots.show(
+        plots.plot_posteriors(dprk),
+        "Read: what the DPRK model concludes about each quantity the tree uses, with its 90% "
+        "credible interval (HDI) and mean.",
     )
-    fig = plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5]))
+    plots.show(
+        plots.plot_ppc(dprk, "missiles"),
+        "Read: the model fits the launch record if the observed distribution (black) lies "
+        "within the launches it simulates after seeing the data (blue).",
+    )
+    plots.show(
+        plots.plot_ppc(dprk, "missiles", group="prior"),
+        "Read: the launches the model expects before seeing the data; a spread wider than the "
+        "record means the priors leave the answer to the evidence.",
+    )
+    plots.show(
+        plots.plot_prior_posterior(
+            dprk, ["breach_shape", "breach_scale", "p_accept", "export_rate"]
+        ),
+        "Read: how far the evidence moved each quantity from its prior (grey) to its "
+        "posterior (blue); where they overlap, the prior judgment decides.",
+    )
+    plots.show(
+        plots.plot_trace(dprk, list(models.DPRKComplianceModel.free_vars[:5])),
+        "Read: each chain's draws by rank; lines close to the dashed level mean the chains "
+        "mixed well and agree.",
+    )
 
 # %%
 if china is not None:
     display(Markdown(reporting.model_section_text(china)))
     display(Markdown(reporting.diagnostics_text(china)))
-    fig = plots.plot_posteriors(china)
-    fig = plots.plot_ppc(china, "enforcement_record")
-    fig = plots.plot_prior_posterior(
-        china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
+    plots.show(
+        plots.plot_posteriors(china),
+        "Read: what the China model concludes about each quantity the tree uses, with its 90% "
+        "credible interval (HDI) and mean.",
     )
-    fig = plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars))
+    plots.show(
+        plots.plot_ppc(china, "enforcement_record"),
+        "Read: the model fits China's enforcement record if the observed distribution (black) "
+        "lies within the records it simulates after seeing the data (blue).",
+    )
+    plots.show(
+        plots.plot_prior_posterior(
+            china, ["cooperation_mean", "cooperation_concentration", "cooperation"]
+        ),
+        "Read: how far the evidence moved each quantity from its prior (grey) to its "
+        "posterior (blue); where they overlap, the prior judgment decides.",
+    )
+    plots.show(
+        plots.plot_trace(china, list(models.ChinaFollowThroughModel.free_vars)),
+        "Read: each chain's draws by rank; lines close to the dashed level mean the chains "
+        "mixed well and agree.",
+    )
 
 # %% [markdown]
 # ## Assumptions

@@ -28,7 +28,14 @@ from decision.cli import main
 from decision.history import RunHistory
 from decision.ledger import add_observation, validate_ledger
 
-REPORT_FILES = ["analysis.json", "manifest.json", "parameters.yaml", "report.html", "report.ipynb"]
+REPORT_FILES = [
+    "analysis.json",
+    "manifest.json",
+    "parameters.yaml",
+    "report.html",
+    "report.ipynb",
+    "tree.svg",
+]
 
 
 def snapshot(folder: Path) -> dict[str, str]:

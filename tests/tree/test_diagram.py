@@ -1,11 +1,14 @@
-"""Tree diagrams: labels, the optimal path, formats and atomic writes."""
+"""Tree diagrams: labels, the optimal path, formats, atomic writes, shared subtrees, views."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from decision.core.errors import InputError
 from decision.tree import draw_tree, evaluate, example_path, load_tree
+from decision.tree.diagram import identical_subtrees
 
 
 def test_digraph_labels_values_and_optimal_path():
@@ -63,3 +66,226 @@ def test_exponential_utility_labels_and_odd_names(tmp_path):
     graph = draw_tree(load_tree(data), tmp_path / "odd.svg")
     assert "CE 5" in graph.source
     assert (tmp_path / "odd.svg").read_text().count("<svg") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Identical subtrees, the compact view, depth limits, layout (synthetic trees, named so)
+# --------------------------------------------------------------------------------------------
+
+
+def _market(**extra) -> dict:
+    """Build a synthetic subtree of five nodes: a chance node, a decision below, three ends."""
+    return {
+        "type": "chance",
+        "name": "Market",
+        "outcomes": {
+            "up": {
+                "probability": "p_up",
+                "type": "decision",
+                "name": "Expand",
+                "options": {"yes": {"payoff": "gain"}, "no": {"payoff": 2}},
+            },
+            "down": {"probability": "1 - p_up", "payoff": -5},
+        },
+        **extra,
+    }
+
+
+def synthetic_repeated_tree(second_probability: str = "p_up") -> dict:
+    """Build a synthetic tree whose 'Market' subtree follows both outcomes of 'Rival'."""
+    second = _market()
+    second["outcomes"]["up"]["probability"] = second_probability
+    second["outcomes"]["down"]["probability"] = f"1 - {second_probability}"
+    return {
+        "name": "Synthetic launch",
+        "units": "synthetic points",
+        "parameters": {
+            "p_up": {"distribution": "uniform", "low": 0.4, "high": 0.8},
+            "p_alt": 0.5,
+            "p_rival": 0.3,
+            "gain": {"distribution": "uniform", "low": 5, "high": 15},
+        },
+        "root": {
+            "type": "decision",
+            "name": "Launch",
+            "options": {
+                "go": {
+                    "type": "chance",
+                    "name": "Rival",
+                    "outcomes": {
+                        "enters": {"probability": "p_rival", "payoff": -1, **_market()},
+                        "stays out": {"probability": "1 - p_rival", **second},
+                    },
+                },
+                "wait": {"payoff": 1},
+            },
+        },
+    }
+
+
+def _node_count(source: str) -> int:
+    """Count the node statements of graphviz source (not the graph/node/edge defaults)."""
+    names = re.findall(r"^\s*(\w+) \[", source, re.M)
+    return len([n for n in names if n not in ("graph", "node", "edge")])
+
+
+def _korea(force=None):
+    """Evaluate the Korea case tree on synthetic (not fitted) posterior draws."""
+    from decision.case import load_case
+    from decision.testing import synthetic_fits
+
+    case = load_case("baseline")
+    supplied = case.supplied_draws(synthetic_fits(300, seed=3))
+    return evaluate(case.tree, n=300, seed=1, supplied=supplied, force=force or {})
+
+
+def test_identical_subtrees_are_found_and_drawn_once():
+    result = evaluate(load_tree(synthetic_repeated_tree()), n=200, seed=1)
+    first = "Launch/go/Rival/enters/Market"
+    copy = "Launch/go/Rival/stays out/Market"
+    assert identical_subtrees(result) == {copy: first}
+    shared = draw_tree(result).source
+    whole = draw_tree(result, same_as=False).source
+    assert _node_count(whole) - _node_count(shared) == 4  # the copy's five nodes become one
+    assert shared.count("\\nsubtree A\\n") == 1  # the original is tagged...
+    assert shared.count("same as subtree A\\n") == 1  # ...and its copy refers to it
+    assert "same as subtree A\\n(Rival = enters)" in shared
+    # the copy keeps its own value (the payoff before 'enters' is not in it) and links
+    copy_value = result.node_totals[copy]
+    assert f"(Rival = enters)\\nEV {copy_value:.4g}" in shared
+    original_id = re.search(r'(\w+) \[label="Market\\nsubtree A', shared).group(1)
+    assert f'href="#{original_id}"' in shared
+    assert "A subtree met again" in shared  # the title says what the boxes mean
+
+
+def test_subtrees_differing_in_an_expression_or_a_choice_are_not_shared():
+    different = evaluate(load_tree(synthetic_repeated_tree("p_alt")), n=200, seed=1)
+    assert identical_subtrees(different) == {}
+    assert "same as" not in draw_tree(different).source
+    tree = load_tree(synthetic_repeated_tree())
+    forced = evaluate(tree, n=200, seed=1, force={"Launch/go/Rival/enters/Market/up/Expand": "no"})
+    assert identical_subtrees(forced) == {}  # same expressions, another option chosen
+    assert identical_subtrees(evaluate(tree, n=200, seed=1), min_nodes=6) == {}
+
+
+def test_the_korea_cooperation_subtree_after_covert_rd_is_drawn_once():
+    # With one spring option forced, both copies make the same choices, so they are identical.
+    result = _korea(force={"Spring exercises": "off the Peninsula"})
+    copies = identical_subtrees(result)
+    assert len(copies) == 1
+    ((copy, first),) = copies.items()
+    assert copy.endswith("Covert R&D/none/China's cooperation")
+    assert first.endswith("Covert R&D/progress/China's cooperation")
+    source = draw_tree(result).source
+    assert source.count("Spring exercises") == 3  # not 6
+    assert "same as subtree A\\n(Covert R&D = progress)" in source
+    assert _node_count(source) == len(result.tree.nodes) - 48  # 49 nodes become one box
+
+
+def test_copies_that_choose_differently_are_drawn_apart():
+    first = _korea().tree.decision_nodes
+    partial = next(
+        p for p in first if p.endswith("progress/China's cooperation/partial/Spring exercises")
+    )
+    # One copy forced to another spring option: the two cooperation subtrees now differ...
+    result = _korea(force={"Spring exercises": "off the Peninsula", partial: "all three"})
+    source = draw_tree(result).source
+    assert source.count("China's cooperation\\nEV") == 2
+    # ...but the spring decisions they share (low and full cooperation) are drawn once each
+    assert source.count("same as subtree") == 2
+    assert "same as subtree A\\n(Covert R&D = progress,\\nChina's cooperation =\\nlow)" in source
+    compact = draw_tree(result, view="compact").source
+    assert compact.count("choose:") == 6 and "same as" not in compact  # nothing to save
+
+
+def test_compact_view_shows_strategies_the_plan_and_the_optimal_path():
+    result = _korea()
+    source = draw_tree(result, view="compact").source
+    for share in result.probability_optimal.values():
+        assert f"P(best) {share:.0%}" in source
+    root = result.tree.root
+    for option in result.options:  # strategies not chosen: one collapsed box each, its value
+        child = root.branches[root.labels.index(option)].node
+        if option != result.optimal and child.kind != "terminal":
+            value = result.node_totals[child.path]
+            assert f"{child.name}\\n(collapsed)\\nEV {value:.4g}" in source
+    # every later decision drawn on the optimal path: the option chosen and the next best
+    decisions = source.count("Spring exercises\\n")
+    assert decisions in (3, 6)  # 6 when the two copies choose differently
+    assert source.count("choose:") == decisions
+    assert source.count("next best:") == source.count("choose:")
+    for option in set(result.policy.values()) - {result.optimal}:
+        assert option.split(" ")[0] in source
+    assert _node_count(source) <= 30  # of 114 nodes
+    assert "DPRK keeps freeze" not in source  # below the plan: collapsed into the decision
+
+
+def test_compact_view_of_the_synthetic_tree():
+    result = evaluate(load_tree(synthetic_repeated_tree()), n=200, seed=1)
+    source = draw_tree(result, view="compact").source
+    assert "Launch\\nEV" in source and "P(best)" in source
+    # Market subtrees: Market, the folded Expand decision and one end: three boxes, so the
+    # copy is a reference
+    assert "same as subtree A" in source
+    assert source.count("choose: yes") == 1 and source.count("next best: no") == 1
+
+
+def test_compact_view_of_a_small_tree_and_its_layout():
+    result = evaluate(load_tree(example_path("goferbroke_survey")))
+    source = draw_tree(result, view="compact").source
+    assert "Survey or not\\nEV 123" in source
+    assert source.count("choose: drill") == 1 and source.count("choose: sell") == 1
+    assert "no survey" in source and "P(best)" not in source  # nothing uncertain
+    graph = draw_tree(result, view="compact", rankdir="auto")
+    assert graph.graph_attr["rankdir"] == "LR"  # fits a page left to right
+
+
+def test_auto_layout_turns_a_wide_tree_top_to_bottom():
+    from decision.tree.diagram import PAGE_WIDTH_PT
+
+    def width(graph) -> float:
+        svg = graph.pipe(format="svg")
+        return float(re.search(rb'<svg width="([0-9.]+)pt"', svg).group(1))
+
+    result = _korea()
+    wide = draw_tree(result, view="compact")
+    auto = draw_tree(result, view="compact", rankdir="auto")
+    assert width(wide) > PAGE_WIDTH_PT
+    assert auto.graph_attr["rankdir"] == "TB" and width(auto) < width(wide)
+
+
+def test_max_depth_collapses_everything_below():
+    result = evaluate(load_tree(synthetic_repeated_tree()), n=200, seed=1)
+    source = draw_tree(result, max_depth=2).source
+    assert "Market\\n(collapsed)" in source and "Expand" not in source
+    assert _node_count(source) == 5  # Launch, Rival, two collapsed Markets, wait's end
+    assert _node_count(draw_tree(result, max_depth=1).source) == 3
+
+
+def test_highlight_marks_nodes_and_unknown_names_are_errors():
+    result = evaluate(load_tree(synthetic_repeated_tree()), n=200, seed=1)
+    source = draw_tree(result, view="compact", highlight=["Market"]).source
+    assert "#fff2cc" in source  # marked, and drawn on the optimal path though no decision...
+    with pytest.raises(InputError, match="no node named 'Markte' to highlight.*'Market'"):
+        draw_tree(result, highlight=["Markte"])
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"view": "tiny"}, "unknown tree view 'tiny'"),
+        ({"rankdir": "RL"}, "unknown rankdir 'RL'"),
+        ({"max_depth": 0}, "max_depth must be a whole number >= 1"),
+    ],
+)
+def test_bad_drawing_options_are_errors(options, match):
+    with pytest.raises(InputError, match=match):
+        draw_tree(load_tree(example_path("goferbroke")), **options)
+
+
+def test_text_sizes_of_the_views():
+    result = evaluate(load_tree(example_path("goferbroke_survey")))
+    for view, smallest in (("full", 9.0), ("compact", 12.0)):
+        svg = draw_tree(result, view=view).pipe(format="svg").decode()
+        sizes = [float(s) for s in re.findall(r'font-size="([0-9.]+)"', svg)]
+        assert min(sizes) == smallest, view
