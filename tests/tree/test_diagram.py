@@ -168,34 +168,32 @@ def test_subtrees_differing_in_an_expression_or_a_choice_are_not_shared():
     assert identical_subtrees(evaluate(tree, n=200, seed=1), min_nodes=6) == {}
 
 
-def test_the_korea_cooperation_subtree_after_covert_rd_is_drawn_once():
-    # With one spring option forced, both copies make the same choices, so they are identical.
-    result = _korea(force={"Spring exercises": "off the Peninsula"})
+def test_the_korea_freeze_for_freeze_offered_after_a_rejection_is_drawn_once():
+    # After China rejects, the plain freeze-for-freeze offered anyway is the root's own
+    # freeze-for-freeze subtree again: drawn once, referenced the second time.
+    result = _korea()
     copies = identical_subtrees(result)
     assert len(copies) == 1
     ((copy, first),) = copies.items()
-    assert copy.endswith("Covert R&D/none/China's cooperation")
-    assert first.endswith("Covert R&D/progress/China's cooperation")
+    assert copy.endswith("offer freeze-for-freeze anyway/DPRK accepts freeze-for-freeze")
+    assert first == "Strategy/freeze-for-freeze/DPRK accepts freeze-for-freeze"
     source = draw_tree(result).source
-    assert source.count("Spring exercises") == 3  # not 6
-    assert "same as subtree A\\n(Covert R&D = progress)" in source
-    assert _node_count(source) == len(result.tree.nodes) - 48  # 49 nodes become one box
+    words = source.replace("\\n", " ")  # labels are wrapped to the page: compare their words
+    assert words.count("DPRK accepts freeze-for-freeze subtree A") == 1
+    assert words.count("DPRK accepts freeze-for-freeze same as subtree A") == 1
+    assert "same as subtree A (Strategy = freeze-for-freeze)" in words
+    size = sum(1 for path in result.tree.nodes if path.startswith(copy))
+    assert _node_count(source) == len(result.tree.nodes) - size + 1  # the copy is one box
 
 
-def test_copies_that_choose_differently_are_drawn_apart():
-    first = _korea().tree.decision_nodes
-    partial = next(
-        p for p in first if p.endswith("progress/China's cooperation/partial/Spring exercises")
-    )
-    # One copy forced to another spring option: the two cooperation subtrees now differ...
-    result = _korea(force={"Spring exercises": "off the Peninsula", partial: "all three"})
-    source = draw_tree(result).source
-    assert source.count("China's cooperation\\nEV") == 2
-    # ...but the spring decisions they share (low and full cooperation) are drawn once each
-    assert source.count("same as subtree") == 2
-    assert "same as subtree A\\n(Covert R&D = progress,\\nChina's cooperation =\\nlow)" in source
-    compact = draw_tree(result, view="compact").source
-    assert compact.count("choose:") == 6 and "same as" not in compact  # nothing to save
+def test_a_copy_forced_to_another_choice_is_drawn_apart():
+    # The freeze-for-freeze copy holds no decision, so force the follow-on decision above it:
+    # with the copy not on the chosen path its values differ, but its structure is the same.
+    path = next(p for p in _korea().tree.decision_nodes if p.endswith("After China's rejection"))
+    result = _korea(force={path: "offer freeze-for-freeze anyway"})
+    assert len(identical_subtrees(result)) == 1
+    compact = draw_tree(result, view="compact").source.replace("\\n", " ")
+    assert "choose: offer freeze-for-freeze anyway" in compact
 
 
 def test_compact_view_shows_strategies_the_plan_and_the_optimal_path():
@@ -208,15 +206,16 @@ def test_compact_view_shows_strategies_the_plan_and_the_optimal_path():
         child = root.branches[root.labels.index(option)].node
         if option != result.optimal and child.kind != "terminal":
             value = result.node_totals[child.path]
-            assert f"{child.name}\\n(collapsed)\\nEV {value:.4g}" in source
+            assert f"{child.name} (collapsed) EV {value:.4g}" in source.replace("\\n", " ")
     # every later decision drawn on the optimal path: the option chosen and the next best
-    decisions = source.count("Spring exercises\\n")
-    assert decisions in (3, 6)  # 6 when the two copies choose differently
+    words = source.replace("\\n", " ")
+    decisions = words.count("Spring exercises EV") + words.count("After China's rejection EV")
+    assert decisions == 4  # three cooperation levels and the follow-on to a rejection
     assert source.count("choose:") == decisions
     assert source.count("next best:") == source.count("choose:")
     for option in set(result.policy.values()) - {result.optimal}:
         assert option.split(" ")[0] in source
-    assert _node_count(source) <= 30  # of 114 nodes
+    assert _node_count(source) <= 30  # of 72 nodes
     assert "DPRK keeps freeze" not in source  # below the plan: collapsed into the decision
 
 
