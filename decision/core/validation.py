@@ -16,12 +16,14 @@ import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.core.yaml import read_yaml_file
 
 __all__ = ["KeyPathError", "YamlDocument", "key_path", "node_lines", "read_yaml_document"]
@@ -157,12 +159,12 @@ class YamlDocument:
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             cause = (err.get("ctx") or {}).get("error")
-            where = tuple(loc) + _data_loc(data, err["loc"])
+            inside = _data_loc(data, err["loc"])
             if isinstance(cause, KeyPathError):
-                where, message = where + cause.loc, str(cause)
+                inside, message = inside + cause.loc, str(cause)
             else:
-                message = _message(err, patterns or {})
-            raise self.error(message, where) from None
+                message = _message(err, model, inside, patterns or {})
+            raise self.error(message, tuple(loc) + inside) from None
 
 
 def read_yaml_document(path: str | os.PathLike, *, what: str) -> YamlDocument:
@@ -184,17 +186,19 @@ _UNION_TAGS = frozenset({"str", "int", "float", "bool", "none", "date", "list", 
 
 
 def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
-    """Pydantic's error location reduced to a key path of ``data``.
+    """Reduce pydantic's error location to a key path of ``data``.
 
     Pydantic inserts the names of union members and of validator functions
     (``function-after[...]``) into locations; a part that is not a key of the data at that
-    level and looks like one of these is dropped.
+    level and looks like one of these is dropped. Mapping keys become text (a key ``5`` is
+    ``.5``, not the list position ``[5]``).
     """
     out: list[str | int] = []
     node: Any = data
     for part in loc:
         if isinstance(node, Mapping) and part in node:
             node = node[part]
+            part = str(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
         elif isinstance(part, str) and ("[" in part or part in _UNION_TAGS):
@@ -205,23 +209,122 @@ def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
     return tuple(out)
 
 
-def _message(err: Mapping[str, Any], patterns: Mapping[str, str]) -> str:
-    """Pydantic's message for one error, in the package's words ("expected ..., got ...")."""
+def _message(
+    err: Mapping[str, Any], model: type[BaseModel], loc: Loc, patterns: Mapping[str, str]
+) -> str:
+    """Word one pydantic error as the package does ("expected ..., got ...")."""
     kind = err["type"]
     msg = err["msg"]
+    field = _field(_model_at(model, loc[:-1]), loc[-1]) if loc else None
+    described = field.description if field is not None else None
     if kind == "missing":
+        if described:
+            return f"missing key: expected {described}"
         return "missing key: a value is required"
+    if kind == "model_type":  # a section given as something else than a mapping
+        known = _keys(_model_at(model, loc))
+        return f"expected a mapping with keys {', '.join(known)}, got {err.get('input')!r}"
+    if described and (kind.endswith(("_type", "_parsing")) or kind == "string_too_short"):
+        return f"expected {described}, got {err.get('input')!r}"
+    if kind in _BOUND_WORDS and field is not None:
+        return f"expected {_range_words(field)}, got {err.get('input')!r}"
     if kind == "extra_forbidden":
-        return "unexpected key"
+        known = _keys(_model_at(model, loc[:-1]))
+        key = str(loc[-1]) if loc else ""
+        if not known:
+            return "unexpected key"
+        hint = did_you_mean(key, known)
+        return f"unexpected key '{key}'{hint}; expected one of: {', '.join(known)}"
     if kind == "string_pattern_mismatch":
         pattern = (err.get("ctx") or {}).get("pattern", "")
         what = patterns.get(pattern, f"text matching {pattern}")
         return f"expected {what}, got {err.get('input')!r}"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
+    if kind == "too_short":
+        least = (err.get("ctx") or {}).get("min_length")
+        return f"expected at least {least} item{'s' if least != 1 else ''}, got {err['input']!r}"
     text = msg[0].lower() + msg[1:] if msg else "invalid value"
     if text.startswith("input should be"):
         text = "expected " + text.removeprefix("input should be ")
     if "input" in err:
         return f"{text}, got {err['input']!r}"
     return text
+
+
+#: A number's bounds in words, by the name pydantic gives them.
+_BOUND_WORDS = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "greater than or equal to"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "less than or equal to"),
+}
+
+
+def _range_words(field: FieldInfo) -> str:
+    """Say what a bounded number field expects: "a whole number from 1 to 10", ..."""
+    bounds: dict[str, Any] = {}
+    whole = False
+
+    def visit(annotation: Any, metadata: Sequence[Any]) -> None:
+        nonlocal whole
+        whole = whole or annotation is int
+        for item in metadata:
+            for key, _ in _BOUND_WORDS.values():
+                if getattr(item, key, None) is not None:
+                    bounds.setdefault(key, getattr(item, key))
+            if isinstance(item, FieldInfo):
+                visit(item.annotation, item.metadata)
+        args = get_args(annotation)
+        if args and get_origin(annotation) is Annotated:
+            visit(args[0], args[1:])
+        else:
+            for arg in args:
+                visit(arg, ())
+
+    visit(field.annotation, field.metadata)
+    what = "a whole number" if whole else "a number"
+    if "ge" in bounds and "le" in bounds:
+        return f"{what} from {bounds['ge']} to {bounds['le']}"
+    words = [f"{text} {bounds[key]}" for key, text in _BOUND_WORDS.values() if key in bounds]
+    return f"{what} {' and '.join(words)}"
+
+
+def _model_at(model: type[BaseModel] | None, loc: Loc) -> type[BaseModel] | None:
+    """Find the pydantic model that validates the mapping at key path ``loc`` (None: no model)."""
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, int):  # an item of a list of models
+            continue
+        field = _field(model, part)
+        model = None if field is None else _model_in(field.annotation)
+    return model
+
+
+def _field(model: type[BaseModel] | None, key: str | int) -> FieldInfo | None:
+    """Find the field of ``model`` written ``key`` in a file (its alias, else its name)."""
+    if model is None:
+        return None
+    for name, info in model.model_fields.items():
+        if (info.alias or name) == key:
+            return info
+    return None
+
+
+def _keys(model: type[BaseModel] | None) -> list[str]:
+    """List the keys a mapping validated by ``model`` may have, as written in a file."""
+    if model is None:
+        return []
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """Find the pydantic model in a field's type (``Model``, ``Model | None``, ``list[Model]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
