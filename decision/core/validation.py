@@ -26,10 +26,18 @@ from decision.core.errors import InputError
 from decision.core.suggest import did_you_mean
 from decision.core.yaml import read_yaml_file
 
-__all__ = ["KeyPathError", "YamlDocument", "key_path", "node_lines", "read_yaml_document"]
+__all__ = [
+    "KeyPath",
+    "KeyPathError",
+    "YamlDocument",
+    "key_path",
+    "node_lines",
+    "read_yaml_document",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
-Loc = tuple[str | int, ...]
+#: A key path: keys (text) and list positions (numbers), from the top of the document.
+KeyPath = tuple[str | int, ...]
 
 
 class KeyPathError(ValueError):
@@ -46,7 +54,7 @@ class KeyPathError(ValueError):
 
     def __init__(self, message: str, loc: Sequence[str | int]):
         super().__init__(message)
-        self.loc: Loc = tuple(loc)
+        self.loc: KeyPath = tuple(loc)
 
 
 def key_path(loc: Sequence[str | int]) -> str:
@@ -66,7 +74,7 @@ def key_path(loc: Sequence[str | int]) -> str:
     return out or "(top level)"
 
 
-def node_lines(node: yaml.Node | None, prefix: Loc = (), out: dict | None = None) -> dict:
+def node_lines(node: yaml.Node | None, prefix: KeyPath = (), out: dict | None = None) -> dict:
     """Map each key path (a tuple) of a composed YAML document to its 1-based line.
 
     A mapping key's path maps to the line of the key, a list item's to the line of the item.
@@ -102,7 +110,7 @@ class YamlDocument:
 
     path: Path
     data: Any
-    lines: Mapping[Loc, int]
+    lines: Mapping[KeyPath, int]
 
     @property
     def file(self) -> str:
@@ -185,7 +193,7 @@ def read_yaml_document(path: str | os.PathLike, *, what: str) -> YamlDocument:
 _UNION_TAGS = frozenset({"str", "int", "float", "bool", "none", "date", "list", "dict"})
 
 
-def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
+def _data_loc(data: Any, loc: Sequence[str | int]) -> KeyPath:
     """Reduce pydantic's error location to a key path of ``data``.
 
     Pydantic inserts the names of union members and of validator functions
@@ -210,7 +218,7 @@ def _data_loc(data: Any, loc: Sequence[str | int]) -> Loc:
 
 
 def _message(
-    err: Mapping[str, Any], model: type[BaseModel], loc: Loc, patterns: Mapping[str, str]
+    err: Mapping[str, Any], model: type[BaseModel], loc: KeyPath, patterns: Mapping[str, str]
 ) -> str:
     """Word one pydantic error as the package does ("expected ..., got ...")."""
     kind = err["type"]
@@ -290,7 +298,7 @@ def _range_words(field: FieldInfo) -> str:
     return f"{what} {' and '.join(words)}"
 
 
-def _model_at(model: type[BaseModel] | None, loc: Loc) -> type[BaseModel] | None:
+def _model_at(model: type[BaseModel] | None, loc: KeyPath) -> type[BaseModel] | None:
     """Find the pydantic model that validates the mapping at key path ``loc`` (None: no model)."""
     for part in loc:
         if model is None:

@@ -1,11 +1,13 @@
 """Scenario sweeps: a grid or a sample of scenarios of a case, evaluated on Dask, in Parquet.
 
 =============  ===============================================================================
-``spec``       The sweep file (pydantic models, checked against the case) and what it expands
-               to: :class:`Sweep`, :class:`SweepScenario` with stable ids, :class:`FitSpec`;
-               :func:`load_sweep`.
+``spec``       The sweep file (pydantic models) and what it expands to: :class:`Sweep`,
+               :class:`SweepScenario` with stable ids; :func:`load_sweep`.
+``inputs``     The varied keys (tree parameters, priors, ``as_of``, observations) and their
+               values, checked against the case.
 ``sampling``   Latin-hypercube or random designs mapped through the tree engine's
                distributions.
+``fits``       :class:`FitSpec`: the distinct fits a sweep needs, keyed by their model inputs.
 ``evaluate``   :class:`Posterior` (:func:`fit_posterior`), :func:`evaluate_scenario` (the
                computation of ``decision.case.analyze``), a batch's rows.
 ``store``      The sweep folder: ``sweep.json``, atomic Parquet parts, :func:`finished_ids`,

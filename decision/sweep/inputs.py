@@ -30,7 +30,7 @@ from decision.core.dates import parse_date
 from decision.core.errors import InputError
 from decision.core.provenance import sha256_file
 from decision.core.suggest import did_you_mean
-from decision.core.validation import KeyPathError, YamlDocument
+from decision.core.validation import KeyPath, KeyPathError, YamlDocument
 from decision.sweep.ids import canonical_json
 from decision.sweep.sampling import (
     DEFAULT_DISTRIBUTION,
@@ -44,8 +44,6 @@ __all__ = ["VariedInputs"]
 
 #: Prior parameters that must be positive (a scale, a rate, a Beta shape).
 _POSITIVE_SUFFIXES = ("alpha", "beta", "sigma", "scale", "rate")
-
-Loc = tuple[str | int, ...]
 
 
 def _is_number(value: Any) -> bool:
@@ -88,14 +86,14 @@ class VariedInputs:
             return exc
         return self.error(exc.detail, tuple(exc.field.split(".")) if exc.field else ())
 
-    def date(self, value: Any, loc: Loc) -> str:
+    def date(self, value: Any, loc: KeyPath) -> str:
         """Check a date; return it as ISO text."""
         try:
             return parse_date(value).isoformat()
         except InputError as exc:
             raise self.error(exc.detail, loc) from None
 
-    def observations(self, value: Any, loc: Loc) -> str | None:
+    def observations(self, value: Any, loc: KeyPath) -> str | None:
         """Check an observations file (relative to the sweep file); ``None`` for none."""
         if value is None or value == "":
             return None
@@ -117,7 +115,7 @@ class VariedInputs:
             return None, None
         return self._observations[value]
 
-    def key_kind(self, key: str, loc: Loc) -> tuple:
+    def key_kind(self, key: str, loc: KeyPath) -> tuple:
         """Classify a varied key.
 
         Returns ``("param", name)``, ``("prior", model, prior, parameter)``, ``("as_of",)``
@@ -166,7 +164,7 @@ class VariedInputs:
             loc,
         )
 
-    def value(self, kind: tuple, value: Any, loc: Loc) -> Any:
+    def value(self, kind: tuple, value: Any, loc: KeyPath) -> Any:
         """Check and normalise one value of a varied key."""
         if kind[0] == "as_of":
             return self.date(value, loc)
@@ -199,7 +197,7 @@ class VariedInputs:
             return spec
         raise self.error(f"expected a number or a parameter spec (a mapping), got {value!r}", loc)
 
-    def sampled(self, kind: tuple, spec: Any, u, loc: Loc) -> list:
+    def sampled(self, kind: tuple, spec: Any, u, loc: KeyPath) -> list:
         """Map unit points ``u`` through the distribution ``spec`` of a sampled key."""
         if not isinstance(spec, Mapping):
             raise self.error(

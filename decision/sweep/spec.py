@@ -35,7 +35,7 @@ from decision.case import DEFAULT_CASE, Scenario, load_case, load_scenario, load
 from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
 from decision.core.dates import parse_date
 from decision.core.errors import InputError
-from decision.core.validation import YamlDocument, read_yaml_document
+from decision.core.validation import KeyPath, YamlDocument, read_yaml_document
 from decision.sweep.fits import FitCatalog, FitSpec
 from decision.sweep.ids import canonical_json, digest
 from decision.sweep.inputs import VariedInputs
@@ -72,9 +72,6 @@ _PATTERNS = {
     "most 100 characters)"
 }
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-Loc = tuple[str | int, ...]
-
 
 # ------------------------------------------------------------------------- the file's shape
 
@@ -266,7 +263,7 @@ class Sweep:
         return out
 
 
-def _loc(field: str | None) -> Loc:
+def _loc(field: str | None) -> KeyPath:
     """Turn an error's ``field`` text (``sampler.drawz``) into a key path."""
     return tuple(field.split(".")) if field else ()
 
@@ -327,7 +324,7 @@ def _design(inputs: VariedInputs, sweep_file: SweepFile) -> _Design:
     """Check the varied keys and their values; draw the sampled points."""
     design = _Design()
 
-    def add_key(key: str, loc: Loc) -> str:
+    def add_key(key: str, loc: KeyPath) -> str:
         kind = inputs.key_kind(key, loc)
         norm = kind[1] if kind[0] == "param" else key
         if norm in design.kinds:
