@@ -46,6 +46,7 @@ from decision.report import (
     validate_parameters,
 )
 from decision.schedule import load_schedule
+from decision.sweep import load_sweep
 from decision.tree import load_tree
 from decision.tree.expressions import FUNCTIONS, MAX_EXPRESSION_LENGTH, compile_expression
 
@@ -344,6 +345,7 @@ READERS = {
     "scenario": load_case,
     "parameter file": _read_parameters,
     "schedule": load_schedule,
+    "sweep": load_sweep,
     "decision report --params": _read_cli,
 }
 
@@ -773,6 +775,7 @@ def test_binary_garbage_is_a_clear_error(tmp_path):
         load_observations,
         load_parameter_file,
         load_schedule,
+        load_sweep,
         load_tree,
         load_case,
     ):
