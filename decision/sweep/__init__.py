@@ -18,7 +18,7 @@
 ``ids``        Canonical JSON and hashes behind ids and part names.
 =============  ===============================================================================
 
-``decision sweep`` (:mod:`decision.cli_sweep`) is the command line; ``docs/sweeps.md`` the
+``decision sweep`` (:mod:`decision.cli.sweep`) is the command line; ``docs/sweeps.md`` the
 guide.
 """
 

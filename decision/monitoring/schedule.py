@@ -56,7 +56,7 @@ from pydantic import (
 from decision.core.dates import MONTH_PATTERN, is_month
 from decision.core.errors import InputError
 from decision.core.validation import KeyPathError, read_yaml_document
-from decision.ledger import step_tags, validate_ledger
+from decision.monitoring.ledger import step_tags, validate_ledger
 from decision.observations import COLUMNS, validate_observations
 
 __all__ = [
@@ -335,9 +335,10 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
     schedule
         From :func:`load_schedule`.
     observations
-        A ledger path, or an observations frame (as :func:`decision.ledger.validate_ledger`
-        or :func:`decision.observations.load_observations` returns it). Rows dated after
-        the end of ``through`` are ignored.
+        A ledger path, or an observations frame (as
+        :func:`decision.monitoring.ledger.validate_ledger` or
+        :func:`decision.observations.load_observations` returns it). Rows dated after the end
+        of ``through`` are ignored.
     through
         The last month to compare (``YYYY-MM``, or a date in it). The caller asserts the
         ledger is complete through that month: a DPRK commitment month with no breach
