@@ -10,13 +10,24 @@ every draw). One recursive pass computes two values per node:
   draw, of reaching the node (Bayesian updating on the path), and passes that option's
   per-draw values upward.
 
-Under an exponential utility values are certainty equivalents (CE) in payoff units and
-chance nodes combine them as ``CE = -R log sum_i p_i exp(-(c_i + CE_i) / R)``; by the delta
-property this is exactly the rollback of expected utility of the total path payoff.
+The arithmetic of a pass is one of three classes with the same methods. :class:`LinearMath`
+rolls back expected values. Under an exponential utility :class:`DisutilityMath` rolls back
+in utility space: a node's value is its expected disutility ``D = E exp(-x / R)`` of the
+payoffs from the node on, an edge with payoff ``c`` multiplies by ``exp(-c / R)`` (one
+exponential per payoff, none per node), a chance node is ``sum_i p_i exp(-c_i / R) D_i``
+and the best option has the smallest ``D``; certainty equivalents ``-R log D`` are taken
+only where a value is reported. It needs every path's total payoff to stay within
+:data:`DISUTILITY_SPAN` risk tolerances of 0 so that no product overflows or underflows;
+when a tree exceeds that, :func:`decision.tree.evaluate` rolls it back again with
+:class:`ExponentialMath`, which works on certainty equivalents in log space
+(``CE = -R log sum_i p_i exp(-(c_i + CE_i) / R)``, shifted per draw), slower but safe for any
+payoffs. By the delta property both are exactly the rollback of expected utility of the total
+path payoff.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import weakref
@@ -28,12 +39,17 @@ import numpy as np
 from decision.core.errors import InputError
 from decision.tree.expressions import BLOCK, Expression
 from decision.tree.model import Node, Tree
+from decision.tree.parameters import _all_finite
+from decision.tree.subexpressions import SharedEvaluation
 
 __all__ = [
     "PROBABILITY_TOLERANCE",
     "BELIEF_TOLERANCE",
+    "DISUTILITY_SPAN",
     "LinearMath",
+    "DisutilityMath",
     "ExponentialMath",
+    "OutOfRange",
     "RollbackPass",
     "math_for",
 ]
@@ -42,16 +58,23 @@ __all__ = [
 PROBABILITY_TOLERANCE = 1e-6
 #: Instances of one uncertainty must imply the same probability within this (see evpi).
 BELIEF_TOLERANCE = 1e-6
+#: :class:`DisutilityMath` is used when the payoffs along every path add up to at most this
+#: many risk tolerances in absolute value (exp(350) is about 1e152: products of such factors
+#: and of probabilities down to 1e-150 stay normal floating-point numbers).
+DISUTILITY_SPAN = 350.0
 
 Value = np.float64 | np.ndarray
 
 
 def _is_scalar(x) -> bool:
-    return np.ndim(x) == 0
+    return not isinstance(x, np.ndarray) or x.ndim == 0
 
 
-#: The value of a terminal node of a single-attribute tree; ``_add`` skips adding it.
+#: The value of a terminal node of a single-attribute tree (linear or log-space
+#: arithmetic); ``_add`` skips adding it.
 ZERO = np.float64(0.0)
+#: The disutility of a terminal node of a single-attribute tree; ``_times`` skips it.
+ONE = np.float64(1.0)
 
 
 def _add(c, v):
@@ -61,6 +84,13 @@ def _add(c, v):
     return c if v is None or v is ZERO else c + v
 
 
+def _times(a, b):
+    """``a * b`` where either may be ``None`` or :data:`ONE` (nothing to multiply)."""
+    if a is None or a is ONE:
+        return b
+    return a if b is None or b is ONE else a * b
+
+
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     # einsum's own loop: no BLAS threads to oversubscribe a shared machine.
     return float(np.einsum("i,i->", a, b))
@@ -68,6 +98,11 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 def _mean(x) -> float:
     return float(x) if _is_scalar(x) else float(np.mean(x))
+
+
+def _log(x: float) -> float:
+    """``log x`` for ``x >= 0`` (``-inf`` at 0; NaN stays NaN)."""
+    return -math.inf if x == 0 else math.log(x)
 
 
 def _logsumexp_draws(a, n: int) -> float:
@@ -94,10 +129,58 @@ def _by_blocks(combine, n: int, probs: Sequence, payoffs: Sequence, values: Sequ
     return out
 
 
+def _certainty_equivalent_of_masses(R: float, masses: Sequence[float]) -> float:
+    """``-R log sum_k exp(m_k)`` for log-disutility shares ``m_k`` (``-inf`` ones left out)."""
+    finite = [m for m in masses if m != -np.inf]
+    top = max(finite)
+    return -R * (top + math.log(sum(math.exp(m - top) for m in finite)))
+
+
+class _Accumulator:
+    """A running sum of per-draw terms that writes into arrays it owns, never its inputs."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.total = None
+        self.owned = False
+        self.scratch = None
+
+    def buffer(self) -> np.ndarray:
+        """An array of ``n`` to compute the next term in (handed back by :meth:`add`)."""
+        if self.scratch is None:
+            self.scratch = np.empty(self.n)
+        return self.scratch
+
+    def add(self, term) -> None:
+        """Add ``term`` (a scalar, an input array, or the array from :meth:`buffer`)."""
+        fresh = term is self.scratch
+        total = self.total
+        if total is None:
+            self.total, self.owned = term, fresh
+        elif _is_scalar(term) and _is_scalar(total):
+            self.total = total + term
+        elif self.owned:
+            np.add(total, term, out=total)
+        elif fresh:
+            np.add(term, total, out=term)
+            self.total, self.owned = term, True
+        else:
+            self.total, self.owned = total + term, True
+        if fresh:
+            self.scratch = None
+
+    def result(self, empty):
+        return empty if self.total is None else self.total
+
+
 class LinearMath:
-    """Expected values: weights are reach probabilities ``r``."""
+    """Expected values: weights are reach probabilities ``r``; an edge adds its payoff."""
 
     is_linear = True
+    #: True when :meth:`edge` returns the payoff itself.
+    edge_is_payoff = True
+    #: The value of a terminal node when nothing is added at the end of a path.
+    unit = ZERO
 
     def __init__(self, n: int):
         self.n = n
@@ -105,7 +188,15 @@ class LinearMath:
     def initial(self, belief=None):
         return np.float64(1.0) if belief is None else belief
 
-    def down(self, weight, p, c):
+    def edge(self, c):
+        """What an edge with payoff ``c`` does to the values below it (adds ``c``)."""
+        return c
+
+    def along(self, e, v):
+        """The value ``v`` of a child seen across edge ``e``."""
+        return _add(e, v)
+
+    def down(self, weight, p, e):
         if p is None:
             return weight
         if _is_scalar(weight) and weight == 1.0:
@@ -122,45 +213,44 @@ class LinearMath:
 
     @staticmethod
     def _combine(probs: Sequence, payoffs: Sequence, values: Sequence, n: int):
-        total = scratch = None
+        total = _Accumulator(n)
         for p, c, v in zip(probs, payoffs, values):
             c = None if c is ZERO else c
             v = None if v is ZERO else v
             if c is None and v is None:
                 continue
             if _is_scalar(p) and (c is None or _is_scalar(c)) and (v is None or _is_scalar(v)):
-                term = p * _add(c, v)
-                if total is None or _is_scalar(total):
-                    total = term if total is None else total + term
-                else:
-                    np.add(total, term, out=total)
+                total.add(p * _add(c, v))
                 continue
-            if scratch is None:
-                scratch = np.empty(n)
+            scratch = total.buffer()
             if c is None or v is None:
                 np.multiply(p, v if c is None else c, out=scratch)
             else:
                 np.add(c, v, out=scratch)
                 np.multiply(scratch, p, out=scratch)
-            if total is None:
-                total, scratch = scratch, None
-            elif _is_scalar(total):
-                np.add(scratch, total, out=scratch)
-                total, scratch = scratch, None
-            else:
-                np.add(total, scratch, out=total)
-        return ZERO if total is None else total
+            total.add(scratch)
+        return total.result(ZERO)
+
+    def best(self, values: Sequence):
+        """Per draw, the value of the best of ``values``."""
+        return functools.reduce(np.maximum, values)
+
+    def best_index(self, values: np.ndarray) -> np.ndarray:
+        """Per draw (row of ``values``, draws x options), the index of the best option."""
+        return np.argmax(values, axis=1)
+
+    def scores(self, weight, values: Sequence) -> list[float]:
+        """:meth:`score` of each of ``values`` under one ``weight``."""
+        if _is_scalar(weight):
+            return [_mean(v) for v in values]
+        total = float(np.sum(weight))
+        if not total > 0:
+            return [_mean(v) for v in values]
+        return [float(v) if _is_scalar(v) else _dot(weight, v) / total for v in values]
 
     def score(self, weight, values) -> float:
         """Expected value given the node is reached (reach-weighted mean over draws)."""
-        if _is_scalar(weight) or _is_scalar(values):
-            if _is_scalar(values):
-                return float(values)
-            return float(np.mean(values))
-        total = float(np.sum(weight))
-        if not total > 0:
-            return float(np.mean(values))
-        return _dot(weight, values) / total
+        return self.scores(weight, [values])[0]
 
     def mass(self, weight, values) -> float:
         """``mean over draws of weight * value``: a weighted share of the expected value."""
@@ -179,16 +269,181 @@ class LinearMath:
         """The value of a per-draw value before the draws are known."""
         return _mean(values)
 
+    def report(self, values):
+        """Per-draw values in payoff units (expected values are already)."""
+        return values
 
-class ExponentialMath:
-    """Certainty equivalents under ``u(x) = 1 - exp(-x / R)``; weights are logs.
+    def errstate(self):
+        """Floating-point error handling during a pass (numpy's defaults)."""
+        return contextlib.nullcontext()
 
-    The weight of a node is ``log r - c / R``: the log of the probability of reaching it
-    plus the (scaled) payoff accumulated on the way, so that the choice at a later decision
-    maximizes the expected utility of the whole path.
+    def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
+        """Any payoffs are fine for expected values."""
+
+
+class DisutilityMath:
+    """Exponential utility ``u(x) = 1 - exp(-x / R)`` rolled back in utility space.
+
+    A node's value is the expected disutility ``D = E exp(-x / R)`` of the payoffs ``x``
+    from the node to the end of the path, per draw; the weight of a node is
+    ``r exp(-a / R)``, the probability of reaching it times the disutility of the payoff
+    ``a`` accumulated on the way, so that a later decision maximizes the expected utility of
+    the whole path. Values are turned into certainty equivalents ``-R log D`` only by
+    :meth:`score`, :meth:`average` and :meth:`report`. Valid while every path's payoffs add
+    up to at most :data:`DISUTILITY_SPAN` risk tolerances (see :meth:`check_span`).
     """
 
     is_linear = False
+    edge_is_payoff = False
+    unit = ONE
+
+    def __init__(self, n: int, risk_tolerance: float):
+        self.n = n
+        self.R = float(risk_tolerance)
+
+    def initial(self, belief=None):
+        return ONE if belief is None else belief
+
+    def edge(self, c):
+        """``exp(-c / R)``: the factor an edge with payoff ``c`` applies below it."""
+        if c is None:
+            return None
+        with np.errstate(over="ignore", under="ignore"):
+            if _is_scalar(c):
+                return np.exp(np.float64(c) * (-1.0 / self.R))
+            out = np.multiply(c, -1.0 / self.R)
+            return np.exp(out, out=out)
+
+    def along(self, e, v):
+        return _times(e, v)
+
+    def down(self, weight, p, e):
+        for factor in (p, e):
+            if factor is None or (_is_scalar(factor) and factor == 1.0):
+                continue
+            weight = factor if _is_scalar(weight) and weight == 1.0 else weight * factor
+        return weight
+
+    def combine(self, probs: Sequence, payoffs: Sequence, values: Sequence):
+        """``sum_i p_i e_i D_i`` per draw (``e_i = exp(-c_i / R)``), block by block."""
+        return _by_blocks(self._combine, self.n, probs, payoffs, values)
+
+    @staticmethod
+    def _combine(probs: Sequence, edges: Sequence, values: Sequence, n: int):
+        total = _Accumulator(n)
+        for p, e, d in zip(probs, edges, values):
+            if _is_scalar(p) and p == 0:
+                continue  # never reached, whatever its payoff
+            scalar = 1.0
+            arrays = []
+            for x in (p, e, d):
+                if x is None or x is ONE:
+                    continue
+                if _is_scalar(x):
+                    scalar *= float(x)
+                else:
+                    arrays.append(x)
+            if not arrays:
+                total.add(np.float64(scalar))
+                continue
+            if scalar == 1.0 and len(arrays) == 1:
+                total.add(arrays[0])
+                continue
+            scratch = total.buffer()
+            if scalar == 1.0:
+                np.multiply(arrays[0], arrays[1], out=scratch)
+                rest = arrays[2:]
+            else:
+                np.multiply(arrays[0], scalar, out=scratch)
+                rest = arrays[1:]
+            for x in rest:
+                np.multiply(scratch, x, out=scratch)
+            total.add(scratch)
+        return total.result(np.float64(0.0))
+
+    def best(self, values: Sequence):
+        """Per draw, the smallest disutility (the best option)."""
+        return functools.reduce(np.minimum, values)
+
+    def best_index(self, values: np.ndarray) -> np.ndarray:
+        return np.argmin(values, axis=1)
+
+    def _ce(self, mean_disutility: float) -> float:
+        return -self.R * _log(mean_disutility)
+
+    def scores(self, weight, values: Sequence) -> list[float]:
+        """Certainty equivalent of each of ``values`` given the node is reached."""
+        if not _is_scalar(weight):
+            total = float(np.sum(weight))
+            if total > 0:
+                return [
+                    self._ce(float(v) if _is_scalar(v) else _dot(weight, v) / total) for v in values
+                ]
+        return [self._ce(_mean(v)) for v in values]
+
+    def score(self, weight, values) -> float:
+        return self.scores(weight, [values])[0]
+
+    def mass(self, weight, values) -> float:
+        """``log mean over draws of weight * D`` (a log-disutility share)."""
+        if _is_scalar(weight):
+            return _log(float(weight)) + _log(_mean(values))
+        if _is_scalar(values):
+            return _log(float(values)) + _log(float(np.mean(weight)))
+        return _log(_dot(weight, values) / self.n)
+
+    def from_masses(self, masses: Sequence[float]) -> float:
+        return _certainty_equivalent_of_masses(self.R, masses)
+
+    def average(self, values) -> float:
+        return self._ce(_mean(values))
+
+    def report(self, values):
+        """Per-draw certainty equivalents ``-R log D``."""
+        with np.errstate(divide="ignore"):
+            out = np.log(values)
+        if _is_scalar(out):
+            return np.float64(-self.R * out)
+        return np.multiply(out, -self.R, out=out)
+
+    def errstate(self):
+        """Silence overflow while a pass runs: :meth:`check_span` rejects such passes."""
+        return np.errstate(over="ignore", under="ignore", invalid="ignore")
+
+    def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
+        """Raise :class:`OutOfRange` when some path's payoffs may exceed the valid span.
+
+        ``spans`` maps a branch to the largest absolute payoff it had in a draw (branches
+        not evaluated are left out); ``terminal_span`` is that of the terminal offset.
+        """
+        limit = DISUTILITY_SPAN * self.R
+        memo: dict[str, float] = {}
+
+        def widest(node: Node) -> float:
+            if node.kind == "terminal":
+                return terminal_span
+            if node.path not in memo:
+                memo[node.path] = max(
+                    spans.get(branch.path, 0.0) + widest(branch.node) for branch in node.branches
+                )
+            return memo[node.path]
+
+        if not widest(tree.root) <= limit:  # also when NaN
+            raise OutOfRange(f"payoffs span more than {DISUTILITY_SPAN:g} risk tolerances")
+
+
+class ExponentialMath:
+    """Certainty equivalents under ``u(x) = 1 - exp(-x / R)`` in log space; weights are logs.
+
+    The weight of a node is ``log r - c / R``: the log of the probability of reaching it
+    plus the (scaled) payoff accumulated on the way, so that the choice at a later decision
+    maximizes the expected utility of the whole path. Slower than :class:`DisutilityMath`
+    (logs and exponentials at every chance node) but valid for any payoffs.
+    """
+
+    is_linear = False
+    edge_is_payoff = True
+    unit = ZERO
 
     def __init__(self, n: int, risk_tolerance: float):
         self.n = n
@@ -199,6 +454,12 @@ class ExponentialMath:
             return np.float64(0.0)
         with np.errstate(divide="ignore"):
             return np.log(belief)
+
+    def edge(self, c):
+        return c
+
+    def along(self, e, v):
+        return _add(e, v)
 
     def down(self, weight, p, c):
         with np.errstate(divide="ignore"):
@@ -227,6 +488,15 @@ class ExponentialMath:
                 total = term if total is None else total + term
             return floor - self.R * np.log(total)
 
+    def best(self, values: Sequence):
+        return functools.reduce(np.maximum, values)
+
+    def best_index(self, values: np.ndarray) -> np.ndarray:
+        return np.argmax(values, axis=1)
+
+    def scores(self, weight, values: Sequence) -> list[float]:
+        return [self.score(weight, v) for v in values]
+
     def score(self, weight, values) -> float:
         """Certainty equivalent given the node is reached."""
         if _is_scalar(values) and _is_scalar(weight):
@@ -241,16 +511,31 @@ class ExponentialMath:
         return _logsumexp_draws(weight - values / self.R, self.n) - math.log(self.n)
 
     def from_masses(self, masses: Sequence[float]) -> float:
-        finite = [m for m in masses if m != -np.inf]
-        top = max(finite)
-        return -self.R * (top + math.log(sum(math.exp(m - top) for m in finite)))
+        return _certainty_equivalent_of_masses(self.R, masses)
 
     def average(self, values) -> float:
         return self.score(np.float64(0.0), values)
 
+    def report(self, values):
+        return values
 
-def math_for(tree: Tree, env: Mapping[str, Value], n: int):
-    """The rollback arithmetic for the tree's utility (risk tolerance evaluated in ``env``)."""
+    def errstate(self):
+        return contextlib.nullcontext()
+
+    def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
+        """Any payoffs are fine in log space."""
+
+
+class OutOfRange(Exception):
+    """Internal: the payoffs are too large for :class:`DisutilityMath`; use log space."""
+
+
+def math_for(tree: Tree, env: Mapping[str, Value], n: int, *, log_space: bool = False):
+    """The rollback arithmetic for the tree's utility (risk tolerance evaluated in ``env``).
+
+    An exponential utility gets :class:`DisutilityMath`, or :class:`ExponentialMath` with
+    ``log_space`` (for trees whose payoffs span too many risk tolerances).
+    """
     if tree.utility.is_linear:
         return LinearMath(n)
     expr = tree.utility.risk_tolerance
@@ -269,25 +554,30 @@ def math_for(tree: Tree, env: Mapping[str, Value], n: int):
             file=tree.source,
             field="utility.risk_tolerance",
         )
-    return ExponentialMath(n, value)
+    return ExponentialMath(n, value) if log_space else DisutilityMath(n, value)
 
 
-_USES: weakref.WeakKeyDictionary[Tree, Counter] = weakref.WeakKeyDictionary()
+_USES: weakref.WeakKeyDictionary[Tree, tuple[Counter, Counter]] = weakref.WeakKeyDictionary()
 
 
-def _expression_uses(tree: Tree) -> Counter:
-    """How many times one rollback pass reads each expression (by key)."""
+def _expression_uses(tree: Tree) -> tuple[Counter, Counter]:
+    """How many times one rollback pass reads each expression, and each payoff (by key)."""
     if tree not in _USES:
         uses: Counter = Counter()
+        payoffs: Counter = Counter()
         for node in tree.nodes.values():
             for branch in node.branches:
                 if branch.probability is not None:
-                    uses[branch.probability.key] += 1
+                    uses[branch.probability] += 1
                 if isinstance(branch.payoff, Expression):
-                    uses[branch.payoff.key] += 1
+                    uses[branch.payoff] += 1
+                    payoffs[branch.payoff.key] += 1
                 elif branch.payoff is not None:
-                    uses.update(e.key for e in branch.payoff.values())
-        _USES[tree] = uses
+                    uses.update(branch.payoff.values())
+        _USES[tree] = (
+            Counter({e: k for e, k in uses.items() if e.constant is None}),
+            payoffs,
+        )
     return _USES[tree]
 
 
@@ -310,7 +600,8 @@ class RollbackPass:
     tree, env, n
         The tree, parameter values (name -> scalar or array of ``n`` draws) and ``n``.
     arithmetic
-        :class:`LinearMath` or :class:`ExponentialMath`.
+        :class:`LinearMath`, :class:`DisutilityMath` or :class:`ExponentialMath`; node
+        values, weights and the recorded option values are in its terms (see ``report``).
     forced
         Decision node path -> index of the option it is forced to take.
     condition
@@ -321,6 +612,15 @@ class RollbackPass:
     track
         Also compute display values for every node (expected value given reached, reach
         probability, mean branch probabilities and payoffs).
+    policy
+        Decision node path -> index of the option taken in expectation (e.g. the policy of
+        an earlier pass, so that display values follow it); the informed values still take
+        the best option per draw.
+
+    The pass behind :func:`decision.tree.evaluate` (none of ``condition``, ``record``,
+    ``track``, ``policy``; many draws) runs as a compiled program one block of draws at a
+    time (:mod:`decision.tree.blockwise`); it leaves the root's expected per-draw values to a
+    later pass (``root_expected`` is ``None``).
     """
 
     def __init__(
@@ -334,6 +634,7 @@ class RollbackPass:
         condition=None,
         record=False,
         track=False,
+        policy: Mapping[str, int] | None = None,
     ):
         self.tree = tree
         self.env = env
@@ -343,8 +644,15 @@ class RollbackPass:
         self.condition = condition
         self.record = record
         self.track = track
-        self.cache: dict = {}
+        self.policy = dict(policy or {})
+        #: The root's value, and its informed and expected values per draw (after ``run``).
+        self.root_value: float | None = None
+        self.root_informed = None
+        self.root_expected = None
+        self.edges: dict = {}
         self.checked: set = set()
+        self.spans: dict[str, float] = {}
+        self.payoff_spans: dict[str, float] = {}
         self.beliefs: dict[str, tuple] = {}
         self.memo: dict[str, list] = {}
         self.scores: dict[str, list[float]] = {}
@@ -356,9 +664,13 @@ class RollbackPass:
         self.reach: dict[str, float] = {}
         self.branch_probability: dict[str, float] = {}
         self.branch_payoff: dict[str, float] = {}
-        self.uses = dict(_expression_uses(tree))
+        uses, payoff_uses = _expression_uses(tree)
+        self.shared = SharedEvaluation(uses, env)
+        self.edge_uses = dict(payoff_uses)
         self.weights = self._attribute_weights()
-        self.terminal = self._terminal_offset()
+        offset = self._terminal_offset()
+        self.terminal_span = 0.0 if offset is None else float(np.max(np.abs(offset)))
+        self.terminal = arithmetic.unit if offset is None else arithmetic.edge(offset)
 
     # ---------------------------------------------------------------- expressions
 
@@ -366,33 +678,33 @@ class RollbackPass:
         return InputError(message, file=self.tree.source, field=field)
 
     def value(self, expr: Expression) -> Value:
-        """Evaluate ``expr`` over the draws; each distinct expression once per pass.
+        """Evaluate ``expr`` over the draws (see :class:`SharedEvaluation`).
 
-        A result is kept only while later branches still need it (``uses``), so that the
-        memory held stays close to the arrays of the current path.
+        Each distinct expression, and each part expressions share, is computed once per pass
+        and kept only while later branches still need it, so that the memory held stays
+        close to the arrays of the current path.
         """
         if expr.constant is not None:
             return np.float64(expr.constant)
-        key = expr.key
-        result = self.cache.get(key)
-        if result is None:
-            result = expr(self.env)
-            if not _is_scalar(result):
-                result = np.asarray(result, dtype=float)
-            self.cache[key] = result
-        left = self.uses.get(key, 0) - 1
-        self.uses[key] = left
-        if left <= 0:
-            del self.cache[key]
-        return result
+        return self.shared(expr)
 
     def _finite(self, value, expr: Expression, what: str, field: str):
-        if np.isfinite(value).all():
+        if _is_scalar(value):
+            if math.isfinite(value):
+                return value
+        elif _all_finite(value):
             return value
         bad = _first_bad(~np.isfinite(value))
         raise self.error(
             f"{what} {expr.text!r} is not a finite number (draw {bad}: {_at(value, bad)!r})", field
         )
+
+    def _span(self, value) -> float:
+        """The largest absolute value of a finite per-draw value (NaN if not finite)."""
+        if _is_scalar(value):
+            return abs(float(value))
+        low, high = float(np.min(value)), float(np.max(value))
+        return max(-low, high)
 
     def _attribute_weights(self) -> dict:
         weights = {}
@@ -415,23 +727,45 @@ class RollbackPass:
             offset = term if offset is None else offset + term
         return offset
 
-    def payoff(self, branch) -> Value | None:
+    def payoff(self, branch):
+        """The branch's (combined) payoff per draw and its edge term, or ``(None, None)``."""
         payoff = branch.payoff
         if payoff is None:
-            return None
+            return None, None
         if isinstance(payoff, Expression):
             value = self.value(payoff)
-            key = ("payoff", payoff.key)
-            if key not in self.checked:
+            key = payoff.key
+            if ("payoff", key) not in self.checked:
                 self._finite(value, payoff, "payoff", branch.path)
-                self.checked.add(key)
-            return value
+                self.checked.add(("payoff", key))
+            if self.math.edge_is_payoff:
+                return value, value
+            if key not in self.payoff_spans:
+                self.payoff_spans[key] = self._span(value)
+            self.spans[branch.path] = self.payoff_spans[key]
+            return value, self._edge(key, value)
         total = None
         for name, expr in payoff.items():
             x = self._finite(self.value(expr), expr, f"payoff '{name}'", branch.path)
             term = self.weights[name] * x
             total = term if total is None else total + term
-        return total
+        if self.math.edge_is_payoff:
+            return total, total
+        self.spans[branch.path] = self._span(total)
+        return total, self.math.edge(total)
+
+    def _edge(self, key: str, value):
+        """The edge term of a payoff; each distinct payoff's once per pass (see ``value``)."""
+        if _is_scalar(value):
+            return self.math.edge(value)
+        edge = self.edges.get(key)
+        if edge is None:
+            edge = self.edges[key] = self.math.edge(value)
+        left = self.edge_uses.get(key, 0) - 1
+        self.edge_uses[key] = left
+        if left <= 0:
+            del self.edges[key]
+        return edge
 
     def probabilities(self, node: Node) -> list:
         if node.path in self.memo:
@@ -473,19 +807,56 @@ class RollbackPass:
     # ------------------------------------------------------------------- the pass
 
     def run(self, weight=None):
-        """Roll back from the root; returns ``(informed, expected)`` root values."""
+        """Roll back from the root; returns ``(informed, expected)`` root values.
+
+        Raises
+        ------
+        OutOfRange
+            With :class:`DisutilityMath`, when the payoffs span too many risk tolerances.
+        """
+        if weight is None and self._blockwise():
+            from decision.tree import blockwise
+
+            informed = blockwise.run(self)
+            if informed is not None:
+                self.root_informed = informed
+                return informed, None
+            self.scores.clear()  # a check failed: the recursive pass says which
+            self.choice.clear()
+            self.spans.clear()
         if weight is None:
             weight = self.math.initial()
         reach = np.float64(1.0) if self.track else None
         try:
-            return self.roll(self.tree.root, weight, reach, None)
+            with self.math.errstate():
+                informed, expected = self.roll(self.tree.root, weight, reach, None)
         finally:  # let go of the evaluated expressions
-            self.cache.clear()
+            self.shared.release()
+            self.edges.clear()
             self.memo.clear()
+        self.math.check_span(self.tree, self.spans, self.terminal_span)
+        self.root_informed, self.root_expected = informed, expected
+        root = self.tree.root
+        if root.kind == "decision":
+            self.root_value = self.scores[root.path][self.choice[root.path]]
+        else:
+            self.root_value = self.math.average(expected)
+        return informed, expected
+
+    def _blockwise(self) -> bool:
+        """True when this pass runs as a compiled program (see the class docstring)."""
+        from decision.tree import blockwise
+
+        return (
+            not (self.track or self.record or self.policy)
+            and self.condition is None
+            and self.n >= blockwise.MIN_DRAWS
+            and isinstance(self.math, (LinearMath, DisutilityMath))
+        )
 
     def roll(self, node: Node, weight, reach, acc):
         if node.kind == "terminal":
-            value = self.terminal if self.terminal is not None else ZERO
+            value = self.terminal
             if self.track:
                 self._track(node, reach, weight, acc, value)
             return value, value
@@ -497,7 +868,8 @@ class RollbackPass:
         self.reach[node.path] = _mean(reach)
         if node.kind != "terminal":
             self.node_values[node.path] = self.math.score(weight, value)
-        self.node_totals[node.path] = self.math.score(self.math.initial(reach), _add(acc, value))
+        total = self.math.along(acc, value)
+        self.node_totals[node.path] = self.math.score(self.math.initial(reach), total)
 
     def _track_branch(self, branch, p, c, reach):
         """Display means given the branch's parent node is reached (weights ``reach``)."""
@@ -509,16 +881,17 @@ class RollbackPass:
 
     def chance(self, node: Node, weight, reach, acc):
         condition = self.condition
+        along = self.math.along
         if condition is not None and node.uncertainty == condition[0]:
             branch = node.branches[node.labels.index(condition[1])]
-            c = self.payoff(branch)
-            child_weight = self.math.down(weight, None, c) if weight is not None else None
+            c, e = self.payoff(branch)
+            child_weight = self.math.down(weight, None, e) if weight is not None else None
             if self.track:
                 self._track_branch(branch, np.float64(1.0), c, reach)
-                vi, ve = self.roll(branch.node, child_weight, reach, _add(c, acc))
+                vi, ve = self.roll(branch.node, child_weight, reach, along(e, acc))
             else:
                 vi, ve = self.roll(branch.node, child_weight, None, None)
-            out_i, out_e = _add(c, vi), (None if vi is ve else _add(c, ve))
+            out_i, out_e = along(e, vi), (None if vi is ve else along(e, ve))
             out_e = out_i if out_e is None else out_e
             if self.track:
                 self._track(node, reach, weight, acc, out_e)
@@ -526,45 +899,50 @@ class RollbackPass:
         probs = self.probabilities(node)
         if node.path in self.beliefs:
             probs = self._conditioned(node, probs)
-        payoffs = [self.payoff(b) for b in node.branches]
+        payoffs, edges = zip(*[self.payoff(b) for b in node.branches])
         informed, expected = [], []
-        for p, c, branch in zip(probs, payoffs, node.branches):
+        for p, c, e, branch in zip(probs, payoffs, edges, node.branches):
             child = branch.node
             need = weight is not None and (child.contains_decision or self.track)
-            child_weight = self.math.down(weight, p, c) if need else None
+            child_weight = self.math.down(weight, p, e) if need else None
             if self.track:
                 self._track_branch(branch, p, c, reach)
-                vi, ve = self.roll(child, child_weight, reach * p, _add(c, acc))
+                vi, ve = self.roll(child, child_weight, reach * p, along(e, acc))
             else:
                 vi, ve = self.roll(child, child_weight, None, None)
             informed.append(vi)
             expected.append(ve)
-        out_i = self.math.combine(probs, payoffs, informed)
+        out_i = self.math.combine(probs, edges, informed)
         if all(a is b for a, b in zip(informed, expected)):
             out_e = out_i
         else:
-            out_e = self.math.combine(probs, payoffs, expected)
+            out_e = self.math.combine(probs, edges, expected)
         if self.track:
             self._track(node, reach, weight, acc, out_e)
         return out_i, out_e
 
     def decision(self, node: Node, weight, reach, acc):
         informed, expected = [], []
+        along = self.math.along
         for branch in node.branches:
-            c = self.payoff(branch)
+            c, e = self.payoff(branch)
             need = branch.node.contains_decision or self.track
-            child_weight = self.math.down(weight, None, c) if need else None
+            child_weight = self.math.down(weight, None, e) if need else None
             if self.track:
                 self._track_branch(branch, None, c, reach)
-                vi, ve = self.roll(branch.node, child_weight, reach, _add(c, acc))
+                vi, ve = self.roll(branch.node, child_weight, reach, along(e, acc))
             else:
                 vi, ve = self.roll(branch.node, child_weight, None, None)
-            vi_total = _add(c, vi)
+            vi_total = along(e, vi)
             informed.append(vi_total)
-            expected.append(vi_total if vi is ve else _add(c, ve))
-        scores = [self.math.score(weight, v) for v in expected]
+            expected.append(vi_total if vi is ve else along(e, ve))
+        scores = self.math.scores(weight, expected)
         forced = self.forced.get(node.path)
-        choice = forced if forced is not None else int(np.argmax(scores))
+        if forced is not None:
+            choice = forced
+        else:
+            choice = self.policy.get(node.path, None)
+            choice = int(np.argmax(scores)) if choice is None else choice
         self.scores[node.path] = scores
         self.choice[node.path] = choice
         if self.record or node is self.tree.root:
@@ -574,7 +952,7 @@ class RollbackPass:
         if forced is not None:
             out_i = informed[choice]
         else:
-            out_i = functools.reduce(np.maximum, informed)
+            out_i = self.math.best(informed)
         if self.track:
             self._track(node, reach, weight, acc, out_e)
         return out_i, out_e
