@@ -84,14 +84,18 @@ def _unary(name: str):
 class _Compiler:
     """Turn the main rollback pass of ``rollback`` into a program (see the module docstring)."""
 
-    def __init__(self, rollback):
+    def __init__(self, rollback, policy: dict[str, int] | None = None):
         from decision.tree.rollback import ONE, ZERO, LinearMath
 
         self.rollback = rollback
+        # With a policy, values only: each decision below the root takes its policy option
+        # (the others are not computed), and no sums, checks or spans (the pass that found
+        # the policy made them).
         self.tree = rollback.tree
         self.math = rollback.math
         self.linear = isinstance(rollback.math, LinearMath)
         self.ZERO, self.ONE = ZERO, ONE
+        self.policy = policy
         self.code: list[tuple] = []
         self.done: dict[tuple, _Register] = {}
         self.registers = 0
@@ -228,7 +232,7 @@ class _Compiler:
                 e, span = self.op(np.exp, np.float64(k * factor) * x), abs(float(k * x))
             else:
                 e, span = self.op(np.exp, self.op(np.multiply, x, k * factor)), (k, x)
-                if x.id not in self.ranges:
+                if x.id not in self.ranges and self.policy is None:
                     self.ranges[x.id] = (self.accumulate(_MIN, x), self.accumulate(_MAX, x))
             self.payoffs[key] = (e, span)
         e, span = self.payoffs[key]
@@ -264,7 +268,7 @@ class _Compiler:
 
         probs = [self.value(b.probability) for b in node.branches]
         key = tuple(b.probability.key for b in node.branches)
-        if key in self.checked:
+        if key in self.checked or self.policy is not None:
             return probs
         self.checked.add(key)
         bounds = [(p, -1e-12, 1 + 1e-12) for p in probs]
@@ -369,7 +373,8 @@ class _Compiler:
             informed, local = [], []
             for p, e, branch in zip(probs, edges, node.branches, strict=True):
                 child = branch.node
-                child_weight = self.down(weight, p, e) if child.contains_decision else None
+                need = weight is not None and child.contains_decision  # None: values only
+                child_weight = self.down(weight, p, e) if need else None
                 vi, vl = self.roll(child, child_weight)
                 informed.append(vi)
                 local.append(vl)
@@ -378,6 +383,8 @@ class _Compiler:
                 return out_i, out_i
             return out_i, self.combine(probs, edges, local)
         path = node.path
+        if self.policy is not None:
+            return self.follow(node), ABSENT
         self.weight_sums[path] = self.mass(weight, np.float64(1.0))
         informed = []
         for k, branch in enumerate(node.branches):
@@ -393,11 +400,23 @@ class _Compiler:
             self.outputs[path] = [self.store(v) for v in informed]
         return out, ABSENT
 
+    def follow(self, node: Node):
+        """The value of a decision taking its policy option (all options kept at the root)."""
+        root = node is self.tree.root
+        chosen = range(len(node.branches)) if root else [self.policy[node.path]]
+        informed = {}
+        for k in chosen:
+            branch = node.branches[k]
+            informed[k] = self.along(self.edge(branch), self.roll(branch.node, None)[0])
+        if root:
+            self.outputs[node.path] = [self.store(v) for v in informed.values()]
+        return informed[self.policy[node.path]]
+
     def compile(self):
         root = self.tree.root
         informed, local = self.roll(root, self.math.initial())
         self.root_informed = self.store(informed)
-        if root.kind == "chance":
+        if root.kind == "chance" and self.policy is None:
             self.root_local = self.mass(np.float64(1.0), local)
         return self
 
@@ -497,7 +516,7 @@ def run(rollback):
         return None
     n = rollback.n
     results = _execute(compiler, n, BLOCK)
-    sums = [float(sum(r)) for r in results]
+    sums = [sum(map(float, r)) for r in results]  # Python floats: inf, never a warning
     for low_index, high_index, low, high in compiler.checks:
         if not (np.min(results[low_index]) >= low and np.max(results[high_index]) <= high):
             return None  # (NaN fails too)
@@ -506,7 +525,8 @@ def run(rollback):
             if isinstance(span, tuple):
                 k, x = span
                 low, high = compiler.ranges[x.id]
-                span = abs(float(k)) * np.max([-np.min(results[low]), np.max(results[high])])
+                widest = np.max([-np.min(results[low]), np.max(results[high])])  # NaN stays
+                span = abs(float(k)) * float(widest)
             rollback.spans[path] = float(span)
         rollback.math.check_span(rollback.tree, rollback.spans, rollback.terminal_span)
 
@@ -571,3 +591,15 @@ def run(rollback):
 
 class _Undecided(Exception):
     """Internal: a sum is not finite or a decision is reached in no draw."""
+
+
+def policy_values(rollback):
+    """Per-draw values under the policy ``rollback`` found: ``(root options, root)``.
+
+    The root options' values (``None`` for a chance root) and the root's value, each an
+    array of N or a number, in the arithmetic's terms; every decision below the root takes
+    its option in ``rollback.choice``.
+    """
+    compiler = _Compiler(rollback, policy=dict(rollback.choice)).compile()
+    _execute(compiler, rollback.n, BLOCK)
+    return compiler.outputs.get(rollback.tree.root.path), compiler.root_informed

@@ -24,6 +24,7 @@ from decision.core.suggest import did_you_mean
 from decision.tree.loading import load_tree
 from decision.tree.model import Tree
 from decision.tree.parameters import _operand
+from decision.tree import blockwise
 from decision.tree.rollback import OutOfRange, RollbackPass, math_for
 
 if TYPE_CHECKING:
@@ -270,29 +271,29 @@ class TreeResult:
         return self._pass(record=True, policy=self._main.choice)
 
     @cached_property
-    def _policy_pass(self) -> RollbackPass:
-        """A pass in which every decision takes its ``policy`` option: its informed values
-        are the expected values of the main pass.
+    def _expected_root(self) -> tuple:
+        """The root options' and the root's values per draw under ``policy`` (internal terms).
+
+        The main pass has them unless it ran as a compiled program (many draws); then a
+        second, lighter program computes them, every later decision taking its policy option.
         """
-        if self.root_path in self._main.options_expected:
-            return self._main
-        forced = dict(self._main.choice)
+        main = self._main
+        if main.root_expected is not None:
+            return main.options_expected.get(self.root_path), main.root_expected
+        if main.blockwise:
+            return blockwise.policy_values(main)
+        forced = dict(main.choice)
         forced.update(self._forced_indices)
-        return self._pass(forced=forced)
+        policy = self._pass(forced=forced)
+        return policy.options_informed.get(self.root_path), policy.root_informed
 
     @cached_property
     def _expected_at_root(self):
-        source = self._policy_pass
-        return source.root_expected if source is self._main else source.root_informed
+        return self._expected_root[1]
 
     def _options(self, path: str, informed: bool) -> list:
         if path == self.root_path:
-            if informed:
-                return self._main.options_informed[path]
-            source = self._policy_pass
-            if source is self._main:
-                return source.options_expected[path]
-            return source.options_informed[path]
+            return self._main.options_informed[path] if informed else self._expected_root[0]
         source = self._recorded
         return (source.options_informed if informed else source.options_expected)[path]
 

@@ -516,7 +516,9 @@ def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
 
 def _all_finite(array: np.ndarray) -> bool:
     """True when every element is finite (one pass over the array in the usual case)."""
-    if math.isfinite(np.add.reduce(array, axis=None)):  # an inf or NaN makes the sum so
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if math.isfinite(total):  # an inf or NaN makes the sum so
         return True
     return bool(np.isfinite(array).all())  # the sum of finite values may overflow
 

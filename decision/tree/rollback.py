@@ -649,6 +649,8 @@ class RollbackPass:
         self.root_value: float | None = None
         self.root_informed = None
         self.root_expected = None
+        #: True when the pass ran as a compiled program (:mod:`decision.tree.blockwise`).
+        self.blockwise = False
         self.edges: dict = {}
         self.checked: set = set()
         self.spans: dict[str, float] = {}
@@ -820,6 +822,7 @@ class RollbackPass:
             informed = blockwise.run(self)
             if informed is not None:
                 self.root_informed = informed
+                self.blockwise = True
                 return informed, None
             self.scores.clear()  # a check failed: the recursive pass says which
             self.choice.clear()
