@@ -515,7 +515,9 @@ def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
 
 
 def _all_finite(array: np.ndarray) -> bool:
-    """True when every element is finite (one pass over the array in the usual case)."""
+    """Tell whether every element is finite (in one pass over a large array)."""
+    if array.size < 65_536:
+        return bool(np.isfinite(array).all())
     with np.errstate(over="ignore", invalid="ignore"):
         total = np.add.reduce(array, axis=None)
     if math.isfinite(total):  # an inf or NaN makes the sum so

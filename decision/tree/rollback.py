@@ -27,7 +27,6 @@ path payoff.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import weakref
@@ -273,10 +272,6 @@ class LinearMath:
         """Per-draw values in payoff units (expected values are already)."""
         return values
 
-    def errstate(self):
-        """Floating-point error handling during a pass (numpy's defaults)."""
-        return contextlib.nullcontext()
-
     def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
         """Any payoffs are fine for expected values."""
 
@@ -406,10 +401,6 @@ class DisutilityMath:
             return np.float64(-self.R * out)
         return np.multiply(out, -self.R, out=out)
 
-    def errstate(self):
-        """Silence overflow while a pass runs: :meth:`check_span` rejects such passes."""
-        return np.errstate(over="ignore", under="ignore", invalid="ignore")
-
     def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
         """Raise :class:`OutOfRange` when some path's payoffs may exceed the valid span.
 
@@ -518,9 +509,6 @@ class ExponentialMath:
 
     def report(self, values):
         return values
-
-    def errstate(self):
-        return contextlib.nullcontext()
 
     def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
         """Any payoffs are fine in log space."""
@@ -831,7 +819,9 @@ class RollbackPass:
             weight = self.math.initial()
         reach = np.float64(1.0) if self.track else None
         try:
-            with self.math.errstate():
+            # Expressions never warn (as Expression.__call__), nor does the arithmetic on
+            # their values: the checks above raise for what is not finite.
+            with np.errstate(all="ignore"):
                 informed, expected = self.roll(self.tree.root, weight, reach, None)
         finally:  # let go of the evaluated expressions
             self.shared.release()

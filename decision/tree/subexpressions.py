@@ -75,21 +75,27 @@ def _normal(node: ast.AST) -> tuple:
     raise TypeError(f"unexpected syntax {type(node).__name__}")  # excluded by the grammar
 
 
+def _key(operation):
+    """``operation`` with its numbers tagged: node 1 and the number 1.0 are not equal."""
+    if isinstance(operation, tuple):
+        return tuple(_key(part) for part in operation)
+    if isinstance(operation, np.float64):
+        return ("number", float(operation))
+    return operation
+
+
 def _is_array(x) -> bool:
     return not isinstance(x, np.float64)
 
 
-class SharedEvaluation:
-    """The expressions of one pass over ``env`` as one graph; see the module docstring.
+#: Graphs kept per set of expressions (one per pattern of which parameters are fixed, and
+#: their values): evaluating a tree again reuses its graph.
+GRAPHS_KEPT = 16
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    Parameters
-    ----------
-    expressions
-        Every expression the pass reads, with how many times it reads it (an upper bound:
-        a value is let go after that many reads and computed again if read once more).
-    env
-        Parameter name -> ``numpy.float64`` (same in every draw) or array of draws.
-    """
+
+class _Graph:
+    """The operations computing a set of expressions, given which names are numbers."""
 
     def __init__(self, expressions: Mapping[Expression, int], env: Mapping):
         self.env = env
@@ -97,7 +103,6 @@ class SharedEvaluation:
         self.ids: dict[tuple, int] = {}
         self.references: Counter = Counter()
         self.exposed: set[int] = set()
-        self.values: dict[int, tuple[np.ndarray, bool]] = {}
         self.lowered: dict[tuple, object] = {}
         self.roots: dict[str, object] = {}
         with np.errstate(all="ignore"):
@@ -108,14 +113,14 @@ class SharedEvaluation:
                 if _is_array(root):
                     self.references[root] += reads
                     self.exposed.add(root)
-
-    # ------------------------------------------------------------------ the graph
+        del self.env, self.ids, self.lowered  # needed while building only
 
     def _node(self, operation: tuple) -> int:
-        """The id of ``operation`` (an existing one when an equal operation was seen)."""
-        node = self.ids.get(operation)
+        """Return the id of ``operation`` (an existing one when an equal one was seen)."""
+        key = _key(operation)
+        node = self.ids.get(key)
         if node is None:
-            node = self.ids[operation] = len(self.operations)
+            node = self.ids[key] = len(self.operations)
             self.operations.append(operation)
             for child in _children(operation):
                 self.references[child] += 1
@@ -189,6 +194,50 @@ class SharedEvaluation:
         part = arrays[0] if len(arrays) == 1 else self._node(("product", tuple(arrays)))
         return part if constant == 1 else self._node(("scale", constant, part))
 
+
+def _graph(expressions: Mapping[Expression, int], env: Mapping) -> _Graph:
+    """The graph of ``expressions`` for ``env``'s pattern of numbers (cached per mapping)."""
+    try:
+        cache = _GRAPHS.setdefault(expressions, {})
+    except TypeError:  # a mapping that cannot be referenced weakly (a plain dict)
+        return _Graph(expressions, env)
+    names = cache.get("names")
+    if names is None:
+        names = cache["names"] = sorted({name for expr in expressions for name in expr.names})
+    pattern = tuple(float(v) if np.ndim(v) == 0 else None for v in (env[n] for n in names))
+    graph = cache.get(pattern)
+    if graph is None:
+        if len(cache) > GRAPHS_KEPT:
+            del cache[next(key for key in cache if key != "names")]  # the oldest
+        graph = cache[pattern] = _Graph(expressions, env)
+    return graph
+
+
+class SharedEvaluation:
+    """The expressions of one pass over ``env`` as one graph; see the module docstring.
+
+    Call it within ``numpy.errstate(all="ignore")``: like
+    :class:`~decision.tree.expressions.Expression`, it never warns (a non-finite value is
+    the caller's to check).
+
+    Parameters
+    ----------
+    expressions
+        Every expression the pass reads, with how many times it reads it (an upper bound:
+        a value is let go after that many reads and computed again if read once more).
+    env
+        Parameter name -> ``numpy.float64`` (same in every draw) or array of draws.
+    """
+
+    def __init__(self, expressions: Mapping[Expression, int], env: Mapping):
+        graph = _graph(expressions, env)
+        self.env = env
+        self.operations = graph.operations
+        self.roots = graph.roots
+        self.exposed = graph.exposed
+        self.references = Counter(graph.references)
+        self.values: dict[int, tuple[np.ndarray, bool]] = {}
+
     # ------------------------------------------------------------------ evaluation
 
     def release(self) -> None:
@@ -198,10 +247,7 @@ class SharedEvaluation:
     def __call__(self, expr: Expression):
         """The value of ``expr``: a ``numpy.float64`` or an array the caller must not modify."""
         root = self.roots[expr.key]
-        if not _is_array(root):
-            return root
-        with np.errstate(all="ignore"):
-            return self._take(root)[0]
+        return self._take(root)[0] if _is_array(root) else root
 
     def _take(self, node: int) -> tuple[np.ndarray, bool]:
         """The node's value, and whether the caller may overwrite it (its last reader)."""
