@@ -545,11 +545,14 @@ def math_for(tree: Tree, env: Mapping[str, Value], n: int, *, log_space: bool = 
     return ExponentialMath(n, value) if log_space else DisutilityMath(n, value)
 
 
-_USES: weakref.WeakKeyDictionary[Tree, tuple[Counter, Counter]] = weakref.WeakKeyDictionary()
+_USES: weakref.WeakKeyDictionary[Tree, tuple] = weakref.WeakKeyDictionary()
 
 
-def _expression_uses(tree: Tree) -> tuple[Counter, Counter]:
-    """How many times one rollback pass reads each expression, and each payoff (by key)."""
+def _expression_uses(tree: Tree) -> tuple[Counter, Counter, dict]:
+    """How many times one rollback pass reads each expression, and each payoff (by key).
+
+    The third item is where :class:`SharedEvaluation` keeps the tree's graphs.
+    """
     if tree not in _USES:
         uses: Counter = Counter()
         payoffs: Counter = Counter()
@@ -565,6 +568,7 @@ def _expression_uses(tree: Tree) -> tuple[Counter, Counter]:
         _USES[tree] = (
             Counter({e: k for e, k in uses.items() if e.constant is None}),
             payoffs,
+            {},
         )
     return _USES[tree]
 
@@ -654,8 +658,8 @@ class RollbackPass:
         self.reach: dict[str, float] = {}
         self.branch_probability: dict[str, float] = {}
         self.branch_payoff: dict[str, float] = {}
-        uses, payoff_uses = _expression_uses(tree)
-        self.shared = SharedEvaluation(uses, env)
+        uses, payoff_uses, graphs = _expression_uses(tree)
+        self.shared = SharedEvaluation(uses, env, graphs)
         self.edge_uses = dict(payoff_uses)
         self.weights = self._attribute_weights()
         offset = self._terminal_offset()

@@ -88,10 +88,9 @@ def _is_array(x) -> bool:
     return not isinstance(x, np.float64)
 
 
-#: Graphs kept per set of expressions (one per pattern of which parameters are fixed, and
-#: their values): evaluating a tree again reuses its graph.
+#: Graphs kept in a cache (one per pattern of which parameters are fixed, and their values):
+#: evaluating a tree again reuses its graph.
 GRAPHS_KEPT = 16
-_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Graph:
@@ -195,11 +194,9 @@ class _Graph:
         return part if constant == 1 else self._node(("scale", constant, part))
 
 
-def _graph(expressions: Mapping[Expression, int], env: Mapping) -> _Graph:
-    """The graph of ``expressions`` for ``env``'s pattern of numbers (cached per mapping)."""
-    try:
-        cache = _GRAPHS.setdefault(expressions, {})
-    except TypeError:  # a mapping that cannot be referenced weakly (a plain dict)
+def _graph(expressions: Mapping[Expression, int], env: Mapping, cache: dict | None) -> _Graph:
+    """Return the graph of ``expressions`` for ``env``'s pattern of numbers (from ``cache``)."""
+    if cache is None:
         return _Graph(expressions, env)
     names = cache.get("names")
     if names is None:
@@ -227,10 +224,14 @@ class SharedEvaluation:
         a value is let go after that many reads and computed again if read once more).
     env
         Parameter name -> ``numpy.float64`` (same in every draw) or array of draws.
+    cache
+        A dict kept with ``expressions`` (e.g. per tree) in which to keep their graphs.
     """
 
-    def __init__(self, expressions: Mapping[Expression, int], env: Mapping):
-        graph = _graph(expressions, env)
+    def __init__(
+        self, expressions: Mapping[Expression, int], env: Mapping, cache: dict | None = None
+    ):
+        graph = _graph(expressions, env, cache)
         self.env = env
         self.operations = graph.operations
         self.roots = graph.roots
