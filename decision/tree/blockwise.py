@@ -73,7 +73,7 @@ def _is_constant(x) -> bool:
 
 
 def _unary(name: str):
-    """The numpy ufunc of a one-argument function of the expression grammar."""
+    """Return the numpy ufunc of a one-argument function of the expression grammar."""
     if name in ("logit", "expit"):
         from scipy import special  # imported on first use: keeps the command line quick
 
@@ -140,7 +140,7 @@ class _Compiler:
         return out
 
     def load(self, array: np.ndarray) -> _Register:
-        """A full array of draws, read one block at a time (once per program)."""
+        """Read a full array of draws one block at a time (one load per program)."""
         register = self.inputs.get(id(array))
         if register is None:
             register = self.inputs[id(array)] = self.register()
@@ -216,7 +216,7 @@ class _Compiler:
     # ------------------------------------------------------------------ the tree
 
     def edge(self, branch):
-        """The branch's edge term: its payoff ``c``, or ``exp(-c / R)`` in utility space."""
+        """Return the branch's edge term: its payoff ``c``, or ``exp(-c / R)`` in utility space."""
         payoff = branch.payoff
         if payoff is None:
             return None
@@ -252,7 +252,7 @@ class _Compiler:
         return np.float64(1.0), self.payoff(payoff)
 
     def payoff(self, payoff):
-        """A payoff expression, or the weighted sum of a multi-attribute payoff."""
+        """Return a payoff expression's value, or the weighted sum of a multi-attribute payoff."""
         if isinstance(payoff, Expression):
             return self.value(payoff)
         c = None
@@ -401,7 +401,7 @@ class _Compiler:
         return out, ABSENT
 
     def follow(self, node: Node):
-        """The value of a decision taking its policy option (all options kept at the root)."""
+        """Return the value of a decision taking its policy option (all options at the root)."""
         root = node is self.tree.root
         chosen = range(len(node.branches)) if root else [self.policy[node.path]]
         informed = {}
@@ -454,7 +454,7 @@ def _allocate(code: list[tuple], count: int) -> list[int]:
 
 
 def _bind(code, buffer_of, buffers):
-    """The program over concrete buffers: ``(kind, callable or buffer, argument)`` rows."""
+    """Bind the program to buffers: rows ``(kind, callable or buffer, argument)``."""
 
     def cell(x):
         return buffers[buffer_of[x.id]] if isinstance(x, _Register) else x

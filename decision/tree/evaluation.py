@@ -21,10 +21,10 @@ import numpy as np
 
 from decision.core.errors import InputError
 from decision.core.suggest import did_you_mean
+from decision.tree import blockwise
 from decision.tree.loading import load_tree
 from decision.tree.model import Tree
 from decision.tree.parameters import _operand
-from decision.tree import blockwise
 from decision.tree.rollback import OutOfRange, RollbackPass, math_for
 
 if TYPE_CHECKING:

@@ -84,7 +84,7 @@ def _add(c, v):
 
 
 def _times(a, b):
-    """``a * b`` where either may be ``None`` or :data:`ONE` (nothing to multiply)."""
+    """Multiply ``a * b``, either of which may be ``None`` or :data:`ONE` (nothing to do)."""
     if a is None or a is ONE:
         return b
     return a if b is None or b is ONE else a * b
@@ -145,7 +145,7 @@ class _Accumulator:
         self.scratch = None
 
     def buffer(self) -> np.ndarray:
-        """An array of ``n`` to compute the next term in (handed back by :meth:`add`)."""
+        """Return an array of ``n`` to compute the next term in (handed back by :meth:`add`)."""
         if self.scratch is None:
             self.scratch = np.empty(self.n)
         return self.scratch
@@ -185,17 +185,19 @@ class LinearMath:
         self.n = n
 
     def initial(self, belief=None):
+        """Return the weight at the root: 1, or the probability ``belief`` of an outcome."""
         return np.float64(1.0) if belief is None else belief
 
     def edge(self, c):
-        """What an edge with payoff ``c`` does to the values below it (adds ``c``)."""
+        """Return what an edge with payoff ``c`` does to the values below it (adds ``c``)."""
         return c
 
     def along(self, e, v):
-        """The value ``v`` of a child seen across edge ``e``."""
+        """Return the value ``v`` of a child seen across edge ``e``."""
         return _add(e, v)
 
     def down(self, weight, p, e):
+        """Return a child's weight: the reach probability, times ``p`` on a chance edge."""
         if p is None:
             return weight
         if _is_scalar(weight) and weight == 1.0:
@@ -213,7 +215,7 @@ class LinearMath:
     @staticmethod
     def _combine(probs: Sequence, payoffs: Sequence, values: Sequence, n: int):
         total = _Accumulator(n)
-        for p, c, v in zip(probs, payoffs, values):
+        for p, c, v in zip(probs, payoffs, values, strict=True):
             c = None if c is ZERO else c
             v = None if v is ZERO else v
             if c is None and v is None:
@@ -248,7 +250,7 @@ class LinearMath:
         return [float(v) if _is_scalar(v) else _dot(weight, v) / total for v in values]
 
     def score(self, weight, values) -> float:
-        """Expected value given the node is reached (reach-weighted mean over draws)."""
+        """Return the expected value given the node is reached (reach-weighted mean)."""
         return self.scores(weight, [values])[0]
 
     def mass(self, weight, values) -> float:
@@ -262,10 +264,11 @@ class LinearMath:
         return _dot(weight, values) / self.n
 
     def from_masses(self, masses: Sequence[float]) -> float:
+        """Return the value whose weighted shares are ``masses``."""
         return float(sum(masses))
 
     def average(self, values) -> float:
-        """The value of a per-draw value before the draws are known."""
+        """Return the value of a per-draw value before the draws are known."""
         return _mean(values)
 
     def report(self, values):
@@ -297,6 +300,7 @@ class DisutilityMath:
         self.R = float(risk_tolerance)
 
     def initial(self, belief=None):
+        """Return the weight at the root: 1, or the probability ``belief`` of an outcome."""
         return ONE if belief is None else belief
 
     def edge(self, c):
@@ -310,9 +314,11 @@ class DisutilityMath:
             return np.exp(out, out=out)
 
     def along(self, e, v):
+        """Return the disutility ``e * v`` of a child's value ``v`` across edge ``e``."""
         return _times(e, v)
 
     def down(self, weight, p, e):
+        """Return a child's weight: times ``p`` and the edge's disutility ``e``."""
         for factor in (p, e):
             if factor is None or (_is_scalar(factor) and factor == 1.0):
                 continue
@@ -326,7 +332,7 @@ class DisutilityMath:
     @staticmethod
     def _combine(probs: Sequence, edges: Sequence, values: Sequence, n: int):
         total = _Accumulator(n)
-        for p, e, d in zip(probs, edges, values):
+        for p, e, d in zip(probs, edges, values, strict=True):
             if _is_scalar(p) and p == 0:
                 continue  # never reached, whatever its payoff
             scalar = 1.0
@@ -361,6 +367,7 @@ class DisutilityMath:
         return functools.reduce(np.minimum, values)
 
     def best_index(self, values: np.ndarray) -> np.ndarray:
+        """Return, per draw (row), the index of the smallest disutility."""
         return np.argmin(values, axis=1)
 
     def _ce(self, mean_disutility: float) -> float:
@@ -377,6 +384,7 @@ class DisutilityMath:
         return [self._ce(_mean(v)) for v in values]
 
     def score(self, weight, values) -> float:
+        """Return the certainty equivalent of ``values`` given the node is reached."""
         return self.scores(weight, [values])[0]
 
     def mass(self, weight, values) -> float:
@@ -388,9 +396,11 @@ class DisutilityMath:
         return _log(_dot(weight, values) / self.n)
 
     def from_masses(self, masses: Sequence[float]) -> float:
+        """Return the certainty equivalent of the log-disutility shares ``masses``."""
         return _certainty_equivalent_of_masses(self.R, masses)
 
     def average(self, values) -> float:
+        """Return the certainty equivalent of per-draw values before the draws are known."""
         return self._ce(_mean(values))
 
     def report(self, values):
@@ -441,18 +451,22 @@ class ExponentialMath:
         self.R = float(risk_tolerance)
 
     def initial(self, belief=None):
+        """Return the log weight at the root: 0, or ``log belief``."""
         if belief is None:
             return np.float64(0.0)
         with np.errstate(divide="ignore"):
             return np.log(belief)
 
     def edge(self, c):
+        """Return the payoff itself (values are certainty equivalents)."""
         return c
 
     def along(self, e, v):
+        """Return a child's certainty equivalent ``v`` plus the edge's payoff ``e``."""
         return _add(e, v)
 
     def down(self, weight, p, c):
+        """Return a child's log weight: plus ``log p``, minus ``c / R``."""
         with np.errstate(divide="ignore"):
             if p is not None and not (_is_scalar(p) and p == 1.0):
                 weight = weight + np.log(p)
@@ -464,28 +478,35 @@ class ExponentialMath:
 
     def _combine(self, probs: Sequence, payoffs: Sequence, values: Sequence, n: int):
         xs, ps = [], []
-        for p, c, v in zip(probs, payoffs, values):
+        for p, c, v in zip(probs, payoffs, values, strict=True):
             if _is_scalar(p) and p == 0:
                 continue
             xs.append(_add(c, v))
             ps.append(p)
         floor = functools.reduce(
-            np.minimum, [x if _is_scalar(p) else np.where(p > 0, x, np.inf) for p, x in zip(ps, xs)]
+            np.minimum,
+            [
+                x if _is_scalar(p) else np.where(p > 0, x, np.inf)
+                for p, x in zip(ps, xs, strict=True)
+            ],
         )
         total = None
         with np.errstate(over="ignore", under="ignore"):
-            for p, x in zip(ps, xs):
+            for p, x in zip(ps, xs, strict=True):
                 term = p * np.exp((floor - x) / self.R)
                 total = term if total is None else total + term
             return floor - self.R * np.log(total)
 
     def best(self, values: Sequence):
+        """Return, per draw, the largest certainty equivalent."""
         return functools.reduce(np.maximum, values)
 
     def best_index(self, values: np.ndarray) -> np.ndarray:
+        """Return, per draw (row), the index of the largest certainty equivalent."""
         return np.argmax(values, axis=1)
 
     def scores(self, weight, values: Sequence) -> list[float]:
+        """Return :meth:`score` of each of ``values`` under one ``weight``."""
         return [self.score(weight, v) for v in values]
 
     def score(self, weight, values) -> float:
@@ -502,12 +523,15 @@ class ExponentialMath:
         return _logsumexp_draws(weight - values / self.R, self.n) - math.log(self.n)
 
     def from_masses(self, masses: Sequence[float]) -> float:
+        """Return the certainty equivalent of the log-disutility shares ``masses``."""
         return _certainty_equivalent_of_masses(self.R, masses)
 
     def average(self, values) -> float:
+        """Return the certainty equivalent of per-draw values before the draws are known."""
         return self.score(np.float64(0.0), values)
 
     def report(self, values):
+        """Return per-draw values in payoff units (certainty equivalents already)."""
         return values
 
     def check_span(self, tree: Tree, spans: Mapping, terminal_span: float) -> None:
@@ -519,7 +543,7 @@ class OutOfRange(Exception):
 
 
 def math_for(tree: Tree, env: Mapping[str, Value], n: int, *, log_space: bool = False):
-    """The rollback arithmetic for the tree's utility (risk tolerance evaluated in ``env``).
+    """Return the arithmetic for the tree's utility (risk tolerance evaluated in ``env``).
 
     An exponential utility gets :class:`DisutilityMath`, or :class:`ExponentialMath` with
     ``log_space`` (for trees whose payoffs span too many risk tolerances).
@@ -669,6 +693,7 @@ class RollbackPass:
     # ---------------------------------------------------------------- expressions
 
     def error(self, message: str, field: str) -> InputError:
+        """Return an :class:`InputError` about ``field`` of the tree's file."""
         return InputError(message, file=self.tree.source, field=field)
 
     def value(self, expr: Expression) -> Value:
@@ -694,7 +719,7 @@ class RollbackPass:
         )
 
     def _span(self, value) -> float:
-        """The largest absolute value of a finite per-draw value (NaN if not finite)."""
+        """Return the largest absolute value of a per-draw value (NaN if not finite)."""
         if _is_scalar(value):
             return abs(float(value))
         low, high = float(np.min(value)), float(np.max(value))
@@ -722,7 +747,7 @@ class RollbackPass:
         return offset
 
     def payoff(self, branch):
-        """The branch's (combined) payoff per draw and its edge term, or ``(None, None)``."""
+        """Return the branch's (combined) payoff per draw and its edge term, or two ``None``."""
         payoff = branch.payoff
         if payoff is None:
             return None, None
@@ -749,7 +774,7 @@ class RollbackPass:
         return total, self.math.edge(total)
 
     def _edge(self, key: str, value):
-        """The edge term of a payoff; each distinct payoff's once per pass (see ``value``)."""
+        """Return the edge term of a payoff, computed once per pass (see ``value``)."""
         if _is_scalar(value):
             return self.math.edge(value)
         edge = self.edges.get(key)
@@ -762,13 +787,14 @@ class RollbackPass:
         return edge
 
     def probabilities(self, node: Node) -> list:
+        """Return the node's outcome probabilities per draw, checked in every draw."""
         if node.path in self.memo:
             return self.memo[node.path]
         probs = [self.value(b.probability) for b in node.branches]
         key = ("probabilities", tuple(b.probability.key for b in node.branches))
         if key in self.checked:
             return probs
-        for branch, p in zip(node.branches, probs):
+        for branch, p in zip(node.branches, probs, strict=True):
             low, high = (p, p) if _is_scalar(p) else (np.min(p), np.max(p))
             if low >= -1e-12 and high <= 1 + 1e-12:  # False for NaN
                 continue
@@ -788,7 +814,7 @@ class RollbackPass:
         if bad is not None:
             parts = ", ".join(
                 f"{b.label}: {b.probability.text} = {_at(p, bad):.6g}"
-                for b, p in zip(node.branches, probs)
+                for b, p in zip(node.branches, probs, strict=True)
             )
             raise self.error(
                 f"outcome probabilities sum to {_at(total, bad):.6g}, not 1, in "
@@ -841,7 +867,7 @@ class RollbackPass:
         return informed, expected
 
     def _blockwise(self) -> bool:
-        """True when this pass runs as a compiled program (see the class docstring)."""
+        """Tell whether this pass runs as a compiled program (see the class docstring)."""
         from decision.tree import blockwise
 
         return (
@@ -852,6 +878,7 @@ class RollbackPass:
         )
 
     def roll(self, node: Node, weight, reach, acc):
+        """Roll back ``node``; returns its (informed, expected) values."""
         if node.kind == "terminal":
             value = self.terminal
             if self.track:
@@ -877,6 +904,7 @@ class RollbackPass:
             self.branch_payoff[branch.path] = mean(reach if p is None else reach * p, c)
 
     def chance(self, node: Node, weight, reach, acc):
+        """Roll back a chance node (see :meth:`roll`)."""
         condition = self.condition
         along = self.math.along
         if condition is not None and node.uncertainty == condition[0]:
@@ -896,9 +924,9 @@ class RollbackPass:
         probs = self.probabilities(node)
         if node.path in self.beliefs:
             probs = self._conditioned(node, probs)
-        payoffs, edges = zip(*[self.payoff(b) for b in node.branches])
+        payoffs, edges = zip(*[self.payoff(b) for b in node.branches], strict=True)
         informed, expected = [], []
-        for p, c, e, branch in zip(probs, payoffs, edges, node.branches):
+        for p, c, e, branch in zip(probs, payoffs, edges, node.branches, strict=True):
             child = branch.node
             need = weight is not None and (child.contains_decision or self.track)
             child_weight = self.math.down(weight, p, e) if need else None
@@ -910,7 +938,7 @@ class RollbackPass:
             informed.append(vi)
             expected.append(ve)
         out_i = self.math.combine(probs, edges, informed)
-        if all(a is b for a, b in zip(informed, expected)):
+        if all(a is b for a, b in zip(informed, expected, strict=True)):
             out_e = out_i
         else:
             out_e = self.math.combine(probs, edges, expected)
@@ -919,6 +947,7 @@ class RollbackPass:
         return out_i, out_e
 
     def decision(self, node: Node, weight, reach, acc):
+        """Roll back a decision node and choose its option (see :meth:`roll`)."""
         informed, expected = [], []
         along = self.math.along
         for branch in node.branches:
@@ -957,8 +986,9 @@ class RollbackPass:
     # ------------------------------------------------------------ conditioning (EVPI)
 
     def prepare_condition(self) -> Value:
-        """Compute, for outcome ``label`` of uncertainty ``name``, its probability at every
-        node above an instance; returns the probability at the root (per draw).
+        """Compute the probability of the conditioning outcome at every node above an instance.
+
+        Returns its probability at the root, per draw.
         """
         name, label = self.condition
         belief = self._belief(self.tree.root, name, label)
@@ -973,7 +1003,7 @@ class RollbackPass:
             self.memo[node.path] = self.probabilities(node)
             return self.memo[node.path][node.labels.index(label)]
         children = [self._belief(b.node, name, label) for b in node.branches]
-        defined = [(b, x) for b, x in zip(node.branches, children) if x is not None]
+        defined = [(b, x) for b, x in zip(node.branches, children, strict=True) if x is not None]
         if not defined:
             return None
         if node.kind == "decision":
@@ -992,7 +1022,7 @@ class RollbackPass:
             return first
         probs = self.memo[node.path] = self.probabilities(node)
         numerator = denominator = None
-        for p, x in zip(probs, children):
+        for p, x in zip(probs, children, strict=True):
             if x is None:
                 continue
             numerator = p * x if numerator is None else numerator + p * x
@@ -1007,7 +1037,7 @@ class RollbackPass:
         belief, children = self.beliefs[node.path]
         out = []
         with np.errstate(all="ignore"):
-            for p, x in zip(probs, children):
+            for p, x in zip(probs, children, strict=True):
                 if x is None:
                     out.append(p)
                 else:

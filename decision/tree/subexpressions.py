@@ -37,7 +37,7 @@ _FORMS: weakref.WeakKeyDictionary[Expression, tuple] = weakref.WeakKeyDictionary
 
 
 def _form(expr: Expression) -> tuple:
-    """The expression as nested tuples with flattened sums and products (cached)."""
+    """Return the expression as nested tuples, sums and products flattened (cached)."""
     form = _FORMS.get(expr)
     if form is None:
         # The text was checked against the grammar when the expression was compiled.
@@ -246,12 +246,12 @@ class SharedEvaluation:
         self.values.clear()
 
     def __call__(self, expr: Expression):
-        """The value of ``expr``: a ``numpy.float64`` or an array the caller must not modify."""
+        """Return the value of ``expr``: a number, or an array the caller must not modify."""
         root = self.roots[expr.key]
         return self._take(root)[0] if _is_array(root) else root
 
     def _take(self, node: int) -> tuple[np.ndarray, bool]:
-        """The node's value, and whether the caller may overwrite it (its last reader)."""
+        """Return the node's value, and whether the caller may overwrite it (last reader)."""
         entry = self.values.get(node)
         if entry is None:
             entry = self.values[node] = self._compute(node)

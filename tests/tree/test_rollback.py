@@ -1,5 +1,7 @@
-"""The rollback's arithmetic and engines agree: utility space with log space, blocks with
-the recursive pass, on random trees whose later decisions depend on earlier draws.
+"""The rollback's arithmetic and engines agree on random trees.
+
+Utility space agrees with log space, and the block-by-block pass with the recursive one, on
+random trees whose later decisions depend on earlier draws.
 
 Tolerances: the compared quantities are the same exact formulas computed in another order
 (sums over blocks, products of exponentials instead of logs of sums), so they differ by
