@@ -16,13 +16,19 @@ in utility space: a node's value is its expected disutility ``D = E exp(-x / R)`
 payoffs from the node on, an edge with payoff ``c`` multiplies by ``exp(-c / R)`` (one
 exponential per payoff, none per node), a chance node is ``sum_i p_i exp(-c_i / R) D_i``
 and the best option has the smallest ``D``; certainty equivalents ``-R log D`` are taken
-only where a value is reported. It needs every path's total payoff to stay within
-:data:`DISUTILITY_SPAN` risk tolerances of 0 so that no product overflows or underflows;
-when a tree exceeds that, :func:`decision.tree.evaluate` rolls it back again with
-:class:`ExponentialMath`, which works on certainty equivalents in log space
-(``CE = -R log sum_i p_i exp(-(c_i + CE_i) / R)``, shifted per draw), slower but safe for any
-payoffs. By the delta property both are exactly the rollback of expected utility of the total
-path payoff.
+only where a value is reported. It needs, along every path, the payoffs' largest absolute
+values over the draws to add up to at most :data:`DISUTILITY_SPAN` risk tolerances, so that
+no product of such factors overflows or underflows; when a tree exceeds that,
+:func:`decision.tree.evaluate` rolls it back again with :class:`ExponentialMath`, which
+works on certainty equivalents in log space (``CE = -R log sum_i p_i exp(-(c_i + CE_i) / R)``,
+shifted per draw), slower but safe for any payoffs. By the delta property both are exactly
+the rollback of expected utility of the total path payoff.
+
+A pass evaluates the tree's expressions together, each shared part once
+(:mod:`decision.tree.subexpressions`). The pass behind :func:`decision.tree.evaluate` runs,
+over many draws, as a compiled program one block of draws at a time
+(:mod:`decision.tree.blockwise`); the others (display values, recorded option values,
+conditioning for EVPI) walk the tree as described above.
 """
 
 from __future__ import annotations
