@@ -364,7 +364,7 @@ class _Compiler:
         """Emit the rollback of ``node``; returns its (informed, local) values."""
         if node.kind == "terminal":
             value = self.rollback.terminal
-            if not _is_constant(value) and isinstance(value, np.ndarray) and value.ndim:
+            if isinstance(value, np.ndarray) and value.ndim:  # an offset that varies by draw
                 value = self.load(value)
             return value, value
         if node.kind == "chance":

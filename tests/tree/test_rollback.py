@@ -329,3 +329,79 @@ def test_a_decision_reached_in_no_draw_is_scored_unweighted(engine, name):
     a = np.linspace(0, 1, n)
     result = evaluate(load_tree(LATER), draws={"q": np.zeros(n), "a": a})
     assert result.expected["Root/go/C/up/D"]["x"] == pytest.approx(np.mean(a * 100))
+
+
+FUNCTIONS_AND_ATTRIBUTES = {
+    "parameters": {
+        "p": {"supplied": True},
+        "a": {"supplied": True},
+        "b": {"supplied": True},
+        "w": {"supplied": True},
+    },
+    "attributes": {
+        "money": {"weight": "w", "scale": [-10, 30]},
+        "time": {"weight": "1 - w", "scale": [12, 0]},
+        "bonus": 0.05,
+    },
+    "root": {
+        "type": "decision",
+        "name": "D",
+        "options": {
+            "functions": {
+                "payoff": {"money": "clip(a, 0, 5) * 2", "time": "floor(a * 3) / 3"},
+                "type": "chance",
+                "name": "C",
+                "outcomes": {
+                    "up": {
+                        "probability": "expit(logit(p))",
+                        "payoff": {"money": "log10(abs(b) + 1)", "bonus": "ceil(b)"},
+                        "type": "decision",
+                        "name": "Later",
+                        "options": {
+                            "x": {"payoff": {"money": "exp(a / 10) - sqrt(abs(b))"}},
+                            "y": {"payoff": {"time": "max(a, b, 1)", "money": "min(a, b)"}},
+                        },
+                    },
+                    "down": {"probability": "1 - expit(logit(p))", "payoff": {"time": "b ** 2"}},
+                },
+            },
+            "plain": {"payoff": {"money": 4, "time": 3}},
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("utility", [None, {"type": "exponential", "risk_tolerance": 0.4}])
+def test_blockwise_pass_handles_every_function_and_attributes(engine, utility):
+    # Every function of the grammar, attribute weights that differ between draws, scales
+    # (a terminal offset that differs between draws) and an attribute without scale.
+    data = dict(FUNCTIONS_AND_ATTRIBUTES, utility=utility) if utility else FUNCTIONS_AND_ATTRIBUTES
+    rng = np.random.default_rng(4)
+    n = 61
+    values = {
+        "p": rng.uniform(0.1, 0.9, n),
+        "a": rng.normal(2, 2, n),
+        "b": rng.normal(1, 2, n),
+        "w": rng.uniform(0.2, 0.8, n),
+    }
+    engine("recursive")
+    reference = summary(evaluate(load_tree(data), draws=values))
+    engine("blockwise", block=16)
+    result = evaluate(load_tree(data), draws=values)
+    assert result._main.blockwise
+    assert_same(reference, summary(result))
+
+
+@pytest.mark.parametrize("utility", [None, {"type": "exponential", "risk_tolerance": 30}])
+@pytest.mark.parametrize("force", [{"D": "x"}, {"Root": "stay"}, {"Root": "go", "D": "y"}])
+def test_blockwise_pass_follows_forced_decisions(engine, utility, force):
+    data = dict(LATER, utility=utility) if utility else LATER
+    rng = np.random.default_rng(1)
+    values = {"q": rng.uniform(0, 1, 30), "a": rng.uniform(0, 1, 30)}
+    engine("recursive")
+    reference = evaluate(load_tree(data), draws=values, force=force)
+    engine("blockwise", block=8)
+    result = evaluate(load_tree(data), draws=values, force=force)
+    assert result._main.blockwise
+    assert result.forced == reference.forced
+    assert_same(summary(reference), summary(result))
