@@ -201,7 +201,8 @@ def _graph(expressions: Mapping[Expression, int], env: Mapping, cache: dict | No
     names = cache.get("names")
     if names is None:
         names = cache["names"] = sorted({name for expr in expressions for name in expr.names})
-    pattern = tuple(float(v) if np.ndim(v) == 0 else None for v in (env[n] for n in names))
+    # repr: -0.0 and 0.0 are equal numbers but not the same constant (1 / x).
+    pattern = tuple(repr(float(v)) if np.ndim(v) == 0 else None for v in (env[n] for n in names))
     graph = cache.get(pattern)
     if graph is None:
         if len(cache) > GRAPHS_KEPT:
