@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from decision.cli_elicit import app as elicit_app
 from decision.cli_observe import app as observe_app
 from decision.cli_sweep import sweep as sweep_command
 from decision.core.config import DEFAULT_SEED
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(tree_app, name="tree")
 app.add_typer(observe_app, name="observe")
+app.add_typer(elicit_app, name="elicit")
 app.command(name="sweep")(sweep_command)
 
 SetOpt = Annotated[
