@@ -243,11 +243,18 @@ def _check_schedule(path: str) -> None:
     load_schedule(path)
 
 
+def _check_elicitation(path: str) -> None:
+    from decision.elicitation import load_record
+
+    load_record(path)
+
+
 #: Input files read by the templates, checked (size, format) before a kernel starts.
 _FILE_CHECKS = {
     "observations_file": _check_observations,
     "ledger_file": _check_ledger,
     "schedule_file": _check_schedule,
+    "elicitation_file": _check_elicitation,
 }
 
 

@@ -59,6 +59,7 @@ from decision.elicitation.records import (
     load_record,
     load_records,
     load_seeds,
+    parse_record,
 )
 from decision.elicitation.summary import (
     Disagreement,
@@ -107,6 +108,7 @@ __all__ = [
     "load_records",
     "load_seeds",
     "method_words",
+    "parse_record",
     "performance_weights",
     "provenance_words",
 ]

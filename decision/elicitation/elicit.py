@@ -301,6 +301,7 @@ def elicit_case(
     *,
     folder: str | os.PathLike | None = None,
     extra: Iterable[str | os.PathLike] = (),
+    records: Mapping[str, Record] | None = None,
     pool: str = "linear",
     tolerance: float = DEFAULT_TOLERANCE,
     alpha: float = 0.0,
@@ -317,6 +318,9 @@ def elicit_case(
         the seed questions, if any.
     extra
         More record files (e.g. another expert's, kept elsewhere).
+    records
+        More records already read, by a label used as their file name in messages (e.g. a
+        record being written in a notebook, see :func:`decision.elicitation.parse_record`).
     pool
         ``linear``: performance weights where seed questions exist, else equal weights;
         ``equal``: equal weights.
@@ -343,7 +347,22 @@ def elicit_case(
     if not 0 < tolerance < 1:
         raise InputError(f"expected a probability in (0, 1), got {tolerance!r}", field="tolerance")
     folder = Path(folder) if folder is not None else elicitation_folder(spec)
+    given = dict(records or {})
     records = load_records(folder, extra)
+    for label, record in given.items():
+        clash = [
+            f
+            for f, r in records.items()
+            if (r.expert.id, r.date) == (record.expert.id, record.date)
+        ]
+        if clash:
+            raise InputError(
+                f"a second record of expert '{record.expert.id}' dated {record.date} (the first "
+                f"is {clash[0]}): keep one record per expert and session",
+                file=label,
+                field="expert.id",
+            )
+        records[label] = record
     if not records:
         raise InputError(
             "no elicitation records (YAML files, one per expert and session)", file=folder

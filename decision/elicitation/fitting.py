@@ -13,9 +13,11 @@ quantiles       ``pNN`` answers are the NNth percentiles. The family's parameter
                 each stated value against its percentile, as PreliZ's ``quartile`` does for
                 quartiles), starting from PreliZ's maximum-entropy fit of the outermost stated
                 interval (``pz.maxent``).
-mode-interval   ``mode``, ``low``, ``high``, ``mass``: the maximum-entropy distribution of the
-                family with that mode and that probability inside [low, high]
-                (``pz.maxent(..., fixed_stat=("mode", mode))``).
+mode-interval   ``mode``, ``low``, ``high``, ``mass``: the distribution of the family with that
+                mode and that probability inside [low, high]: PreliZ's maximum-entropy fit
+                with the mode fixed (``pz.maxent(..., fixed_stat=("mode", mode))``), then the
+                two conditions solved exactly from there (a two-parameter family has one
+                distribution meeting both).
 ==============  ===========================================================================
 
 The fit error is the largest miss, in probability, of the distribution actually written (its
@@ -83,8 +85,8 @@ def method_words(method) -> str:
             "probabilities, PreliZ)"
         )
     return (
-        f"a mode and an interval with its probability, read as the maximum-entropy {dist} "
-        "distribution with that mode and that probability inside the interval (PreliZ maxent)"
+        f"a mode and an interval with its probability, read as the {dist} distribution with "
+        "that mode and that probability inside the interval (PreliZ maxent, solved exactly)"
     )
 
 
@@ -253,10 +255,31 @@ def _spec_of(dist_name: str, fitted) -> dict[str, Any]:
     return {"distribution": dist_name, **{k: _significant(v) for k, v in args.items()}}
 
 
-def _fit_quantiles(family: str, points: list[tuple[float, float]]):
-    """Least squares on the stated probabilities, from PreliZ's maxent fit of the outer interval."""
+def _solve(cls, start, residuals):
+    """Least squares over a PreliZ family's parameters (positive ones on the log scale)."""
     from scipy.optimize import least_squares
 
+    names = list(start.param_names)
+    positive = [low >= 0 for low, _ in start.params_support]
+    x0 = np.array(
+        [math.log(v) if pos else v for v, pos in zip(start.params, positive, strict=True)]
+    )
+
+    def distribution(theta):
+        params = [math.exp(t) if pos else t for t, pos in zip(theta, positive, strict=True)]
+        return cls(**dict(zip(names, params, strict=True)))
+
+    size = len(residuals(distribution(x0)))
+    solution = least_squares(
+        lambda theta: residuals(distribution(theta)),
+        x0,
+        method="lm" if size >= len(x0) else "trf",
+    )
+    return distribution(solution.x)
+
+
+def _fit_quantiles(family: str, points: list[tuple[float, float]]):
+    """Least squares on the stated probabilities, from PreliZ's maxent fit of the outer interval."""
     cls = _preliz_family(family)
     (p_first, x_first), (p_last, x_last) = points[0], points[-1]
     probabilities = np.array([p for p, _ in points])
@@ -264,35 +287,28 @@ def _fit_quantiles(family: str, points: list[tuple[float, float]]):
     with quiet():
         start = cls()
         preliz().maxent(start, x_first, x_last, p_last - p_first, plot=False)
-        names = list(start.param_names)
-        positive = [low >= 0 for low, _ in start.params_support]
-        x0 = np.array(
-            [math.log(v) if pos else v for v, pos in zip(start.params, positive, strict=True)]
-        )
-
-        def distribution(theta):
-            params = [math.exp(t) if pos else t for t, pos in zip(theta, positive, strict=True)]
-            return cls(**dict(zip(names, params, strict=True)))
-
-        def residuals(theta):
-            return np.asarray(distribution(theta).cdf(values), dtype=float) - probabilities
-
-        solution = least_squares(residuals, x0, method="lm" if len(points) >= len(x0) else "trf")
-        return distribution(solution.x)
+        return _solve(cls, start, lambda d: np.asarray(d.cdf(values), dtype=float) - probabilities)
 
 
 def _fit_mode_interval(family: str, answers: Mapping[str, float]):
-    fitted = _preliz_family(family)()
+    """PreliZ's maxent with the mode fixed, then both conditions solved exactly from there.
+
+    PreliZ 0.24's ``maxent`` folds the fixed mode into its interval constraint, so a solution
+    can miss both a little; with two parameters and two conditions (the interval's probability
+    and the mode), least squares from its answer meets both.
+    """
+    cls = _preliz_family(family)
+    low, high, mass, mode = answers["low"], answers["high"], answers["mass"], answers["mode"]
     with quiet():
-        preliz().maxent(
-            fitted,
-            answers["low"],
-            answers["high"],
-            answers["mass"],
-            fixed_stat=("mode", answers["mode"]),
-            plot=False,
+        start = cls()
+        preliz().maxent(start, low, high, mass, fixed_stat=("mode", mode), plot=False)
+        return _solve(
+            cls,
+            start,
+            lambda d: np.array(
+                [float(d.cdf(high) - d.cdf(low)) - mass, (float(d.mode()) - mode) / (high - low)]
+            ),
         )
-    return fitted
 
 
 def _three_point(method, answers: Mapping[str, float]) -> dict[str, Any]:

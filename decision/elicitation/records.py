@@ -112,8 +112,8 @@ class Method(BaseModel):
     possible and the most likely value, read as a triangular (or PERT) distribution with those
     ends. ``quantiles``: ``pNN`` keys, the NNth percentiles (e.g. ``p05``, ``p50``, ``p95``),
     fitted by least squares on the stated probabilities. ``mode-interval``: ``mode``, ``low``,
-    ``high``, ``mass`` (the probability of the interval), read as the maximum-entropy
-    distribution of the family with that mode and mass.
+    ``high``, ``mass`` (the probability of the interval), read as the distribution of the
+    family with that mode and that probability inside the interval.
     """
 
     model_config = _CONFIG
@@ -234,20 +234,18 @@ def _error_message(err: dict) -> str:
     if kind == "missing":
         return "missing: a value is required"
     if kind == "extra_forbidden":
-        known = {
-            "expert": Expert,
-            "method": Method,
-            "seeds": SeedAnswer,
+        owner = loc[-2] if len(loc) >= 2 else None
+        parent = loc[-3] if len(loc) >= 3 else None
+        model = {"expert": Expert, "method": Method}.get(owner) or {
             "judgments": Judgment,
-        }
-        model = Record
-        for key, cls in known.items():
-            if key in loc[:-1]:
-                model = cls
+            "seeds": SeedAnswer,
+        }.get(parent, Record)
         allowed = list(model.model_fields)
         return f"unknown key{did_you_mean(loc[-1], allowed)}; expected one of: " + ", ".join(
             allowed
         )
+    if kind.startswith("date"):
+        return f"expected a date as YYYY-MM-DD, got {_short(err.get('input'))}"
     if kind == "literal_error":
         return f"expected one of {err['ctx']['expected']}, got {err['input']!r}"
     if kind == "string_pattern_mismatch":

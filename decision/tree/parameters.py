@@ -93,7 +93,7 @@ class Parameter:
     judgment: bool = False
     range: tuple[float, float] | None = None
     bounds: tuple[float, float] | None = None
-    provenance: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
+    provenance: Mapping[str, Any] | None = None
 
     @property
     def is_uncertain(self) -> bool:
