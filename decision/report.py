@@ -394,6 +394,12 @@ def _input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
             hashes["scenario"] = sha256_file(scenario.path)
         hashes["case_tree"] = sha256_file(spec.tree_path)
         hashes["case_spec"] = sha256_file(spec.folder / "__init__.py")
+        records = sorted((spec.folder / "elicitation").glob("*.yaml"))
+        if records:  # the judgments' provenance and the experts compared come from these
+            digest = hashlib.sha256()
+            for path in records:
+                digest.update(f"{path.name}\0{sha256_file(path)}\n".encode())
+            hashes["case_elicitation"] = digest.hexdigest()
     for name, value in sorted(params.items()):
         if not name.endswith("_file"):
             continue
