@@ -6,7 +6,14 @@ import pytest
 
 from decision import reporting
 from decision.case import analyze
-from decision.elicitation import elicit_case, expert_disagreement, judgment_provenance
+from decision.core.errors import InputError
+from decision.elicitation import (
+    Disagreement,
+    elicit_case,
+    expert_disagreement,
+    judgment_provenance,
+    load_record,
+)
 from decision.testing import synthetic_fits
 
 
@@ -94,3 +101,17 @@ def test_without_a_second_expert_there_is_no_disagreement(baseline):
     assert reporting.expert_disagreement_text(result).startswith(
         "One expert's judgments are on record; they lead to this analysis's recommendation."
     )
+
+
+def test_hostile_text_from_a_record_shows_as_text(baseline, write_record):
+    hostile = "<script>document.title='pwned'</script> ![x](https://tracker.invalid/p.png)"
+    table = expert_disagreement(baseline).table.copy()
+    table.index = [table.index[0], hostile]
+    text = reporting.expert_disagreement_text(
+        Disagreement(table=table, reference="status quo", strategies=list(baseline.result.options))
+    )
+    assert "<script>" not in text and "](" not in text
+    assert "&lt;script&gt;" in text
+    path = write_record("expert: !!python/object/apply:os.system ['echo PWNED']\n")
+    with pytest.raises(InputError, match=str(path)):
+        load_record(path)
