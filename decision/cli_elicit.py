@@ -302,7 +302,15 @@ def compare(
     )
     result = expert_disagreement(analysis, extra=record or (), seed=seed)
     if markdown is not None:
-        atomic_write_text(markdown, reporting.expert_disagreement_markdown(result))
+        from decision.core.provenance import git_commit, package_version
+
+        context = (
+            f"Evidence as of {analysis.as_of.isoformat()}; scenario "
+            f"'{analysis.case.scenario.name}'; {chains} chains of {draws} draws after {tune} "
+            f"tuning steps; seed {seed}; decision {package_version()}, commit "
+            f"{(git_commit() or 'unknown')[:12]}."
+        )
+        atomic_write_text(markdown, reporting.expert_disagreement_markdown(result, context))
     if as_json:
         table = result.table.reset_index()
         typer.echo(json.dumps(table.to_dict("records"), indent=2, default=str))

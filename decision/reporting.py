@@ -450,14 +450,25 @@ def expert_disagreement_text(disagreement) -> str:
     return "\n".join([head, "", *lines])
 
 
-def expert_disagreement_markdown(disagreement) -> str:
-    """Write the expert-disagreement section as Markdown (heading, text, table)."""
+def expert_disagreement_markdown(disagreement, context: str = "") -> str:
+    """Write the expert-disagreement section as Markdown (heading, text, table).
+
+    ``context`` (e.g. the evidence date, scenario, sampler and commit) is written under the
+    heading, escaped.
+    """
     table = expert_disagreement_table(disagreement)
     header = ["judgments of", *table.columns]
-    rows = [[escape(label), *(escape(value) for value in row)] for label, row in table.iterrows()]
-    lines = [
-        "## Expert disagreement",
-        "",
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        return escape(value)
+
+    rows = [[escape(label), *(cell(v) for v in row)] for label, row in table.iterrows()]
+    lines = ["## Expert disagreement", ""]
+    if context:
+        lines += [f"*{escape(context)}*", ""]
+    lines += [
         "The recommendation under each expert's own judgments alone: the models' posterior "
         "draws are the same in every row; only the judgments an expert answered are replaced "
         "by that expert's distributions (the others keep the scenario's).",

@@ -251,10 +251,14 @@ class Elicitation:
         """Return the pooled judgments as a scenario (``name``, ``description``, ``parameters``)."""
         experts = ", ".join(self.experts)
         if description is None:
+            how = (
+                f"{len(self.experts)} experts ({experts}), pooled with {self.scheme}"
+                if len(self.experts) > 1
+                else f"one expert ({experts})"
+            )
             description = (
-                f"Judgments elicited from {len(self.experts)} expert(s) ({experts}) and pooled "
-                f"({self.scheme}); written by `decision elicit fit`. Judgments never elicited "
-                "keep the case tree's specs."
+                f"Judgments elicited from {how}; written by `decision elicit fit`. Judgments "
+                "never elicited keep the case tree's specs."
             )
         return {"name": name, "description": description, "parameters": self.pooled_specs()}
 
