@@ -300,6 +300,9 @@ def compare(
         seed=seed,
         sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
     )
+    for fit in analysis.fits.values():
+        if fit.flagged_message():
+            typer.echo(f"warning: {fit.flagged_message()}", err=True)
     result = expert_disagreement(analysis, extra=record or (), seed=seed)
     if markdown is not None:
         from decision.core.provenance import git_commit, package_version
