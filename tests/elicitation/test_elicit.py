@@ -11,7 +11,9 @@ import yaml
 
 from decision.case import load_case, load_scenario
 from decision.cli import main
+from decision.core.errors import InputError
 from decision.elicitation import DEFAULT_TOLERANCE, elicit_case, ks_distance, load_record
+from decision.elicitation.notebook import record_data, save_record
 from decision.tree.parameters import DistributionParameter
 
 DOCS = Path(__file__).parents[2] / "docs" / "elicitation.md"
@@ -164,3 +166,37 @@ def test_the_guide_asks_every_question_of_the_record_and_describes_its_method(sh
         "seeds",
     ):
         assert f"`{key}`" in docs, key
+
+
+def test_compare_writes_the_expert_comparison_as_markdown(tmp_path, hawk, fake_sampling, capsys):
+    out = tmp_path / "disagreement.md"
+    args = ["elicit", "compare", "--record", str(hawk), "--markdown", str(out)]
+    assert main(args + ["--draws", "20", "--tune", "10", "--chains", "2"]) == 0
+    text = out.read_text()
+    assert text.startswith("## Expert disagreement\n\n*Evidence as of 2017-08-20; scenario")
+    assert "hawkish-analyst" in text and "| judgments of |" in text
+    assert f"comparison written to {out}" in capsys.readouterr().out
+
+
+def test_a_record_written_from_a_notebook_round_trips(tmp_path):
+    data = record_data(
+        expert="nb-expert",
+        name="Notebook expert",
+        date="2017-08-20",
+        answers={"s_readiness": {"low": 40, "mode": 70, "high": 100}},
+        rationales={"s_readiness": "Synthetic answer for a test."},
+        illustrative=True,
+    )
+    path = save_record(data, tmp_path / "nb.yaml")
+    record = load_record(path)
+    assert record.judgments["s_readiness"].answers == {"low": 40, "mode": 70, "high": 100}
+    assert record.judgments["s_readiness"].question.startswith("Imagine every attribute")
+    assert record.horizon.startswith("18 months from September 2017")
+    with pytest.raises(InputError, match=r"judgments\.s_readiness\.rationale"):
+        record_data(
+            expert="nb-expert",
+            name="x",
+            date="2017-08-20",
+            answers={"s_readiness": {"low": 40, "mode": 70, "high": 100}},
+            rationales={},
+        )
