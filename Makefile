@@ -1,8 +1,11 @@
 # Two commands do all the set-up on a fresh machine: `make report` and `make test`.
-# Both create .venv, install the package with pip, and register the project's Jupyter kernel.
+# Both create .venv, install the locked dependencies (requirements.lock: exact versions with
+# hashes, generated from pyproject.toml by `make lock`) with uv when it can be installed from
+# PyPI (pip otherwise), install the package itself, and register the project's Jupyter kernel.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
+LOCK   := requirements.lock
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bootstrap-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
@@ -10,7 +13,7 @@ DEV_STAMP := $(VENV)/.dev-stamp
 LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
 
-.PHONY: help bootstrap system-deps test-deps report test test-fast test-slow notebooks lab bench clean \
+.PHONY: help bootstrap system-deps test-deps report test test-fast test-slow notebooks lab bench clean lock \
 	sync-notebooks monthly monthly-example all-scenarios
 
 help:
@@ -20,6 +23,7 @@ help:
 	@echo "make test-slow   full fits with convergence checks"
 	@echo "make lab         start JupyterLab on notebooks/ with the project's kernel"
 	@echo "make bench       benchmarks, printed as ratios against an in-run baseline"
+	@echo "make lock        regenerate requirements.lock from pyproject.toml"
 	@echo "make monthly     monthly monitoring report for the latest month in \$$LEDGER (cron-friendly)"
 	@echo "make monthly-example  the worked Sep 2017 - Feb 2018 example: six monthly reports"
 	@echo "make all-scenarios    the brief for every scenario, plus reports/scenarios.html"
@@ -40,13 +44,27 @@ test-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "warning: chromium not found; install it (apt-get install chromium) for the browser test" >&2; fi; }
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then \
+	  echo "installing $(LOCK) with uv"; \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK) && \
+	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
+	else \
+	  echo "installing $(LOCK) with pip (uv is not available)"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK) && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . ; \
+	fi
 	$(BIN)/python -m ipykernel install --sys-prefix --name decision --display-name "Python (decision)" >/dev/null
 	touch $@
+
+# Regenerate the lock file after changing dependencies in pyproject.toml (Linux x86_64, 3.11).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --quiet \
+	  --python-version 3.11 --python-platform x86_64-unknown-linux-gnu -o $(LOCK)
 
 bootstrap: system-deps $(STAMP)
 

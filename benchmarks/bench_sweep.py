@@ -29,10 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 
-from decision.case import load_spec
 from decision.sweep import (
     Posterior,
     case_for,
@@ -42,30 +40,12 @@ from decision.sweep import (
     read_results,
     run_sweep,
 )
+from decision.testing import synthetic_posterior
 
 TREE_GOAL_SECONDS = 30.0
 SPEEDUP_GOAL = 1.7
 WORKERS = 2
 REFIT_SAMPLER = {"draws": 100, "tune": 100, "chains": 2, "cores": 1, "prior_predictive_draws": 50}
-
-
-def synthetic_posterior(n: int = 4000, seed: int = 0) -> Posterior:
-    """Posterior-shaped draws for every model-supplied tree parameter."""
-    rng = np.random.default_rng(seed)
-    supplied = {name: rng.beta(4, 4, n) for name in load_spec().supplied}
-    levels = rng.dirichlet([3, 4, 2], n)
-    supplied["p_level_low"], supplied["p_level_partial"], supplied["p_level_full"] = levels.T
-    supplied["launches_prevented_per_month"] = rng.gamma(5, 0.5, n)
-    supplied["long_range_prevented_per_month"] = rng.gamma(2, 0.25, n)
-    return Posterior(
-        "synthetic",
-        supplied,
-        {q.name: float("nan") for q in load_spec().headline},
-        True,
-        (),
-        False,
-        0.0,
-    )
 
 
 def write(folder: Path, name: str, data: dict) -> Path:
@@ -77,7 +57,7 @@ def write(folder: Path, name: str, data: dict) -> Path:
 def _grid() -> dict:
     return {
         "china_keeps_if_full": [round(0.05 + 0.07 * i, 2) for i in range(10)],
-        "w_pressure": [round(0.1 + 0.03 * i, 2) for i in range(10)],
+        "china_pressure_if_refused": [round(0.1 + 0.03 * i, 2) for i in range(10)],
         "c_resume": [round(0.02 + 0.02 * i, 2) for i in range(10)],
     }
 
@@ -211,7 +191,7 @@ def bench_load(folder: Path) -> None:
                 "seed": 3,
                 "method": "lhs",
                 "parameters": {
-                    "w_pressure": {"low": 0.1, "high": 0.4},
+                    "china_pressure_if_refused": {"low": 0.1, "high": 0.4},
                     "china_keeps_if_full": {"low": 0.0, "high": 0.7},
                 },
             },

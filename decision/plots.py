@@ -356,7 +356,7 @@ def plot_monitoring_trend(
 ) -> plt.Figure:
     """Headline numbers by month from recorded runs, with this month's values added.
 
-    ``trend`` has columns ``month, name, value`` (:meth:`decision.history.RunHistory.trend`).
+    ``trend`` has columns ``month, name, value`` (:meth:`decision.monitoring.RunHistory.trend`).
     """
     rows = (
         []

@@ -21,6 +21,7 @@ from decision.case import Case, load_case
 __all__ = [
     "SyntheticFit",
     "synthetic_fits",
+    "synthetic_posterior",
     "synthetic_supplied_draws",
 ]
 
@@ -172,3 +173,24 @@ def synthetic_supplied_draws(
     """Synthetic draws of the case tree's supplied parameters (see :func:`synthetic_fits`)."""
     case = case or load_case()
     return case.supplied_draws(synthetic_fits(n, seed))
+
+
+def synthetic_posterior(case: Case | None = None, n: int = 4000, seed: int = 0):
+    """Synthetic draws for tree-only sweeps, as :class:`decision.sweep.Posterior` holds them.
+
+    The case's supplied parameters and the means of its headline quantities, from
+    :func:`synthetic_fits`; no model is fitted.
+    """
+    from decision.sweep import Posterior
+
+    case = case or load_case()
+    fits = synthetic_fits(n, seed)
+    headline = {q.name: float(np.mean(fits[q.model].draws(q.variable))) for q in case.spec.headline}
+    return Posterior(
+        "synthetic",
+        case.supplied_draws(fits),
+        headline,
+        diagnostics_ok=True,
+        from_cache=False,
+        seconds=0.0,
+    )

@@ -28,7 +28,7 @@ draws = 1000  # posterior draws per chain
 tune = 1000  # tuning steps per chain
 chains = 4  # Markov chains
 seed = 20170820  # random seed
-whatif = {"w_readiness": 0.6, "china_keeps_if_full": 0.1}  # judgments to fix, one at a time
+whatif = {"s_readiness": 100.0, "china_keeps_if_full": 0.1}  # judgments to fix, one at a time
 
 # %%
 from IPython.display import HTML, Markdown, display

@@ -44,3 +44,38 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make report" in readme and "make test" in readme
+
+
+def _locked() -> dict[str, str]:
+    text = (ROOT / "requirements.lock").read_text()
+    return {
+        m.group(1).lower(): m.group(2)
+        for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M)
+    }
+
+
+def test_the_lock_file_pins_every_dependency_within_pyproject_bounds():
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = {canonicalize_name(k): v for k, v in _locked().items()}
+    for item in project["dependencies"] + project["optional-dependencies"]["test"]:
+        req = Requirement(item)
+        name = canonicalize_name(req.name)
+        assert name in locked, f"requirements.lock lacks {req.name}: run `make lock`"
+        assert req.specifier.contains(locked[name], prereleases=True), (
+            f"requirements.lock pins {req.name}=={locked[name]}, outside {req.specifier}: "
+            "run `make lock`"
+        )
+    text = (ROOT / "requirements.lock").read_text()
+    pins = re.findall(
+        r"^[A-Za-z0-9_.\-]+==\S+ \\\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", text, re.M
+    )
+    assert len(pins) == len(locked), "every pin carries its hashes"
+
+
+def test_make_installs_from_the_lock_with_uv_or_pip():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r $(LOCK)" in makefile
+    assert "uv pip install" in makefile and "python -m pip install" in makefile

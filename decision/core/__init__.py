@@ -10,6 +10,7 @@
                  atomic folder exchange.
 ``yaml``         The one YAML reader: safe loaders, size/nesting/alias limits, errors as
                  ``InputError``.
+``validation``   YAML files validated with pydantic: errors name the file, key path and line.
 ``tables``       CSV tables validated with pandera, errors naming file, row and field.
 ``provenance``   git commit, package versions, file hashes, host id, process liveness.
 ``suggest``      "did you mean ...?" hints.

@@ -15,7 +15,7 @@
 ``notebook``    Helpers of ``notebooks/05_elicitation``: records from answers, widgets.
 ==============  ===========================================================================
 
-``decision elicit fit|check|new|compare`` is the command line; ``docs/elicitation.md`` the
+``decision elicit fit|check|new|compare`` (:mod:`decision.cli.elicit`) is the command line; ``docs/elicitation.md`` the
 guide.
 """
 

@@ -31,14 +31,14 @@ import warnings
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from decision import monitor, plots, reporting
-from decision.history import RunHistory
+from decision import plots, reporting
+from decision.monitoring import RunHistory, monitor
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 pd.set_option("display.max_colwidth", None)  # sources and rationales in full
 pd.set_option("display.max_rows", None)  # every row of every table
 sampler = {"draws": draws, "tune": tune, "chains": chains, "cores": cores, "random_seed": seed}
-result = monitor.monitor(
+result = monitor(
     through,
     ledger=ledger_file,
     schedule=schedule_file or None,

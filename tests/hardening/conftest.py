@@ -32,7 +32,7 @@ def cli_env(isolated_cache):
 
 @pytest.fixture(scope="session")
 def brief_render(tmp_path_factory):
-    """The default brief, rendered once (no posterior cache) and shared."""
+    """Render the default brief once (no posterior cache), shared by the session."""
     root = tmp_path_factory.mktemp("brief")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DECISION_CACHE_DIR", str(root / "cache"))
@@ -43,7 +43,7 @@ def brief_render(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def hostile_render(tmp_path_factory):
-    """The brief rendered from a hostile scenario file and a hostile observations file name."""
+    """Render the brief from a hostile scenario file and a hostile observations file name."""
     root = tmp_path_factory.mktemp("hostile")
     inputs = root / "inputs"
     inputs.mkdir()

@@ -1,17 +1,21 @@
-"""Helpers and hostile inputs shared by the hardening tests (imported as ``hardening_support``;
-``conftest.py`` registers this file under that name, since the suite runs with
-``--import-mode=importlib`` and test modules cannot import each other).
+"""Helpers and hostile inputs shared by the hardening tests.
+
+Imported as ``hardening_support``: ``conftest.py`` registers this file under that name, since
+the suite runs with ``--import-mode=importlib`` and test modules cannot import each other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import resource
 import sys
 import tracemalloc
 from pathlib import Path
 
-from decision.ledger import add_observation
+from bs4 import BeautifulSoup
+
+from decision.monitoring.ledger import add_observation
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,12 +43,49 @@ HOSTILE_FILE_STEM = 'x", __import__("os").mkdir("PWNED"), "'
 
 
 def cli(*args: str) -> list[str]:
-    """The command line running ``decision`` with this interpreter."""
+    """Return the command line running ``decision`` with this interpreter."""
     return [sys.executable, "-m", "decision.cli", *args]
 
 
+@dataclasses.dataclass
+class ReportPage:
+    """What a reader of a rendered brief sees, parsed with BeautifulSoup."""
+
+    title: str
+    strategies: dict[str, str]
+    figures: int
+
+
+def read_report_page(html: str) -> ReportPage:
+    """Parse a brief's report.html with BeautifulSoup; fail if it lacks a title or table.
+
+    Returns its one h1 title, the strategy table (strategy -> expected value as shown) and
+    the number of inline PNG figures.
+    """
+    page = BeautifulSoup(html, "html.parser")
+    titles = page.find_all("h1")
+    assert len(titles) == 1, [t.get_text() for t in titles]
+    title = titles[0].get_text().removesuffix("\u00b6").strip()  # nbconvert's anchor mark
+    tables = [
+        table
+        for table in page.find_all("table")
+        if table.thead and "probability optimal" in table.thead.get_text()
+    ]
+    assert len(tables) == 1, "expected one strategy table"
+    strategies = {}
+    for row in tables[0].tbody.find_all("tr"):
+        cells = row.find_all("td")
+        strategies[row.th.get_text(strip=True)] = cells[0].get_text(strip=True)
+    figures = [
+        img
+        for img in page.find_all("img")
+        if img.get("src", "").startswith("data:image/png;base64,")
+    ]
+    return ReportPage(title=title, strategies=strategies, figures=len(figures))
+
+
 def write_hostile_scenario(folder: Path) -> Path:
-    """A scenario file whose name, description and a rationale are hostile text."""
+    """Write a scenario file whose name, description and a rationale are hostile text."""
     import yaml
 
     path = folder / f"{HOSTILE_FILE_STEM}.yaml"
@@ -72,7 +113,7 @@ def write_hostile_scenario(folder: Path) -> Path:
 
 
 def write_hostile_ledger(path: Path) -> Path:
-    """A valid ledger whose sources and notes are hostile text."""
+    """Write a valid ledger whose sources and notes are hostile text."""
     add_observation(
         path,
         date="2017-09-03",

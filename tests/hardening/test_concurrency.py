@@ -1,7 +1,8 @@
-"""Concurrency: reports published at once into one ``reports/`` folder never corrupt each
-other. Two processes replacing the same folder leave one complete version (never a mix,
-never missing); the index lists every report; two real renders of the same name end as one
-of them. (Sweeps sharing an output folder are tested with the sweep.)
+"""Concurrency: reports published at once into one ``reports/`` folder never corrupt each other.
+
+Two processes replacing the same folder leave one complete version (never a mix, never
+missing); the index lists every report; two real renders of the same name end as one of them.
+(Sweeps sharing an output folder are tested with the sweep.)
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import subprocess
 import sys
 import textwrap
 import threading
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
-from hardening_support import TINY_ARGS, cli
+from bs4 import BeautifulSoup
+from hardening_support import TINY_ARGS, cli, read_report_page
 
 PUBLISHER = textwrap.dedent("""
     import sys, tempfile
@@ -33,7 +34,7 @@ PUBLISHER = textwrap.dedent("""
 
 
 def _read_consistently(target: Path) -> set[str] | None:
-    """The versions in a folder, read through one handle on it (None: replaced under us)."""
+    """Read the versions in a folder through one handle on it (None: replaced under us)."""
     fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)  # must never be missing
     try:
         seen = set()
@@ -86,7 +87,7 @@ INDEXER = textwrap.dedent("""
     import json, sys, tempfile
     from pathlib import Path
     from decision.core.atomic import replace_directory
-    from decision.report import _write_index
+    from decision.report import write_index
     out, who, count = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
     for i in range(count):
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
@@ -95,7 +96,7 @@ INDEXER = textwrap.dedent("""
              "parameters": {"as_of": "2017-08-20"}}))
         (staging / "report.html").write_text("<!doctype html><title>r</title>")
         replace_directory(staging, out / f"{who}{i}")
-        _write_index(out)
+        write_index(out)
 """)
 
 
@@ -119,7 +120,7 @@ def test_the_index_lists_every_report_published_at_once(tmp_path):
 
 
 def _seed_of(folder: Path) -> int:
-    """The seed of a published report, checked to be the same in every file of it."""
+    """Return the seed of a published report, checked to be the same in every file of it."""
     manifest = json.loads((folder / "manifest.json").read_text())
     parameters = yaml.safe_load((folder / "parameters.yaml").read_text())
     notebook = json.loads((folder / "report.ipynb").read_text())
@@ -132,9 +133,12 @@ def _seed_of(folder: Path) -> int:
     assert f"seed = {seed}\n" in "".join(injected["source"]) + "\n"
     analysis = json.loads((folder / "analysis.json").read_text())
     html = (folder / "report.html").read_text()
-    HTMLParser().feed(html)
+    page = read_report_page(html)
+    assert set(page.strategies) == set(analysis["options"]) and page.figures >= 10
+    for name, value in analysis["options"].items():  # the numbers of this run, as rounded
+        assert float(page.strategies[name]) == pytest.approx(value, abs=5.1e-4), name
     best = analysis["recommendation"]
-    assert f"{analysis['options'][best]:.3f} points" in html  # the numbers of this run
+    assert f"{analysis['options'][best]:.3f} points" in html
     return seed
 
 
@@ -164,14 +168,22 @@ def test_reports_rendered_at_once_into_one_folder(tmp_path, cli_env):
         "same",
     ]
     assert not [p for p in out.iterdir() if ".staging-" in p.name or ".old-" in p.name]
-    index = (out / "index.html").read_text()
-    HTMLParser().feed(index)
-    assert 'href="same/report.html"' in index and 'href="other/report.html"' in index
+    index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    assert sorted(a["href"] for a in index.find_all("a")) == [
+        "other/report.html",
+        "same/report.html",
+    ]
+    rows = [[td.get_text() for td in tr.find_all("td")] for tr in index.find_all("tr")[1:]]
+    assert sorted(row[0] for row in rows) == ["other", "same"]
+    assert all(row[1] == "brief" for row in rows)
+    rendered = [row[3] for row in rows]
+    assert rendered == sorted(rendered, reverse=True)  # newest first
 
 
 def test_a_file_system_without_atomic_exchange_still_publishes_safely(tmp_path, monkeypatch):
-    """Where RENAME_EXCHANGE is missing (not Linux, some file systems) the fallback renames
-    under a lock; the result is the same.
+    """Publish with the fallback used where RENAME_EXCHANGE is missing: the result is the same.
+
+    Where the exchange is missing (not Linux, some file systems) the fallback renames under a lock.
     """
     from decision.core import atomic
 

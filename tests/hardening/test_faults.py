@@ -1,9 +1,11 @@
-"""Faults mid-write: processes killed at random points (seeded) and full disks never leave a
-half-written report or a damaged ledger or run history, and a full disk is one clear line.
+"""Faults mid-write: kills at random points and full disks never leave a half-written file.
+
+Processes killed at random points (seeded) and full disks never leave a half-written report or
+a damaged ledger or run history, and a full disk is one clear line.
 
 Kill points are drawn from a seeded generator, so a failure can be replayed. The run history's
-own kill tests are in tests/test_history.py and tests/test_monitor.py, the single-kill ledger
-test in tests/test_ledger.py; the sweep's are with the sweep.
+own kill tests are in tests/monitoring/test_history.py and tests/monitoring/test_monthly.py, the
+single-kill ledger test in tests/monitoring/test_ledger.py; the sweep's are with the sweep.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hardening_support import TINY_ARGS, cli
+from hardening_support import TINY_ARGS, cli, read_report_page
 
+from decision.case import load_spec
 from decision.cli import main
-from decision.history import RunHistory
-from decision.ledger import add_observation, validate_ledger
+from decision.monitoring import RunHistory, add_observation, validate_ledger
 
 REPORT_FILES = [
     "analysis.json",
@@ -48,15 +50,18 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def assert_complete_report(folder: Path) -> None:
-    from html.parser import HTMLParser
-
     assert sorted(p.name for p in folder.iterdir()) == REPORT_FILES
     manifest = json.loads((folder / "manifest.json").read_text())
-    json.loads((folder / "analysis.json").read_text())
+    analysis = json.loads((folder / "analysis.json").read_text())
     json.loads((folder / "report.ipynb").read_text())
     html = (folder / "report.html").read_text()
     assert html.rstrip().endswith("</html>")
-    HTMLParser().feed(html)
+    page = read_report_page(html)
+    assert page.title == load_spec().reports.brief
+    assert set(page.strategies) == set(analysis["options"])
+    for name, value in analysis["options"].items():  # the numbers of this run, as rounded
+        assert float(page.strategies[name]) == pytest.approx(value, abs=5.1e-4), name
+    assert page.figures >= 10
     assert manifest["name"] == folder.name
 
 
@@ -94,7 +99,7 @@ PUBLISHER = textwrap.dedent("""
 
 
 def _version_of(folder: Path) -> int:
-    """The one version every file of a published folder holds (fails on a mix)."""
+    """Return the one version every file of a published folder holds (fails on a mix)."""
     names = sorted(p.name for p in folder.iterdir())
     assert names == [f"part{i:02d}.txt" for i in range(20)], names
     versions = {p.read_text() for p in folder.iterdir()}
@@ -204,7 +209,7 @@ def test_killed_report_runs_never_leave_a_half_written_report(tmp_path, cli_env,
 ADDER = textwrap.dedent("""
     import datetime as dt, sys
     from decision.cli import main
-    from decision.ledger import validate_ledger
+    from decision.monitoring import validate_ledger
     path = sys.argv[1]
     try:
         first = len(validate_ledger(path))
@@ -300,8 +305,10 @@ def test_observe_add_killed_at_random_points_keeps_a_valid_prefix(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 4 MB tmpfs when this process may mount one (root with CAP_SYS_ADMIN), else a plain
-    folder: the tests then simulate ENOSPC where the package writes.
+    """Give a 4 MB tmpfs when this process may mount one, else a plain folder.
+
+    Mounting needs root with CAP_SYS_ADMIN; in a plain folder the tests simulate ENOSPC where
+    the package writes.
     """
     disk = tmp_path / "disk"
     disk.mkdir()

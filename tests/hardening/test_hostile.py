@@ -1,6 +1,8 @@
-"""Hostile input: text from files shows as text and never runs; YAML is loaded safely; tree
-expressions never reach eval, exec or attribute access; huge, deep or truncated files fail
-with a clear error in bounded time and memory; parameters cannot write outside ``--out``.
+"""Hostile input: text from files shows as text and never runs; nothing hostile gets further.
+
+YAML is loaded safely; tree expressions never reach eval, exec or attribute access; huge, deep
+or truncated files fail with a clear error in bounded time and memory; parameters cannot write
+outside ``--out``.
 
 Time bounds here are hang guards for a loaded two-core machine (30 s), not benchmarks.
 """
@@ -34,18 +36,19 @@ from hypothesis import strategies as st
 from decision.case import load_case
 from decision.cli import main
 from decision.core.errors import DecisionError, InputError
-from decision.ledger import add_observation, validate_ledger
+from decision.monitoring import add_observation, load_schedule, validate_ledger
 from decision.observations import load_observations
 from decision.report import (
     CONTENT_SECURITY_POLICY,
     check_run_name,
     load_parameter_file,
+    parameters_code,
     parse_cli_parameters,
     render_from_manifest,
     render_report,
     validate_parameters,
 )
-from decision.schedule import load_schedule
+from decision.sweep import load_sweep
 from decision.tree import load_tree
 from decision.tree.expressions import FUNCTIONS, MAX_EXPRESSION_LENGTH, compile_expression
 
@@ -214,9 +217,7 @@ _plain = st.recursive(
     )
 )
 def test_any_plain_value_is_pasted_as_a_literal(values):
-    from decision.report import _parameters_code
-
-    code = _parameters_code(values)  # raises if any value would not read back as a literal
+    code = parameters_code(values)  # raises if any value would not read back as a literal
     tree = ast.parse(code)
     assert all(isinstance(s, ast.Assign) for s in tree.body)
     assert {s.targets[0].id: ast.literal_eval(s.value) for s in tree.body} == values
@@ -235,10 +236,8 @@ def test_any_plain_value_is_pasted_as_a_literal(values):
     ],
 )
 def test_hostile_strings_are_pasted_as_literals(text):
-    from decision.report import _parameters_code
-
     values = {"scenario": text, "priors": {text: [text, {text: text}]}}
-    tree = ast.parse(_parameters_code(values))
+    tree = ast.parse(parameters_code(values))
     assert {s.targets[0].id: ast.literal_eval(s.value) for s in tree.body} == values
 
 
@@ -344,6 +343,7 @@ READERS = {
     "scenario": load_case,
     "parameter file": _read_parameters,
     "schedule": load_schedule,
+    "sweep": load_sweep,
     "decision report --params": _read_cli,
 }
 
@@ -773,6 +773,7 @@ def test_binary_garbage_is_a_clear_error(tmp_path):
         load_observations,
         load_parameter_file,
         load_schedule,
+        load_sweep,
         load_tree,
         load_case,
     ):

@@ -1,6 +1,8 @@
-"""Reproducibility: the same inputs and seed give byte-identical results from
-``decision analyze``, the same numbers in the report across runs, after a fresh clone, and
-when a report is re-rendered from its manifest (``decision report --from-manifest``).
+"""Reproducibility: the same inputs and seed give the same results.
+
+Byte-identical results from ``decision analyze``, the same numbers in the report across runs,
+after a fresh clone, and when a report is re-rendered from its manifest
+(``decision report --from-manifest``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from hardening_support import ROOT, TINY, TINY_ARGS
 
 from decision.cli import main
 from decision.core.errors import InputError
-from decision.report import render_from_manifest
+from decision.report import input_hashes, render_from_manifest
 
 ANALYZE = ["analyze", "--json", "--draws", "40", "--tune", "40", "--chains", "2", "--seed", "7"]
 
@@ -52,8 +54,10 @@ class _Text(HTMLParser):
 
 
 def report_numbers(folder: Path) -> tuple[str, str, str]:
-    """What must not change between two renders of the same inputs: the analysis, the
-    parameters, and the report's text (every number a reader sees) and figures.
+    """Return what must not change between two renders of the same inputs.
+
+    The analysis, the parameters, and the report's text (every number a reader sees) and
+    figures.
     """
     parser = _Text()
     parser.feed((folder / "report.html").read_text(encoding="utf-8"))
@@ -117,7 +121,7 @@ def _manifest_copy(brief_render, tmp_path, **changes) -> Path:
 @pytest.fixture
 def no_render(monkeypatch, tmp_path):
     """Stand-in for render_report: records its arguments, renders nothing."""
-    import decision.report
+    import decision.report.render
 
     calls = []
 
@@ -125,7 +129,7 @@ def no_render(monkeypatch, tmp_path):
         calls.append((params, kwargs))
         return tmp_path / "out" / kwargs["name"]
 
-    monkeypatch.setattr(decision.report, "render_report", fake)
+    monkeypatch.setattr(decision.report.render, "render_report", fake)
     return calls
 
 
@@ -164,9 +168,7 @@ def test_from_manifest_notices_a_changed_scenario_file(brief_render, tmp_path, n
     scenario.write_text("name: mine\nparameters: {}\n")
     manifest = json.loads((brief_render / "manifest.json").read_text())
     manifest["parameters"]["scenario"] = str(scenario)
-    from decision.report import _input_hashes
-
-    manifest["data_hashes"] = _input_hashes(manifest["parameters"])
+    manifest["data_hashes"] = input_hashes(manifest["parameters"])
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(manifest))
     render_from_manifest(path)  # unchanged: fine

@@ -1,9 +1,12 @@
-"""The monthly monitoring workflow: incremental ledgers, breaches, the run history under
-concurrency and kills, and the worked 2017-18 example.
+"""The monthly monitoring workflow.
+
+Incremental ledgers, breaches, the monthly run's bookkeeping in the run history, the run
+history under concurrency and kills, and the worked 2017-18 example.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -18,13 +21,20 @@ import pytest
 
 from decision.case import load_spec, probability_of_acting
 from decision.core.dates import month_end
-from decision.history import RunHistory
-from decision.ledger import add_observation
+from decision.core.errors import InputError
+from decision.core.provenance import sha256_file
 from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
-from decision.monitor import monitor, resolve_month
+from decision.monitoring import (
+    RunHistory,
+    add_observation,
+    monitor,
+    resolve_month,
+    run_monthly_report,
+)
 from decision.observations import load_observations
+from decision.report import ReportFailed
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "monitoring-2017" / "observations.csv"
 SYNTHETIC = [  # synthetic test data, in date order
     dict(
@@ -66,8 +76,6 @@ TINY = {"draws": 30, "tune": 30, "chains": 2, "cores": 1, "prior_predictive_draw
 def test_month_helpers(tmp_path):
     assert month_end("2018-02").isoformat() == "2018-02-28"
     assert resolve_month("latest", EXAMPLE) == "2017-12"
-    from decision.core.errors import InputError
-
     with pytest.raises(InputError, match="YYYY-MM"):
         month_end("2017-13")
 
@@ -92,9 +100,10 @@ def test_month_by_month_equals_all_at_once(tmp_path, fake_sampling):
 
 
 def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_sampling):
-    """The proposal scales down only if the DPRK holds its freeze: after a detected launch the
-    spring decision is never reached, so the exercises go ahead in full, and both freezes
-    lose value.
+    """Check that after a detected launch the spring decision is never reached.
+
+    The proposal scales down only if the DPRK holds its freeze: after a detected launch the
+    exercises go ahead in full, and both freezes lose value.
     """
     quiet = tmp_path / "quiet.csv"
     add_observation(quiet, **SYNTHETIC[0])
@@ -122,6 +131,109 @@ def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_s
     assert "breached" in set(status["observed"])
 
 
+# ---------------------------------------------------------------------------
+# The monthly run's bookkeeping (render replaced by a stand-in: no kernel)
+# ---------------------------------------------------------------------------
+
+SYNTHETIC_ANALYSIS = {  # what a monitoring report's analysis.json holds; synthetic numbers
+    "headline_names": ["p_dprk_complies", "p_china_follows_through"],
+    "p_dprk_complies": 0.3,
+    "p_china_follows_through": float("nan"),
+    "value_of_monitoring": 0.01,
+    "options": {"status quo": 0.0, "freeze-plus-pressure": 0.12},
+    "probability_optimal": {"freeze-plus-pressure": 0.9},
+}
+
+
+@pytest.fixture
+def stand_in_render(monkeypatch):
+    """Replace render_report: record the call, then publish analysis.json or raise ``error``."""
+    import decision.report
+
+    calls = []
+    outcome = {"error": None}
+
+    def render(params, *, template, out_dir, name, source):
+        calls.append({"params": dict(params), "template": template, "name": name})
+        if outcome["error"] is not None:
+            raise outcome["error"]
+        folder = Path(out_dir) / name
+        folder.mkdir(parents=True)
+        (folder / "analysis.json").write_text(json.dumps(SYNTHETIC_ANALYSIS))
+        return folder
+
+    monkeypatch.setattr(decision.report, "render_report", render)
+    return calls, outcome
+
+
+def test_a_monthly_run_is_recorded_with_its_inputs_and_results(tmp_path, stand_in_render):
+    calls, _ = stand_in_render
+    run = run_monthly_report(
+        "latest", ledger=EXAMPLE, scenario="baseline", out_dir=tmp_path, parameters={"draws": 30}
+    )
+    assert run.folder == tmp_path / "2017-12" and run.history == tmp_path / "history.sqlite"
+    assert calls == [
+        {
+            "params": {
+                "through": "2017-12",
+                "ledger_file": str(EXAMPLE),
+                "history_file": str((tmp_path / "history.sqlite").resolve()),
+                "scenario": "baseline",
+                "draws": 30,
+            },
+            "template": "monitoring",
+            "name": "2017-12",
+        }
+    ]
+    recorded = RunHistory(run.history).runs().set_index("run_id").loc[run.run_id]
+    assert (recorded["month"], recorded["state"]) == ("2017-12", "succeeded")
+    assert recorded["parameters"] == calls[0]["params"]
+    assert recorded["ledger_sha256"] == sha256_file(EXAMPLE)
+    assert recorded["results"] == {  # the NaN headline number is left out
+        "p_dprk_complies": 0.3,
+        "value_of_monitoring": 0.01,
+        "value: status quo": 0.0,
+        "P(optimal): status quo": 0.0,
+        "value: freeze-plus-pressure": 0.12,
+        "P(optimal): freeze-plus-pressure": 0.9,
+    }
+
+
+@pytest.mark.parametrize(
+    "error, message",
+    [
+        (ReportFailed("report '2017-10' failed (synthetic)", Path("x.ipynb")), "synthetic"),
+        (KeyboardInterrupt(), "KeyboardInterrupt"),
+    ],
+)
+def test_a_failed_or_interrupted_monthly_run_is_recorded_as_failed(
+    tmp_path, stand_in_render, error, message
+):
+    _, outcome = stand_in_render
+    outcome["error"] = error
+    with pytest.raises(type(error)):
+        run_monthly_report("2017-10", ledger=EXAMPLE, out_dir=tmp_path)
+    (recorded,) = RunHistory(tmp_path / "history.sqlite").runs().itertuples()
+    assert (recorded.month, recorded.status) == ("2017-10", "failed")
+    assert message in recorded.error and recorded.results is None
+
+
+def test_a_bad_month_or_ledger_fails_before_anything_is_recorded(tmp_path, stand_in_render):
+    calls, _ = stand_in_render
+    with pytest.raises(InputError, match="YYYY-MM"):
+        run_monthly_report("2017-13", ledger=EXAMPLE, out_dir=tmp_path)
+    empty = tmp_path / "synthetic_empty_ledger.csv"
+    empty.write_text("date,actor,kind,value,source\n")
+    with pytest.raises(InputError, match="no latest month"):
+        run_monthly_report("latest", ledger=empty, out_dir=tmp_path)
+    assert calls == [] and not (tmp_path / "history.sqlite").exists()
+
+
+# ---------------------------------------------------------------------------
+# Real monthly runs (tiny budgets)
+# ---------------------------------------------------------------------------
+
+
 def _monthly(month, out, env, *extra):
     cmd = [
         sys.executable,
@@ -141,6 +253,17 @@ def _monthly(month, out, env, *extra):
     return subprocess.Popen(
         cmd + list(extra), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+def _wait_for(proc, found, timeout: float = 300.0) -> None:
+    """Wait until ``found()`` is true while ``proc`` runs; fail if it ends or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not found():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended (status {proc.returncode}): {proc.stderr.read()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no sign of the run after {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -169,18 +292,23 @@ def test_a_killed_run_leaves_history_and_earlier_reports_intact(tmp_path, env):
     _, err = first.communicate(timeout=600)
     assert first.returncode == 0, err
     report = (tmp_path / "2017-09" / "report.html").read_bytes()
-    # Re-render September (replacing it) and render October, killing both part-way.
-    for month, delay in (("2017-09", 6.0), ("2017-10", 3.0)):
+    # Re-render September (replacing it) and render October, killing both part-way: once the
+    # run is recorded as started and its notebook is executing in a staging folder.
+    for month in ("2017-09", "2017-10"):
         proc = _monthly(month, tmp_path, env)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+        try:
+            _wait_for(proc, lambda m=month: list(tmp_path.glob(f".{m}.staging-*/template.ipynb")))
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=60)
+            proc.stdout.close()
+            proc.stderr.close()
     assert (tmp_path / "2017-09" / "report.html").read_bytes() == report
     assert not (tmp_path / "2017-10").exists() or (tmp_path / "2017-10" / "report.html").exists()
     history = RunHistory(tmp_path / "history.sqlite")
     runs = history.runs()
-    assert (runs["status"] == "succeeded").sum() == 1
-    assert set(runs.loc[runs["status"] != "succeeded", "state"]) <= {"interrupted", "failed"}
+    assert runs["month"].tolist() == ["2017-09", "2017-09", "2017-10"]
+    assert runs["state"].tolist() == ["succeeded", "interrupted", "interrupted"]
     assert list(history.trend()["month"].unique()) == ["2017-09"]
     with sqlite3.connect(tmp_path / "history.sqlite") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -12,6 +12,8 @@ import typer
 
 from decision.core.errors import InputError
 
+__all__ = ["app"]
+
 app = typer.Typer(
     help="Evaluate and draw decision trees (format: docs/tree-format.md).", no_args_is_help=True
 )

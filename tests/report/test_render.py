@@ -1,7 +1,7 @@
-"""The report pipeline: parameter validation, rendering, atomic publishing and failure handling.
+"""Rendering reports: the published folder, the HTML, failures, scenarios, the sensitivity report.
 
 Rendering runs the real notebook on a tiny sampler budget (real but short MCMC); one render
-is shared by the tests of this module.
+is shared by the tests of this module. Parameter checks are in test_parameters.py.
 """
 
 from __future__ import annotations
@@ -13,48 +13,12 @@ import pytest
 import yaml
 
 from decision.cli import main
-from decision.core.errors import InputError
 from decision.report import (
     ReportFailed,
-    parse_cli_parameters,
     render_report,
-    template_parameters,
-    validate_parameters,
 )
 
 TINY = {"draws": 40, "tune": 40, "chains": 2, "cores": 1}
-
-
-def test_template_declares_typed_literal_parameters():
-    params = template_parameters("brief")
-    assert params["draws"]["type"] == "int" and params["draws"]["low"] == 10
-    assert params["as_of"]["default"] == "2017-08-20"
-
-
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        ({"drawz": 10}, r"params\.yaml, field 'drawz': unknown parameter \(did you mean 'draws'"),
-        ({"draws": -5}, r"field 'draws': expected a value >= 10"),
-        ({"draws": "many"}, r"field 'draws': expected int"),
-        ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),
-        ({"observations_file": "/no/such.csv"}, r"observations_file.*file not found"),
-        ({"strict": 1}, r"field 'strict': expected bool"),
-    ],
-)
-def test_bad_parameters_are_rejected_with_file_and_field(params, match):
-    with pytest.raises(InputError, match=match):
-        validate_parameters(params, source="params.yaml")
-
-
-def test_cli_parameters_are_typed():
-    assert parse_cli_parameters(["draws=50", "strict=true", "as_of=2017-09-01"]) == {
-        "draws": 50,
-        "strict": True,
-        "as_of": "2017-09-01",
-    }
-    with pytest.raises(InputError, match="NAME=VALUE"):
-        parse_cli_parameters(["draws"])
 
 
 @pytest.fixture(scope="module")
@@ -121,28 +85,6 @@ def test_failed_render_keeps_previous_report_and_says_where(rendered, monkeypatc
     assert (target / "report.html").read_bytes() == before
 
 
-def test_cli_bad_parameter_file_exits_non_zero_with_one_line(tmp_path, capsys):
-    params = tmp_path / "scenario.yaml"
-    params.write_text("as_of: 2017-08-20\ndraws: 0\n")
-    out = tmp_path / "reports"
-    out.mkdir()
-    (out / "scenario").mkdir()
-    (out / "scenario" / "report.html").write_text("previous")
-    assert main(["report", "--params", str(params), "--out", str(out)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1
-    assert "scenario.yaml" in err and "draws" in err
-    assert (out / "scenario" / "report.html").read_text() == "previous"
-
-
-def test_cli_malformed_yaml_names_the_file_and_line(tmp_path, capsys):
-    params = tmp_path / "broken.yaml"
-    params.write_text("draws: [1, 2\n")
-    assert main(["report", "--params", str(params), "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "broken.yaml" in err and "row" in err
-
-
 def test_scenario_file_renders_under_its_name(rendered, monkeypatch, capsys):
     from decision.case import list_scenarios
 
@@ -165,13 +107,6 @@ def test_scenario_index_compares_rendered_scenarios(rendered):
     text = page.read_text()
     assert "brief/report.html" in text and "readiness-first/report.html" in text
     assert "missing" not in text
-
-
-def test_bad_scenario_parameter_is_rejected_before_running(tmp_path):
-    bad = tmp_path / "typo.yaml"
-    bad.write_text("name: typo\nparameters:\n  w_readines: 0.5\n")
-    with pytest.raises(InputError, match=r"typo\.yaml, field 'parameters\.w_readines'"):
-        validate_parameters({"scenario": str(bad)})
 
 
 def test_hostile_text_shows_as_text_and_the_page_is_self_contained(rendered, monkeypatch, tmp_path):

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from decision.cli.options import CaseOpt
 from decision.core.config import DEFAULT_SEED
 
 __all__ = ["app"]
@@ -23,10 +24,6 @@ app = typer.Typer(
     add_completion=False,
 )
 
-CaseOpt = Annotated[
-    str | None,
-    typer.Option("--case", help="A shipped case's name, or a case folder (see docs/cases.md)."),
-]
 RecordOpt = Annotated[
     list[Path] | None,
     typer.Option(

@@ -130,7 +130,7 @@ def test_invalid_tree_file_exit_2(capsys, tmp_path):
 def test_usage_errors_exit_2():
     from typer.testing import CliRunner
 
-    from decision.tree.cli import app
+    from decision.cli.tree import app
 
     runner = CliRunner()
     missing_output = runner.invoke(app, ["draw", str(example_path("goferbroke"))])

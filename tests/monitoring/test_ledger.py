@@ -16,8 +16,8 @@ import time
 import pandas as pd
 import pytest
 
-from decision import ledger
 from decision.core.errors import InputError
+from decision.monitoring import ledger
 from decision.observations import COLUMNS, load_observations
 
 SRC = "synthetic test data"
@@ -403,7 +403,7 @@ def test_step_tags_and_hash(filled):
 
 WORKER = textwrap.dedent("""
     import sys
-    from decision.ledger import add_observation
+    from decision.monitoring.ledger import add_observation
     path, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     for i in range(count):
         add_observation(path, date="2017-11-15", actor="DPRK", kind="suspected_export",
@@ -437,7 +437,7 @@ def test_concurrent_adders_lose_nothing(tmp_path):
 
 KILLED = textwrap.dedent("""
     import datetime as dt, sys
-    from decision.ledger import add_observation
+    from decision.monitoring.ledger import add_observation
     path = sys.argv[1]
     for i in range(10_000):
         day = dt.date(2017, 9, 1) + dt.timedelta(days=i // 3)

@@ -40,7 +40,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _console():
-    """A rich console: the terminal's width, or 160 columns when output is not a terminal."""
+    """Make a rich console: the terminal's width, or 160 columns when output is not a terminal."""
     import sys
 
     from rich.console import Console
@@ -107,7 +107,7 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add one observation (append-only; refuses duplicates and contradictions)."""
-    from decision.ledger import add_observation
+    from decision.monitoring.ledger import add_observation
 
     if step is not None:
         note = f"[{step.strip()}]" + (f" {note.strip()}" if note and note.strip() else "")
@@ -153,7 +153,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List observations, optionally filtered, as a table or JSON."""
-    from decision.ledger import list_observations
+    from decision.monitoring.ledger import list_observations
 
     frame = list_observations(ledger, actor=actor, kind=kind, since=since, until=until)
     records = _records(frame)
@@ -187,7 +187,7 @@ def list_(
 @app.command()
 def validate(ledger: LedgerOpt = DEFAULT_LEDGER) -> None:
     """Check the ledger; print 'ok: N observations' or the first problem."""
-    from decision.ledger import validate_ledger
+    from decision.monitoring.ledger import validate_ledger
 
     frame = validate_ledger(ledger)
     typer.echo(f"ok: {len(frame)} observations")
@@ -212,8 +212,8 @@ def status(
 ) -> None:
     """Compare the ledger with the monitoring schedule, item by item."""
     from decision.core.errors import InputError
-    from decision.ledger import latest_month, validate_ledger
-    from decision.schedule import compare_to_schedule, load_schedule
+    from decision.monitoring.ledger import latest_month, validate_ledger
+    from decision.monitoring.schedule import compare_to_schedule, load_schedule
 
     plan = load_schedule(schedule)
     frame = validate_ledger(ledger)

@@ -44,21 +44,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
 from decision.core.dates import MONTH_PATTERN, is_month
 from decision.core.errors import InputError
-from decision.core.yaml import read_yaml_file
-from decision.ledger import step_tags, validate_ledger
+from decision.core.validation import KeyPathError, read_yaml_document
+from decision.monitoring.ledger import step_tags, validate_ledger
 from decision.observations import COLUMNS, validate_observations
 
 __all__ = [
@@ -80,8 +78,12 @@ MEASURES: tuple[str, ...] = ("trade", "financial", "weapons_technology")
 #: Values of the ``observed`` column of :func:`compare_to_schedule`.
 STATUSES: tuple[str, ...] = ("met", "missed", "not yet reported", "breached")
 
-Month = Annotated[str, StringConstraints(pattern=f"^{MONTH_PATTERN.pattern}$")]
-ItemId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+_MONTH = f"^{MONTH_PATTERN.pattern}$"
+_ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+Month = Annotated[str, StringConstraints(pattern=_MONTH)]
+ItemId = Annotated[str, StringConstraints(pattern=_ITEM_ID)]
+#: What the patterns mean, for error messages.
+_PATTERNS = {_MONTH: "a month as YYYY-MM", _ITEM_ID: "an id of letters, digits, '_', '.' or '-'"}
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 _CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
@@ -114,7 +116,7 @@ class Target(BaseModel):
         return self
 
     def describe(self) -> str:
-        """The target in words."""
+        """Describe the target in words."""
         if self.reduction is not None:
             goal = f"down at least {self.reduction:.0%}"
         else:
@@ -199,7 +201,7 @@ class Schedule(BaseModel):
         ):
             for i, item in enumerate(items):
                 if item.id in seen:
-                    raise _ItemError(
+                    raise KeyPathError(
                         f"duplicate id {item.id!r}: ids must be unique", (group, i, "id")
                     )
                 seen.add(item.id)
@@ -210,7 +212,7 @@ class Schedule(BaseModel):
                 )
                 for key, month in months:
                     if not start <= month <= end:
-                        raise _ItemError(
+                        raise KeyPathError(
                             f"expected a month within monitoring ({start} to {end}), got {month!r}",
                             (group, i, key),
                         )
@@ -227,7 +229,7 @@ class Schedule(BaseModel):
         return _month_range(self.monitoring.start, self.monitoring.end)
 
     def step(self, step_id: str) -> ChinaStep:
-        """The China step with this id."""
+        """Return the China step with this id."""
         for s in self.china_steps:
             if s.id == step_id:
                 return s
@@ -239,61 +241,10 @@ class Schedule(BaseModel):
         )
 
 
-class _ItemError(ValueError):
-    """A cross-item problem with the key path where it is."""
-
-    def __init__(self, message: str, loc: tuple):
-        super().__init__(message)
-        self.loc = loc
-
-
 def default_schedule_path() -> Path:
     """Path of the shipped schedule ``decision/data/monitoring_schedule.yaml``."""
     with as_file(files("decision").joinpath("data", "monitoring_schedule.yaml")) as path:
         return Path(path)
-
-
-def _key_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _node_lines(node: yaml.Node | None, prefix: tuple = (), out: dict | None = None) -> dict:
-    """Map each key path (tuple) to the 1-based line where its value starts."""
-    out = {} if out is None else out
-    if node is None:
-        return out
-    out[prefix] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else str(key.value)
-            _node_lines(value, prefix + (name,), out)
-            out[prefix + (name,)] = key.start_mark.line + 1  # a key's line, not its value's
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _node_lines(item, prefix + (i,), out)
-    return out
-
-
-def _line_of(lines: dict, loc: tuple) -> int | None:
-    loc = tuple(loc)
-    while loc not in lines and loc:
-        loc = loc[:-1]
-    return lines.get(loc)
-
-
-def _error_loc(err: dict) -> tuple:
-    # Drop pydantic's tags for union members and validators ("function-after[...]").
-    return tuple(
-        p
-        for p in err["loc"]
-        if not (isinstance(p, str) and ("[" in p or p in ("str", "float", "int", "none")))
-    )
 
 
 def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
@@ -305,55 +256,16 @@ def load_schedule(path: str | os.PathLike | None = None) -> Schedule:
         Naming the file and the key path (``field``), with the line in the message.
     """
     path = Path(path) if path is not None else default_schedule_path()
-    file = str(path)
-    data, root = read_yaml_file(path, what="a monitoring schedule (YAML file)", with_node=True)
-    lines = _node_lines(root)
-    if not isinstance(data, dict):
+    document = read_yaml_document(path, what="a monitoring schedule (YAML file)")
+    if not isinstance(document.data, dict):
         raise InputError(
             "expected a mapping with keys title, status, rationale, monitoring, "
             "china_steps, dprk_commitments",
-            file=file,
+            file=document.file,
         )
-    try:
-        schedule = Schedule.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        cause = (err.get("ctx") or {}).get("error")
-        if isinstance(cause, _ItemError):
-            loc, message = cause.loc, str(cause)
-        else:
-            loc = _error_loc(err)
-            message = _message(err)
-        line = _line_of(lines, loc)
-        suffix = f" (line {line})" if line else ""
-        raise InputError(f"{message}{suffix}", file=file, field=_key_path(loc)) from None
-    schedule._source = file
+    schedule = document.validate(Schedule, patterns=_PATTERNS)
+    schedule._source = document.file
     return schedule
-
-
-def _message(err: dict) -> str:
-    kind = err["type"]
-    msg = err["msg"]
-    if kind == "missing":
-        return "missing key: a value is required"
-    if kind == "extra_forbidden":
-        return "unexpected key"
-    if kind == "string_pattern_mismatch":
-        pattern = (err.get("ctx") or {}).get("pattern", "")
-        what = (
-            "a month as YYYY-MM"
-            if "0[1-9]" in pattern
-            else "an id of letters, digits, '_', '.' or '-'"
-        )
-        return f"expected {what}, got {err.get('input')!r}"
-    if kind == "value_error":
-        return msg.removeprefix("Value error, ")
-    text = msg[0].lower() + msg[1:] if msg else "invalid value"
-    if text.startswith("input should be"):
-        text = "expected " + text.removeprefix("input should be ")
-    if "input" in err and kind != "missing":
-        return f"{text}, got {err['input']!r}"
-    return text
 
 
 # ---------------------------------------------------------------------------
@@ -423,9 +335,10 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
     schedule
         From :func:`load_schedule`.
     observations
-        A ledger path, or an observations frame (as :func:`decision.ledger.validate_ledger`
-        or :func:`decision.observations.load_observations` returns it). Rows dated after
-        the end of ``through`` are ignored.
+        A ledger path, or an observations frame (as
+        :func:`decision.monitoring.ledger.validate_ledger` or
+        :func:`decision.observations.load_observations` returns it). Rows dated after the end
+        of ``through`` are ignored.
     through
         The last month to compare (``YYYY-MM``, or a date in it). The caller asserts the
         ledger is complete through that month: a DPRK commitment month with no breach

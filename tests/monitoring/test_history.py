@@ -18,7 +18,7 @@ import pytest
 
 from decision import __version__
 from decision.core.errors import InputError
-from decision.history import DEFAULT_HISTORY_PATH, RunHistory
+from decision.monitoring.history import RunHistory
 
 
 @pytest.fixture
@@ -40,11 +40,16 @@ def test_missing_history_reads_empty_and_is_not_created(history):
     ]
     assert history.trend().empty
     assert not history.path.exists()
-    assert (
-        RunHistory().path
-        == DEFAULT_HISTORY_PATH
-        == DEFAULT_HISTORY_PATH.__class__("reports/monitoring/history.sqlite")
-    )
+
+
+def test_without_a_path_the_history_is_kept_under_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    history = RunHistory()
+    assert history.runs().empty and not (tmp_path / "reports").exists()
+    history.finish(history.start("2017-09", {}, {}), {"p": 0.1})
+    written = tmp_path / "reports" / "monitoring" / "history.sqlite"  # documented default
+    assert written.is_file()
+    assert RunHistory(written).trend()["value"].tolist() == [0.1]
 
 
 def test_a_run_is_recorded_with_its_inputs_and_results(history):
@@ -140,7 +145,7 @@ def test_not_a_database(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys
-    from decision.history import RunHistory
+    from decision.monitoring.history import RunHistory
     history = RunHistory(sys.argv[1])
     worker, count = int(sys.argv[2]), int(sys.argv[3])
     for i in range(count):
@@ -175,7 +180,7 @@ def test_two_processes_at_once(history):
 
 IDLE = textwrap.dedent("""
     import sys, time
-    from decision.history import RunHistory
+    from decision.monitoring.history import RunHistory
     run_id = RunHistory(sys.argv[1]).start("2017-12", {"synthetic": True}, {})
     print(run_id, flush=True)
     time.sleep(120)
@@ -183,7 +188,7 @@ IDLE = textwrap.dedent("""
 
 BUSY = textwrap.dedent("""
     import sys
-    from decision.history import RunHistory
+    from decision.monitoring.history import RunHistory
     history = RunHistory(sys.argv[1])
     for i in range(100_000):
         run_id = history.start("2018-01", {"i": i}, {})

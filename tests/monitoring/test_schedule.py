@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from decision import schedule as sch
 from decision.core.errors import InputError
-from decision.ledger import add_observation
+from decision.monitoring import schedule as sch
+from decision.monitoring.ledger import add_observation
 from decision.observations import example_path, load_observations
 
 SRC = "synthetic test data"

@@ -1,0 +1,89 @@
+"""The ``decision`` command-line program: argument parsing only.
+
+Each command group is a module: ``report`` (report, report sensitivity, report monitoring),
+``analysis`` (analyze, fit, monitor), ``elicit`` (fit, check, new, compare), ``observe``,
+``sweep`` and ``tree``. Commands import what they run inside their functions, so starting the
+program (``decision --help``) imports no models, papermill or Dask. :func:`main` maps errors to exit codes: bad input and a full disk
+print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import typer
+
+from decision.cli import analysis, elicit, observe, report, sweep, tree
+from decision.core.errors import DecisionError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="Decision analysis: Bayesian evidence, decision trees, value of information, reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(tree.app, name="tree")
+app.add_typer(observe.app, name="observe")
+app.add_typer(elicit.app, name="elicit")
+app.command(name="sweep")(sweep.sweep)
+app.add_typer(report.app, name="report")
+app.command(name="monitor")(analysis.monitor)
+app.command(name="fit")(analysis.fit)
+app.command(name="analyze")(analysis.analyze)
+
+
+def _usage_error_types() -> tuple[type[BaseException], ...]:
+    """Click's usage errors: typer >= 0.26 vendors its own click, older typer uses click."""
+    import importlib
+
+    types = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            types.append(importlib.import_module(module).ClickException)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(types)
+
+
+def _exit_types() -> tuple[type[BaseException], ...]:
+    import click
+
+    return (typer.Exit, click.exceptions.Exit)
+
+
+#: Errors that mean the disk cannot take the write: a full disk, a full quota, read-only.
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "no space left on device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the program; bad input prints one line and exits with status 2."""
+    import click
+
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except DecisionError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except OSError as exc:
+        # Every write is staged beside its target and moved into place only when complete,
+        # so a full disk leaves every earlier file as it was.
+        if exc.errno not in _STORAGE_ERRORS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"error: {where}{_STORAGE_ERRORS[exc.errno]}; nothing was overwritten", err=True)
+        return 2
+    except _exit_types() as exc:
+        return exc.exit_code
+    except (typer.Abort, click.exceptions.Abort):
+        typer.echo("aborted", err=True)
+        return 130
+    except _usage_error_types() as exc:
+        exc.show()
+        return exc.exit_code
+    return result if isinstance(result, int) else 0

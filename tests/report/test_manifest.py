@@ -1,0 +1,81 @@
+"""A report's manifest: the inputs hashed, and the comparison before rendering again.
+
+Ledgers and run histories here are synthetic ("synthetic test data").
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from decision import evidence
+from decision.case import list_scenarios, load_spec
+from decision.core.errors import InputError
+from decision.core.provenance import sha256_file
+from decision.monitoring import default_schedule_path
+from decision.report import check_manifest, input_hashes, validate_parameters
+from decision.report.manifest import build_manifest
+
+SRC = "synthetic test data"
+
+
+@pytest.fixture
+def monthly_params(tmp_path):
+    """Resolve the parameters of a monthly report reading a ledger and a run history."""
+    ledger = tmp_path / "synthetic_ledger.csv"
+    ledger.write_text(f"date,actor,kind,value,source\n2017-09-03,DPRK,nuclear_test,1,{SRC}\n")
+    history = tmp_path / "synthetic_history.sqlite"
+    history.write_bytes(b"synthetic run history")
+    given = {"through": "2017-09", "ledger_file": str(ledger), "history_file": str(history)}
+    return validate_parameters(given, "monitoring")
+
+
+def test_a_monthly_report_hashes_everything_it_reads(monthly_params):
+    spec = load_spec()
+    baseline = next(p for p in list_scenarios(spec) if p.stem == "baseline")
+    assert input_hashes(monthly_params) == {
+        "evidence": evidence.data_hash(as_of="2017-09-30"),  # as of the month's last day
+        "ledger": sha256_file(monthly_params["ledger_file"]),
+        "history": sha256_file(monthly_params["history_file"]),
+        "schedule": sha256_file(default_schedule_path()),  # the shipped one, none given
+        "scenario": sha256_file(baseline),
+        "case_tree": sha256_file(spec.tree_path),
+        "case_spec": sha256_file(spec.folder / "__init__.py"),
+    }
+
+
+def test_a_changed_input_is_refused_and_a_changed_history_is_a_warning(monthly_params, tmp_path):
+    path = tmp_path / "manifest.json"
+    manifest = build_manifest("monitoring", "2017-09", monthly_params, time.time())
+    path.write_text(json.dumps(manifest))
+    check = check_manifest(path)
+    assert (check.template, check.name, check.changed) == ("monitoring", "2017-09", [])
+    assert check.parameters == monthly_params
+
+    with open(monthly_params["history_file"], "ab") as fh:  # the run history gained a run
+        fh.write(b" and one more run")
+    check = check_manifest(path)
+    assert check.changed == []
+    assert any(w.startswith("the history data has changed") for w in check.warnings)
+
+    with open(monthly_params["ledger_file"], "a") as fh:
+        fh.write(f"2017-09-20,DPRK,missile_launch,1,{SRC}\n")
+    check = check_manifest(path)
+    assert len(check.changed) == 1 and check.changed[0].startswith("the ledger data has changed")
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [
+        ("not json", "not JSON"),
+        ('{"template": "monitoring"}', "not a report manifest"),
+        ('{"template": "monitoring", "parameters": {"through": "2017-13"}}', "YYYY-MM"),
+    ],
+)
+def test_a_bad_manifest_is_a_clear_error(tmp_path, content, match):
+    path = tmp_path / "manifest.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        check_manifest(path)
