@@ -3,8 +3,8 @@
 Each command group is a module: ``report`` (report, report sensitivity, report monitoring),
 ``analysis`` (analyze, fit, monitor), ``elicit`` (fit, check, new, compare), ``observe``,
 ``sweep`` and ``tree``. Commands import what they run inside their functions, so starting the
-program (``decision --help``) imports no models, papermill or Dask. :func:`main` maps errors to exit codes: bad input and a full disk
-print one line and exit 2.
+program (``decision --help``) imports no models, papermill or Dask. :func:`main` maps errors to
+exit codes: bad input and a full disk print one line and exit 2.
 """
 
 from __future__ import annotations
