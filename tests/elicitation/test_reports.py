@@ -59,3 +59,19 @@ def test_the_brief_flags_judgments_elicited_after_its_date_and_shows_provenance(
     assert "test-expert (2017-10-01)" in html
     assert "package-analysts (2017-08-20)" in html  # the judgments it did not answer
     assert "experts&#x27; spread" in html or "experts' spread" in html
+
+
+def test_the_case_records_are_hashed_into_the_manifest(tmp_path):
+    import shutil
+
+    from decision.case import load_spec
+    from decision.report.manifest import input_hashes
+
+    case = tmp_path / "case"
+    shutil.copytree(load_spec().folder, case, ignore=shutil.ignore_patterns("__pycache__"))
+    before = input_hashes({"scenario": "baseline", "case": str(case)})
+    assert before["case_elicitation"] == input_hashes({"scenario": "baseline"})["case_elicitation"]
+    (case / "elicitation" / "another-expert.yaml").write_text("expert: {id: x}\n")
+    after = input_hashes({"scenario": "baseline", "case": str(case)})
+    assert after["case_elicitation"] != before["case_elicitation"]
+    assert after["case_tree"] == before["case_tree"]
