@@ -20,6 +20,7 @@ import numpy as np
 
 from decision.core.errors import InputError
 from decision.core.suggest import did_you_mean
+from decision.tree import samplers
 from decision.tree.expressions import FUNCTIONS, Expression, compile_expression
 
 __all__ = [
@@ -181,20 +182,20 @@ class DistributionParameter(Parameter):
         return float(self.frozen().mean())
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` independent draws."""
+        """``n`` independent draws (see :mod:`decision.tree.samplers`)."""
         a = self.arguments
         if self.distribution == "beta":
-            return rng.beta(a["alpha"], a["beta"], n)
+            return samplers.beta(rng, a["alpha"], a["beta"], n)
         if self.distribution == "normal":
             return rng.normal(a["mean"], a["sd"], n)
         if self.distribution == "lognormal":
-            return rng.lognormal(a["mu"], a["sigma"], n)
+            return samplers.lognormal(rng, a["mu"], a["sigma"], n)
         if self.distribution == "uniform":
             return rng.uniform(a["low"], a["high"], n)
         if self.distribution == "triangular":
             return rng.triangular(a["low"], a["mode"], a["high"], n)
         alpha, beta = _pert_shape(a)
-        draws = rng.beta(alpha, beta, n)
+        draws = samplers.beta(rng, alpha, beta, n)
         draws *= a["high"] - a["low"]
         draws += a["low"]
         return draws
@@ -719,11 +720,22 @@ def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
             f"{what} must be a number or an array of {n} draws, got shape {array.shape}",
             field=field_name,
         )
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         raise InputError(
             f"{what} has {int(np.sum(~np.isfinite(array)))} non-finite draw(s)", field=field_name
         )
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Tell whether every element is finite (in one pass over a large array)."""
+    if array.size < 65_536:
+        return bool(np.isfinite(array).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if math.isfinite(total):  # an inf or NaN makes the sum so
+        return True
+    return bool(np.isfinite(array).all())  # the sum of finite values may overflow
 
 
 def _supplied_array(value, name: str) -> np.ndarray:
@@ -742,7 +754,7 @@ def _supplied_array(value, name: str) -> np.ndarray:
             f"shape {array.shape}",
             field=where,
         )
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         raise InputError("supplied draws contain non-finite values", field=where)
     return array
 
