@@ -230,7 +230,7 @@ def published_by(frame: pd.DataFrame, cutoff: dt.date | str) -> pd.DataFrame:
 
 
 def empty_observations() -> pd.DataFrame:
-    """A valid observations frame with no rows (for "nothing observed yet")."""
+    """Return a valid observations frame with no rows (for "nothing observed yet")."""
     text = pd.DataFrame({name: pd.Series([], dtype="str") for name in COLUMNS})
     return _finish(validate_table(text, SPEC, file="observations"))
 

@@ -222,6 +222,49 @@ class Fit:
             )
         return pd.DataFrame.from_records(rows)
 
+    def predictive_check(self, var_name: str) -> pd.DataFrame:
+        """Prior and posterior predictive check of one observed variable, as numbers.
+
+        For each summary statistic of the data (mean, standard deviation, share of zeros,
+        largest value), the observed value beside its prior-predictive and
+        posterior-predictive mean and 90% interval, and the posterior-predictive p-value
+        ``P(replicated >= observed)``: values near 0 or 1 flag a misfit.
+        """
+        observed = np.asarray(self.idata.observed_data[var_name].values, dtype=float).ravel()
+
+        def statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+            finite = np.where(np.isfinite(values), values, np.nan)
+            return {
+                "mean": np.nanmean(finite, axis=-1),
+                "sd": np.nanstd(finite, axis=-1),
+                "share of zeros": np.mean(values == 0, axis=-1),
+                "largest": np.nanmax(finite, axis=-1),
+            }
+
+        def replicated(group: str) -> np.ndarray | None:
+            if group not in self.idata.groups() or var_name not in self.idata[group]:
+                return None
+            data = self.idata[group][var_name]
+            return np.asarray(data.values, dtype=float).reshape(-1, observed.size)
+
+        obs_stats = statistics(observed[None, :])
+        prior, post = replicated("prior_predictive"), replicated("posterior_predictive")
+        prior_stats = statistics(prior) if prior is not None else None
+        post_stats = statistics(post) if post is not None else None
+        rows = []
+        for name, value in obs_stats.items():
+            row = {"statistic": name, "observed": float(value[0])}
+            for label, stats_ in (("prior", prior_stats), ("posterior", post_stats)):
+                mean, lo, hi = (
+                    _interval(stats_[name]) if stats_ is not None else (np.nan, np.nan, np.nan)
+                )
+                row.update({f"{label} mean": mean, f"{label} 5%": lo, f"{label} 95%": hi})
+            row["posterior p-value"] = (
+                float(np.mean(post_stats[name] >= value[0])) if post_stats is not None else np.nan
+            )
+            rows.append(row)
+        return pd.DataFrame.from_records(rows)
+
     def flagged_message(self) -> str | None:
         """Return a one-line warning if the fit broke a convergence threshold, else None."""
         if self.diagnostics.ok:

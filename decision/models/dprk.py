@@ -247,6 +247,7 @@ class DPRKComplianceModel(BayesianModel):
         window = int(s["monitoring_months"])
         record: MonitoringRecord = monitoring_record(self.observations, s, self.as_of)
         freeze: FreezeStatus = freeze_status(record, window)
+        self.monitoring, self.freeze = record, freeze
         agreements = evidence.agreements(as_of=self.as_of)
         launches = evidence.launches_monthly(as_of=self.as_of)
         nuclear = evidence.nuclear_tests(as_of=self.as_of)
@@ -336,6 +337,30 @@ class DPRKComplianceModel(BayesianModel):
             "export_report_months": np.asarray([k for k, _ in in_freeze], dtype=int),
             "export_report_confidence": np.asarray([c for _, c in in_freeze], dtype=float),
         }
+
+    def monitoring_status(self) -> pd.DataFrame:
+        """Return the monitoring record's per-month, per-kind status (observed / not reported)."""
+        return self.monitoring.status_frame()
+
+    def answer_text(self) -> str:
+        """Say in words what is known of the DPRK's answer to the monitored offer."""
+        offer = self.settings["monitored_offer"].replace("_", "-")
+        f = self.freeze
+        if f.accepted is None:
+            return f"no answer to the {offer} offer observed yet"
+        if f.accepted == 0 and f.reason == "tests before any acceptance":
+            return (
+                f"refused the {offer} offer: it tested before accepting anything, which is read "
+                "as a refusal, not as a breach"
+            )
+        if f.accepted == 0:
+            return f"refused the {offer} offer (ledger)"
+        if f.breach_month is None:
+            return (
+                f"accepted the {offer} offer; {f.clean_months} complete month(s) of the freeze "
+                "observed without a test"
+            )
+        return f"accepted the {offer} offer, then breached it in month {f.breach_age} of the freeze"
 
     # -- model ------------------------------------------------------------------------------
     def build(self):
@@ -533,13 +558,17 @@ class DPRKComplianceModel(BayesianModel):
         if {"breach_shape", "breach_scale"} <= has:
             k = np.asarray(posterior["breach_shape"].values, dtype=float)[..., None]
             lam = np.asarray(posterior["breach_scale"].values, dtype=float)[..., None]
-            if {"export_rate", "export_detection"} <= has:
+            exports = {"export_rate", "export_detection"} <= has
+            if exports:
                 r = np.asarray(posterior["export_rate"].values, dtype=float)[..., None]
                 q = r * np.asarray(posterior["export_detection"].values, dtype=float)[..., None]
-            else:
+            else:  # a partial dataset: the breach fractions from the Weibull alone
                 r = q = np.zeros_like(k)
-            out.update(_holds(k, lam, r, q, W, A, start_month, breach_month, clean, reports, like))
-            if "p_accept_freeze_plus_pressure" in out:
+            holds = _holds(k, lam, r, q, W, A, start_month, breach_month, clean, reports, like)
+            if not exports:
+                holds = {key: v for key, v in holds.items() if key.startswith("breach_fraction")}
+            out.update(holds)
+            if f"p_accept_{s['monitored_offer']}" in out and "p_hold_monitoring" in out:
                 complies = (
                     out[f"p_accept_{s['monitored_offer']}"].values
                     * out["p_hold_monitoring"].values

@@ -376,3 +376,23 @@ def test_china_bad_settings_are_rejected():
         ChinaFollowThroughModel(settings={"scheduled_steps": 0})
     with pytest.raises(InputError, match="acceptance_record_weight"):
         ChinaFollowThroughModel(settings={"acceptance_record_weight": 2.0})
+
+
+def test_predictive_check_compares_data_with_prior_and_posterior_predictions(
+    fake_sampling, tiny_sampler
+):
+    fit = _fit(DPRKComplianceModel, tiny_sampler)
+    table = fit.predictive_check("missiles")
+    assert table["statistic"].tolist() == ["mean", "sd", "share of zeros", "largest"]
+    observed = DPRKComplianceModel().data["missiles"]
+    assert table.set_index("statistic").loc["mean", "observed"] == pytest.approx(observed.mean())
+    assert table[["prior mean", "posterior mean", "posterior p-value"]].notna().all().all()
+
+
+def test_the_prior_side_ignores_the_monitoring_record(fake_sampling, tiny_sampler):
+    fit = _fit(DPRKComplianceModel, tiny_sampler, as_of="2017-12-31")
+    # Posterior: the September tests are a refusal (0 in every draw); prior: the propensity.
+    assert np.all(fit.draws("p_accept") == 0)
+    prior = fit.prior_draws("p_accept")
+    assert prior is not None and 0 < prior.mean() < 1
+    np.testing.assert_array_equal(prior, fit.prior_draws("accept_propensity_freeze_plus_pressure"))
