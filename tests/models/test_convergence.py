@@ -72,6 +72,11 @@ def fitted(tmp_path_factory):
                     key, kwargs = CASES[label]
                     model_cls = MODELS[key]
                 done[label] = model_cls(**kwargs).fit(use_cache=True)
+                d = done[label].diagnostics
+                print(
+                    f"\n[fit] {label}: max R-hat {d.max_r_hat:.4f}, min bulk ESS "
+                    f"{d.min_ess_bulk:.0f}, {d.divergences} divergences"
+                )
             finally:
                 if previous is None:
                     os.environ.pop("DECISION_CACHE_DIR", None)
@@ -92,10 +97,6 @@ def test_the_cases_cover_every_scenario_and_ledger_month():
 @pytest.mark.parametrize("label", sorted(CASES))
 def test_fit_converges(fitted, label):
     d = fitted(label).diagnostics
-    print(
-        f"{label}: max R-hat {d.max_r_hat:.4f}, min bulk ESS {d.min_ess_bulk:.0f}, "
-        f"{d.divergences} divergences"
-    )
     assert d.ok, d.flags
     assert d.max_r_hat <= 1.01 and d.min_ess_bulk >= 400 and d.divergences == 0
 
@@ -118,6 +119,7 @@ def test_changing_the_acceptance_table_moves_p_accept(fitted, monkeypatch):
 
     monkeypatch.setattr(evidence, "dprk_offers", all_refused)
     refused = fitted("dprk-all-refused", DPRKComplianceModel)
+    assert refused.diagnostics.ok, refused.diagnostics.flags
     for offer in ("freeze_for_freeze", "freeze_plus_pressure"):
         before = base.draws(f"p_accept_{offer}").mean()
         after = refused.draws(f"p_accept_{offer}").mean()
@@ -143,6 +145,7 @@ def test_china_acceptance_matches_the_beta_binomial_closed_form(fitted):
     w = model.settings["acceptance_record_weight"]
     yes, no = model.data["record_accepted"], model.data["record_declined"]
     exact = stats.beta(a + w * yes + sum(outcomes), b + w * no + len(outcomes) - sum(outcomes))
+    assert fit.diagnostics.ok, fit.diagnostics.flags
     draws = fit.draws("china_accept_propensity")
     ess = float(fit.diagnostics.min_ess_bulk)
     # Tolerance: 4 Monte Carlo standard errors of the mean, from the fit's own ESS.
@@ -173,6 +176,7 @@ def test_monitoring_updates_move_estimates_the_right_way(fitted):
         as_of="2017-12-31",
         observations=steps.assign(value=0),
     )
+    assert all(f.diagnostics.ok for f in (base, met, missed))
     mean = {
         k: f.draws("cooperation").mean()
         for k, f in {"base": base, "met": met, "missed": missed}.items()
