@@ -47,6 +47,18 @@ class SyntheticFit:
     posterior: dict[str, np.ndarray]
     inputs: dict[str, Any]
     headline_names: tuple[str, ...]
+    from_cache: bool = False
+
+    @property
+    def diagnostics(self):
+        """Diagnostics that pass: synthetic draws are not a sampler's output to check."""
+        from decision.models import Diagnostics
+
+        return Diagnostics(1.0, float(len(next(iter(self.posterior.values())))), 0, ())
+
+    def flagged_message(self) -> str | None:
+        """No convergence flag (see :attr:`diagnostics`)."""
+        return None
 
     def draws(self, name: str) -> np.ndarray:
         """Draws of one variable."""
@@ -82,58 +94,44 @@ def synthetic_fits(
     from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
 
     rng = np.random.default_rng(seed)
-    shape = rng.lognormal(np.log(0.8), 0.25, n)
-    scale = rng.lognormal(np.log(20.0), 0.4, n)
-    export_rate = rng.beta(2.0, 40.0, n)
-    detection = rng.beta(2.0, 6.0, n)
-    p_accept = rng.beta(4.0, 6.0, n)
+    dprk_model = DPRKComplianceModel()
+    willingness = rng.normal(-0.3, 0.6, n)  # shared: the two acceptances are correlated
+    latent = {
+        "accept_willingness": willingness,
+        "breach_shape": rng.lognormal(np.log(0.8), 0.25, n),
+        "breach_scale": rng.lognormal(np.log(20.0), 0.4, n),
+        "export_rate": rng.beta(2.0, 80.0, n),
+        "export_detection": rng.beta(3.0, 5.0, n),
+        "accept_propensity_freeze_for_freeze": _expit(willingness + rng.normal(0.4, 0.3, n)),
+        "accept_propensity_freeze_plus_pressure": _expit(willingness + rng.normal(-0.2, 0.3, n)),
+    }
     launches = rng.lognormal(np.log(2.5), 0.3, n)
     share = rng.beta(3.0, 12.0, n)
-
-    def survival(t):
-        return np.exp(-((t / scale) ** shape))
-
-    dprk_model = DPRKComplianceModel()
-    window = float(dprk_model.settings["monitoring_months"])
-    after_months = float(dprk_model.settings["after_months"])
-    hold = survival(window) * (1 - export_rate) ** window
-    after = survival(window + after_months) / survival(window) * (1 - export_rate) ** after_months
     dprk = {
-        "breach_shape": shape,
-        "breach_scale": scale,
-        "export_rate": export_rate,
-        "export_detection": detection,
-        "p_accept": p_accept,
-        "p_hold_monitoring": hold,
-        "p_hold_after": after,
-        "p_dprk_complies": p_accept * hold * after,
-        "p_hold_new_freeze": hold,
+        **latent,
         "launches_prevented_per_month": launches,
         "long_range_prevented_per_month": launches * share,
         "long_range_share": share,
+        "nuclear_rate": rng.gamma(2.0, 0.02, n),
         # The launch model's variables, for prior-sensitivity plumbing (they feed nothing
         # here: the synthetic launch rate is drawn directly).
         "log_rate_init": rng.normal(0.9, 0.2, n),
         "rate_drift": np.abs(rng.normal(0.0, 0.3, n)),
         "launch_dispersion": rng.gamma(4.0, 0.5, n),
     }
-    # The models' own closed-form conditionals, on these draws (one chain).
-    dprk.update(_derived(dprk_model, {"breach_shape": shape, "breach_scale": scale}, xr))
+    # The model's own derived quantities (acceptance branches, visible compliance, undetected
+    # exports, breach fractions, the nuclear-test rate) on these draws (one chain).
+    dprk.update(_derived(dprk_model, {**latent, "nuclear_rate": dprk["nuclear_rate"]}, xr))
     mean = rng.beta(8.0, 10.0, n)
     concentration = rng.gamma(6.0, 1.0, n)
-    a, b = mean * concentration, (1 - mean) * concentration
     china_model = ChinaFollowThroughModel()
-    china = {
+    china_latent = {
         "cooperation_mean": mean,
         "cooperation_concentration": concentration,
-        "cooperation": rng.beta(a, b),
-        "p_china_accepts": rng.beta(6.0, 4.0, n),
+        "china_accept_propensity": rng.beta(6.0, 4.0, n),
     }
-    china.update(
-        _derived(
-            china_model, {"cooperation_mean": mean, "cooperation_concentration": concentration}, xr
-        )
-    )
+    china = dict(china_latent)
+    china.update(_derived(china_model, china_latent, xr))
     priors = priors or {}
     return {
         "dprk": SyntheticFit(
@@ -157,6 +155,10 @@ def synthetic_fits(
             tuple(china_model.headline),
         ),
     }
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def _derived(model, variables: Mapping[str, np.ndarray], xr) -> dict[str, np.ndarray]:

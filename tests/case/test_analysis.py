@@ -18,6 +18,7 @@ from scipy import stats
 
 from decision import evidence
 from decision.case import (
+    Scenario,
     analyze,
     list_scenarios,
     load_case,
@@ -151,11 +152,22 @@ def _obs(rows):
 
 
 def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_sampling):
+    # A synthetic freeze accepted in January 2018, a quiet stretch in the evidence tables (no
+    # launches from December 2017 to April 2019): the launch that breaks it is synthetic too.
+    start = {"monitoring_start": "2018-01-01"}
+    scenario = Scenario(name="synthetic-2018", settings={"dprk": start, "china": start})
+    accepted = ("2018-01-05", "DPRK", "freeze_accepted", 1, "synthetic test data", 1.0)
+    launch = ("2018-03-14", "DPRK", "missile_launch", 1, "synthetic test data", 1.0)
     sampler = {"draws": 100, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 20}
-    quiet = analyze(as_of="2017-10-31", sampler=sampler, use_cache=False)
-    launch = _obs([("2017-09-14", "DPRK", "missile_launch", 1, "synthetic test data", 1.0)])
-    breached = analyze(as_of="2017-10-31", observations=launch, sampler=sampler, use_cache=False)
-    assert breached.headline()["p_dprk_complies"] < quiet.headline()["p_dprk_complies"]
+
+    def run(rows):
+        return analyze(
+            scenario, as_of="2018-04-30", observations=_obs(rows), sampler=sampler, use_cache=False
+        )
+
+    quiet, breached = run([accepted]), run([accepted, launch])
+    assert quiet.headline()["p_accept_freeze_plus_pressure"] == 1.0  # the observed answer
+    assert breached.headline()["p_dprk_complies"] == 0.0 < quiet.headline()["p_dprk_complies"]
     assert probability_of_acting(breached.result, SPEC) <= probability_of_acting(quiet.result, SPEC)
     assert probability_of_acting(breached.result, SPEC) == 0.0
 

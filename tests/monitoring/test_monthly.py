@@ -103,32 +103,43 @@ def test_a_breach_ends_the_scale_down_the_case_conditions_on_it(tmp_path, fake_s
     """Check that after a detected launch the spring decision is never reached.
 
     The proposal scales down only if the DPRK holds its freeze: after a detected launch the
-    exercises go ahead in full, and both freezes lose value.
+    exercises go ahead in full, and both freezes lose value. Synthetic: a freeze accepted in
+    January 2018, in the quiet stretch of the evidence tables (no launches from December 2017
+    to April 2019), and a synthetic launch that breaks it.
     """
+    scenario = tmp_path / "synthetic-2018.yaml"
+    scenario.write_text(
+        "name: synthetic-2018\nparameters: {}\n"
+        "settings:\n  dprk: {monitoring_start: '2018-01-01'}\n"
+        "  china: {monitoring_start: '2018-01-01'}\n"
+    )
+    accepted = {
+        "date": "2018-01-05",
+        "actor": "DPRK",
+        "kind": "freeze_accepted",
+        "value": 1,
+        "source": "synthetic test data",
+    }
     quiet = tmp_path / "quiet.csv"
-    add_observation(quiet, **SYNTHETIC[0])
+    add_observation(quiet, **accepted)
     breached = tmp_path / "breached.csv"
-    add_observation(breached, **SYNTHETIC[0])
+    add_observation(breached, **accepted)
     add_observation(
         breached,
-        date="2017-10-05",
+        date="2018-03-05",
         actor="DPRK",
         kind="missile_launch",
         value=2,
         source="synthetic test data",
     )
     sampler = {**TINY, "draws": 100, "tune": 0}
-    before = monitor("2017-10", ledger=quiet, sampler=sampler, use_cache=False)
-    after = monitor("2017-10", ledger=breached, sampler=sampler, use_cache=False)
+    before = monitor("2018-03", ledger=quiet, scenario=scenario, sampler=sampler, use_cache=False)
+    after = monitor("2018-03", ledger=breached, scenario=scenario, sampler=sampler, use_cache=False)
     assert after.headline()["p_dprk_complies"] == 0.0 < before.headline()["p_dprk_complies"]
     assert probability_of_acting(before.analysis.result, load_spec()) > 0
     assert probability_of_acting(after.analysis.result, load_spec()) == 0
-    for strategy in ("freeze-for-freeze", "freeze-plus-pressure"):
-        assert after.analysis.result.options[strategy] < before.analysis.result.options[strategy], (
-            strategy
-        )
-    status = after.schedule_status.set_index("item")
-    assert "breached" in set(status["observed"])
+    strategy = "freeze-plus-pressure"
+    assert after.analysis.result.options[strategy] < before.analysis.result.options[strategy]
 
 
 # ---------------------------------------------------------------------------

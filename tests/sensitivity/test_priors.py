@@ -75,9 +75,13 @@ def test_korea_prior_sensitivity_synthetic(korea_case, synthetic_fits_small):
         synthetic_fits_small,
         case=korea_case,
         seed=3,
-        priors=["china.accepts", "dprk.breach_shape", "dprk.accept"],
+        priors=["china.accepts", "dprk.breach_shape", "dprk.accept_willingness"],
     )
-    assert list(ds.coords["prior"].values) == ["china.accepts", "dprk.breach_shape", "dprk.accept"]
+    assert list(ds.coords["prior"].values) == [
+        "china.accepts",
+        "dprk.breach_shape",
+        "dprk.accept_willingness",
+    ]
     assert list(ds.coords["alpha"].values) == [0.5, 2.0]
     # a prior moves only its own model's quantities
     assert np.isnan(ds["cjs"].sel(prior="china.accepts", quantity="p_accept_f4f")).all()

@@ -46,7 +46,9 @@ def test_sensitivity_plots(small_tree, korea_case, synthetic_fits_small, synthet
         plots.plot_sobol(sobol(small_tree, n=100, seed=1, n_base=64, config={"num_resamples": 10})),
         plots.plot_prior_sensitivity(
             prior_sensitivity(
-                synthetic_fits_small, case=korea_case, priors=["china.accepts", "dprk.accept"]
+                synthetic_fits_small,
+                case=korea_case,
+                priors=["china.accepts", "dprk.accept_willingness"],
             )
         ),
     ]

@@ -222,7 +222,7 @@ def test_an_observations_file_counts_by_its_content(write_sweep, observations_cs
             r"expected a mapping with keys n, seed, method, parameters, got \[1, 2\]",
         ),
         (
-            {"sampler": {"cores": 2}, "grid": {"priors.dprk.accept.alpha": [1, 2]}},
+            {"sampler": {"cores": 2}, "grid": {"priors.dprk.breach_shape.sigma": [0.5, 1.0]}},
             "sampler.cores",
             r"use cores: 1",
         ),
