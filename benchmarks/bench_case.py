@@ -1,5 +1,7 @@
-"""Benchmark the Korea case: `decision analyze` with a warm posterior cache, and rendering all
-scenarios (how the time grows with their number).
+"""Benchmark the Korea case: a warm ``decision analyze`` and rendering every scenario.
+
+``decision analyze`` is timed with a cold and with a warm posterior cache; rendering all the
+scenarios shows how the time grows with their number.
 
 Printed as seconds and as ratios against a baseline measured in the same run: a fresh Python
 process that imports the package (the floor of any command). Goal on 2 cores: a warm
@@ -35,7 +37,8 @@ def main() -> None:
         warm = min(_timed(exe + ["analyze", "--json"]) for _ in range(3))
         print(f"baseline (python -c 'import decision.case, decision.models'): {baseline:.2f} s")
         print(
-            f"decision analyze, cold posterior cache: {cold:6.1f} s = {cold / baseline:5.1f} x baseline"
+            f"decision analyze, cold posterior cache: {cold:6.1f} s = "
+            f"{cold / baseline:5.1f} x baseline"
         )
         status = "meets" if warm < 5 else "misses"
         print(
@@ -52,7 +55,7 @@ def main() -> None:
             elapsed.append(total)
         write_scenario_index(tmp / "reports", [p.stem for p in scenarios])
         print("rendering scenarios one after another (posterior cache as left by analyze):")
-        for k, (path, t) in enumerate(zip(scenarios, elapsed), start=1):
+        for k, (path, t) in enumerate(zip(scenarios, elapsed, strict=True), start=1):
             print(
                 f"  {k} scenario(s) ({path.stem:18s}) cumulative {t:6.1f} s = "
                 f"{t / baseline:6.1f} x baseline, {t / k:5.1f} s per scenario"

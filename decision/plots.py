@@ -175,7 +175,7 @@ def plot_agreement_survival(
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1.2, 1]})
     y = np.arange(len(data))
     ax1.barh(y, data["duration_months"], color=_BLUE, height=0.5)
-    for yi, (dur, obs) in enumerate(zip(data["duration_months"], data["observed"])):
+    for yi, (dur, obs) in enumerate(zip(data["duration_months"], data["observed"], strict=True)):
         ax1.plot(dur, yi, marker="x" if obs else ">", color=_RED if obs else _GREY, ms=9, mew=2)
     ax1.set_yticks(y, data["agreement"])
     ax1.set_ylabel("agreement")
@@ -186,7 +186,7 @@ def plot_agreement_survival(
     times = np.sort(data["duration_months"].to_numpy())
     at_risk = len(times)
     surv, steps_t, steps_s = 1.0, [0.0], [1.0]
-    for t, obs in sorted(zip(data["duration_months"], data["observed"])):
+    for t, obs in sorted(zip(data["duration_months"], data["observed"], strict=True)):
         if obs:
             surv *= 1 - 1 / at_risk
         at_risk -= 1
@@ -242,7 +242,7 @@ def plot_enforcement_record(
     fig, ax = plt.subplots(figsize=(9, 3.2))
     ax.scatter(dates, record["extent"], s=sizes, color=_BLUE, alpha=0.8)
     label_col = "episode" if "episode" in record else record.columns[0]
-    for d, e, label in zip(dates, record["extent"], record[label_col]):
+    for d, e, label in zip(dates, record["extent"], record[label_col], strict=True):
         ax.annotate(str(label), (d, e), textcoords="offset points", xytext=(4, 6), fontsize=7)
     ax.set_ylim(-0.1, 1.15)
     ax.set_ylabel("share enforced, 0 to 1 (analyst coding)")
@@ -333,7 +333,7 @@ def plot_prior_posterior(fit, var_names: Sequence[str]) -> plt.Figure:
     """Prior against posterior density of each variable: how far the evidence moved it."""
     names = [v for v in var_names if v in fit.idata.prior]
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    for ax, name in zip(axes[0], names, strict=True):
         prior = np.asarray(fit.idata.prior[name]).ravel()
         post = np.asarray(fit.idata.posterior[name]).ravel()
         lo, hi = _bulk_limits([prior, post], pad=0.0)
@@ -474,7 +474,7 @@ def plot_tornado(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
     base = float(shown["base"].iloc[0]) if len(shown) else 0.0
     fig, ax = plt.subplots(figsize=(9, 1.0 + 0.38 * max(len(shown), 1)))
     y = np.arange(len(shown))
-    for yi, (_, row) in zip(y, shown.iterrows()):
+    for yi, (_, row) in zip(y, shown.iterrows(), strict=True):
         for end, color in (("at_low", _BLUE), ("at_high", _ORANGE)):
             ax.barh(yi, row[end] - base, left=base, color=color, height=0.6, alpha=0.85)
         ax.plot([row["minimum"], row["maximum"]], [yi, yi], color=_GREY, lw=0.8)
@@ -581,7 +581,7 @@ def plot_strategy_region(data) -> plt.Figure:
 
 
 def plot_acceptability(data) -> plt.Figure:
-    """Acceptability curve of :func:`decision.sensitivity.acceptability`.
+    """Plot the acceptability curve of :func:`decision.sensitivity.acceptability`.
 
     The probability that each option is optimal against the parameter's value; the band at
     the top shows the option with the highest expected value; the dotted line the base case.
@@ -601,7 +601,7 @@ def plot_acceptability(data) -> plt.Figure:
         )
     optimal = data["optimal"].values
     step = np.diff(grid).mean() if grid.size > 1 else 1.0
-    for value, option in zip(grid, optimal):
+    for value, option in zip(grid, optimal, strict=True):
         if option in options:
             ax.axvspan(
                 value - step / 2,
@@ -623,8 +623,9 @@ def plot_acceptability(data) -> plt.Figure:
 
 
 def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
-    """EVPPI bar chart of :func:`decision.sensitivity.evppi`, with 95% intervals (±1.96 SE)
-    and the EVPI (the bound) as a dashed line.
+    """Bar chart of the EVPPI of :func:`decision.sensitivity.evppi`, with 95% intervals.
+
+    The intervals are ±1.96 standard errors; the EVPI (the bound) is a dashed line.
     """
     shown = table.sort_values("evppi", ascending=False, kind="stable")
     if top is not None:
@@ -652,8 +653,9 @@ def plot_evppi(table: pd.DataFrame, *, top: int | None = 20) -> plt.Figure:
 
 
 def plot_sobol(table: pd.DataFrame, *, top: int | None = 15) -> plt.Figure:
-    """First-order and total Sobol indices of :func:`decision.sensitivity.sobol`, with their
-    bootstrap confidence intervals.
+    """Bar chart of the first-order and total Sobol indices of :func:`decision.sensitivity.sobol`.
+
+    The error bars are the indices' bootstrap confidence intervals.
     """
     shown = table if top is None else table.head(top)
     fig, ax = plt.subplots(figsize=(8, 1.0 + 0.4 * max(len(shown), 1)))
@@ -707,7 +709,7 @@ def plot_prior_sensitivity(data) -> plt.Figure:
         layout="constrained",
     )
     image = None
-    for ax, (a, alpha) in zip(axes[0], enumerate(alphas)):
+    for ax, (a, alpha) in zip(axes[0], enumerate(alphas), strict=True):
         image = ax.imshow(
             np.ma.masked_invalid(cjs[:, a, :]), cmap="Oranges", vmin=0, vmax=top, aspect="auto"
         )

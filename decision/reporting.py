@@ -155,7 +155,7 @@ def headline_table(fits: Mapping, spec=None) -> pd.DataFrame:
 
 
 def headline_text(analysis) -> str:
-    """The case's headline quantities in plain words: posterior mean and 90% interval."""
+    """Describe the case's headline quantities in plain words: posterior mean, 90% interval."""
     lines = []
     for quantity in analysis.spec.headline:
         if quantity.model not in analysis.fits:
@@ -170,13 +170,13 @@ def headline_text(analysis) -> str:
 
 
 def model_section_text(fit) -> str:
-    """The heading and summary of a model's section in a report."""
+    """Write the heading and summary of a model's section in a report."""
     title, summary = MODEL_SECTIONS.get(fit.model_name, (fit.model_name, ""))
     return f"## {escape(title)}\n\n{escape(summary)}"
 
 
 def title_text(title: str, question: str = "") -> str:
-    """A report's title and the question it answers (the question is trusted Markdown)."""
+    """Write a report's title and the question it answers (the question is trusted Markdown)."""
     return f"# {escape(title)}\n\n{question}" if question else f"# {escape(title)}"
 
 
@@ -223,12 +223,12 @@ def enforcement_table(record: pd.DataFrame) -> pd.DataFrame:
 
 
 def sources_table(*, as_of) -> pd.DataFrame:
-    """The evidence files, their rows and sources as of the date."""
+    """Tabulate the evidence files, their rows and sources as of the date."""
     return evidence.describe(as_of=as_of)
 
 
 def fit_inputs_table(fits: Mapping) -> pd.DataFrame:
-    """What produced each posterior: data hash, seed, sampler, package version, cache."""
+    """Tabulate what produced each posterior: data hash, seed, sampler, package version, cache."""
     rows = []
     for key, fit in fits.items():
         i = fit.inputs
@@ -261,7 +261,7 @@ def compare_fits(fits: Mapping) -> pd.DataFrame:
 
 
 def recommendation_text(analysis) -> str:
-    """The recommendation, its margin and robustness, and the contingent plan, in plain words."""
+    """Describe the recommendation, its margin and robustness, and the contingent plan."""
     d = analysis.to_dict()
     spec = analysis.spec
     best = d["recommendation"]
@@ -310,7 +310,7 @@ def value_by_attribute_table(analysis) -> pd.DataFrame:
 
 
 def value_by_attribute_text(analysis) -> str:
-    """The attribute that carries the recommendation, and the one that holds it back most."""
+    """Name the attribute that carries the recommendation, and the one that holds it back most."""
     table = analysis.value_by_attribute
     if table is None:
         return ""
@@ -342,7 +342,7 @@ def strategy_table(analysis) -> pd.DataFrame:
 
 
 def monitoring_text(analysis) -> str:
-    """What deciding the second stage after observing is worth, against committing now."""
+    """Describe what deciding the second stage after observing is worth, against committing now."""
     stage = analysis.spec.second_stage
     fixed = analysis.fixed_plan_values
     if stage is None or not fixed:
@@ -609,7 +609,7 @@ def save_analysis(analysis, path) -> None:
 
 
 def monitoring_header(result) -> str:
-    """The month, the ledger size and the date the evidence is taken as of."""
+    """Write the month, the ledger size and the date the evidence is taken as of."""
     return (
         f"**Monitoring through {escape(result.through)}** (evidence and observations as of "
         f"{escape(result.analysis.as_of.isoformat())}); {len(result.observations)} "
@@ -641,7 +641,7 @@ def schedule_table(result) -> pd.DataFrame:
 
 
 def ledger_table(observations: pd.DataFrame) -> pd.DataFrame:
-    """The ledger rows used, as recorded (the HTML export escapes every cell)."""
+    """Tabulate the ledger rows used, as recorded (the HTML export escapes every cell)."""
     cols = [
         c
         for c in ("date", "actor", "kind", "value", "confidence", "source", "note")
@@ -651,7 +651,7 @@ def ledger_table(observations: pd.DataFrame) -> pd.DataFrame:
 
 
 def hashes_table(hashes: Mapping) -> pd.DataFrame:
-    """Data hashes of the ledger, the evidence and the schedule used."""
+    """Tabulate the data hashes of the ledger, the evidence and the schedule used."""
     return pd.DataFrame({"sha256": {k: (v or "")[:16] for k, v in hashes.items()}})
 
 
@@ -712,7 +712,7 @@ def smallest_switches_text(table: pd.DataFrame) -> str:
 
 
 def preposterior_table(monitoring) -> pd.DataFrame:
-    """The value of six months of monitoring by Bayesian updating, with its checks."""
+    """Tabulate the value of six months of monitoring by Bayesian updating, with its checks."""
     rows = {
         "EVSI of monitoring (Bayesian updating, strategy re-chosen)": (
             float(monitoring["evsi"]),

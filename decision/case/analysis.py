@@ -68,7 +68,7 @@ class Case:
         return out
 
     def evidence_inputs(self, as_of: dt.date, n: int) -> dict[str, np.ndarray]:
-        """The spec's evidence-derived inputs at ``as_of``, as ``n`` equal draws each."""
+        """Return the spec's evidence-derived inputs at ``as_of``, as ``n`` equal draws each."""
         if self.spec.evidence_inputs is None:
             return {}
         values = self.spec.evidence_inputs(parse_date(as_of))
@@ -209,14 +209,14 @@ def _second_stage_paths(result: TreeResult, spec: CaseSpec) -> list[str]:
 
 
 def second_stage_options(result: TreeResult, spec: CaseSpec) -> list[str]:
-    """The options of the case's second-stage decision (empty when it has none)."""
+    """Return the options of the case's second-stage decision (empty when it has none)."""
     for path in _second_stage_paths(result, spec):
         return [str(o) for o in result.option_values[path].coords["option"].values]
     return []
 
 
 def contingent_plan(result: TreeResult, spec: CaseSpec) -> tuple[dict[str, str], dict[str, float]]:
-    """The second-stage option chosen for each observed condition, and its share of draws.
+    """Find the second-stage option chosen for each observed condition, and its share of draws.
 
     Returns
     -------
@@ -338,7 +338,10 @@ class Analysis:
         return self.result.optimal
 
     def strategy_table(self) -> pd.DataFrame:
-        """Expected value, 90% interval over parameter uncertainty, and probability optimal."""
+        """Tabulate each strategy's expected value, 90% interval and probability of being optimal.
+
+        The interval is over parameter uncertainty (the 5th and 95th percentiles of the draws).
+        """
         values = np.asarray(self.result.root_values_per_draw)
         names = list(self.result.options)
         lo, hi = np.percentile(values, [5, 95], axis=0)
@@ -361,7 +364,7 @@ class Analysis:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object ``decision analyze --json`` prints."""
+        """Return the JSON object ``decision analyze --json`` prints."""
         diagnostics = {k: f.diagnostics.to_dict() for k, f in self.fits.items()}
         table = self.strategy_table()
         return {
@@ -464,7 +467,7 @@ def _nested(frame: pd.DataFrame | None) -> dict[str, dict[str, float]]:
 
 
 def _draw_count(fits: Mapping[str, Any]) -> int:
-    """Number of posterior draws of the fits (every fit has the same number)."""
+    """Count the posterior draws of the fits (every fit has the same number)."""
     for fit in fits.values():
         headline = getattr(fit, "headline_names", ())
         if headline:

@@ -4,7 +4,7 @@ A scenario file replaces parameter specs of the case tree (same syntax) and may 
 Bayesian models' priors and settings::
 
     name: pessimistic-china
-    description: An analyst who expects little of China.
+    description: An analyst who expects little of China
     parameters:
       china_keeps_if_full: {distribution: triangular, low: 0, mode: 0.2, high: 0.4}
     priors:
@@ -41,7 +41,7 @@ class Scenario:
 
 
 def list_scenarios(case: str | Path | CaseSpec | None = None) -> list[Path]:
-    """The scenario files of a case, baseline first."""
+    """List the scenario files of a case, baseline first."""
     files = sorted(load_spec(case).scenario_folder.glob("*.yaml"))
     return sorted(files, key=lambda p: (p.stem != "baseline", p.stem))
 

@@ -204,7 +204,7 @@ class CaseSpec:
         return tuple(dict.fromkeys(keys))
 
     def headline_label(self, name: str) -> str:
-        """The label of a headline quantity (its name when unknown)."""
+        """Return the label of a headline quantity (its name when unknown)."""
         return next((q.label for q in self.headline if q.name == name), name)
 
     def strategy_words(self, option: str) -> str:
@@ -257,7 +257,13 @@ _LOADED: dict[str, CaseSpec] = {}
 
 
 def load_spec(case: str | Path | CaseSpec | None = None) -> CaseSpec:
-    """The spec of a case: a :class:`CaseSpec`, a shipped case's name, or a case folder's path.
+    """Load the spec of a case given as a :class:`CaseSpec`, a shipped case's name or a folder.
+
+    Parameters
+    ----------
+    case
+        A :class:`CaseSpec` (returned as is), the name of a case shipped in
+        :mod:`decision.cases`, the path of a case folder, or None for the default case.
 
     Raises
     ------

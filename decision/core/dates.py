@@ -39,7 +39,7 @@ def is_month(text: Any) -> bool:
 
 
 def parse_month(value: Any, *, field: str = "month") -> str:
-    """A month as ``YYYY-MM`` text, from that text or from a date.
+    """Return a month as ``YYYY-MM`` text, from that text or from a date.
 
     Raises
     ------
@@ -56,7 +56,7 @@ def parse_month(value: Any, *, field: str = "month") -> str:
 
 
 def month_end(month: Any, *, field: str = "month") -> dt.date:
-    """The last day of a ``YYYY-MM`` month."""
+    """Return the last day of a ``YYYY-MM`` month."""
     text = parse_month(month, field=field)
     year, number = int(text[:4]), int(text[5:])
     return dt.date(year, number, calendar.monthrange(year, number)[1])

@@ -49,7 +49,7 @@ VERSIONED_PACKAGES = (
 
 @functools.lru_cache(maxsize=1)
 def git_commit() -> str | None:
-    """The package's git commit, with ``-dirty`` when tracked files differ; None outside git."""
+    """Return the package's git commit, ``-dirty`` when tracked files differ; None outside git."""
     root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(
@@ -73,7 +73,7 @@ def git_commit() -> str | None:
 
 
 def package_version() -> str:
-    """The installed version of ``decision``."""
+    """Return the installed version of ``decision``."""
     from decision import __version__
 
     return __version__
@@ -101,7 +101,7 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 @functools.lru_cache(maxsize=1)
 def host_id() -> str:
-    """A short, stable id of this machine (a hash of its host name) for staging names."""
+    """Return a short, stable id of this machine (a hash of its host name) for staging names."""
     return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 

@@ -9,7 +9,7 @@ __all__ = ["closest", "did_you_mean"]
 
 
 def closest(word: object, candidates: Iterable[object], *, cutoff: float = 0.6) -> str | None:
-    """The candidate most like ``word`` (difflib ratio at least ``cutoff``), or None."""
+    """Return the candidate most like ``word`` (difflib ratio at least ``cutoff``), or None."""
     match = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=cutoff)
     return match[0] if match else None
 

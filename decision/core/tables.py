@@ -91,20 +91,22 @@ class TableSpec:
 
     @property
     def filename(self) -> str:
+        """File name of the table: its name with ``.csv``."""
         return f"{self.name}.csv"
 
     @property
     def column_names(self) -> list[str]:
+        """Names of the columns, in file order."""
         return [c.name for c in self.columns]
 
 
 def col_check(fn: Callable[[pd.Series], Any], expected: str) -> pa.Check:
-    """A vectorised check on one typed column; ``expected`` reads 'expected ...'."""
+    """Make a vectorised check on one typed column; ``expected`` reads 'expected ...'."""
     return pa.Check(fn, error=expected)
 
 
 def row_check(field: str, expected: str, fn: Callable[[pd.DataFrame], pd.Series]) -> pa.Check:
-    """A check across columns that returns one bool per row; failures name ``field``."""
+    """Make a check across columns that returns one bool per row; failures name ``field``."""
     return pa.Check(fn, error=f"@{field}: {expected}")
 
 
@@ -231,6 +233,7 @@ def _cell_text(value: Any) -> str | None:
 
 
 def is_missing(value: Any) -> bool:
+    """Return whether ``value`` is a missing cell (None, NaN, NaT or NA); False when undecidable."""
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -379,7 +382,7 @@ def validate_table(text: pd.DataFrame, spec: TableSpec, *, file: str | None) -> 
 
 
 def read_csv_bytes(path: str | os.PathLike, *, file: str) -> bytes:
-    """The bytes of a CSV file, at most :data:`MAX_CSV_BYTES` (else an :class:`InputError`).
+    """Read the bytes of a CSV file, at most :data:`MAX_CSV_BYTES` (else an :class:`InputError`).
 
     ``FileNotFoundError`` and other ``OSError`` pass through for the caller's message.
     """
@@ -445,14 +448,18 @@ def read_text_csv(path: str | os.PathLike, *, file: str) -> pd.DataFrame:
 
 
 def ge(v: float, what: str = "a value") -> pa.Check:
+    """Check that every value of the column is at least ``v``; ``what`` names the values."""
     return col_check(lambda s: s >= v, f"expected {what} >= {v:g}")
 
 
 def between(lo: float, hi: float, what: str = "a value") -> pa.Check:
+    """Check that every value of the column is in ``[lo, hi]``; ``what`` names the values."""
     return col_check(lambda s: (s >= lo) & (s <= hi), f"expected {what} between {lo:g} and {hi:g}")
 
 
 def nondecreasing(what: str) -> pa.Check:
+    """Check that no row's value is below an earlier row's; ``what`` names the order."""
+
     def fn(s: pd.Series) -> pd.Series:
         prev = s.cummax().shift(1)
         return ~(s < prev)
@@ -461,6 +468,8 @@ def nondecreasing(what: str) -> pa.Check:
 
 
 def increasing(what: str) -> pa.Check:
+    """Check that every row's value is above every earlier row's; ``what`` names the values."""
+
     def fn(s: pd.Series) -> pd.Series:
         prev = s.cummax().shift(1)
         return ~(s <= prev)
@@ -469,10 +478,12 @@ def increasing(what: str) -> pa.Check:
 
 
 def unique(what: str) -> pa.Check:
+    """Check that no value of the column repeats; ``what`` names one value."""
     return col_check(lambda s: ~s.duplicated(), f"expected each {what} only once")
 
 
 def months_consecutive(s: pd.Series) -> pd.Series:
+    """Mark the ``YYYY-MM`` months that follow the previous row's by one month (and the first)."""
     stamp = pd.to_datetime(s + "-01", format="%Y-%m-%d")
     idx = pd.Series(stamp.dt.year * 12 + stamp.dt.month, index=s.index)
     step = idx.diff()
@@ -480,6 +491,10 @@ def months_consecutive(s: pd.Series) -> pd.Series:
 
 
 def blank_or(cond: pd.Series, *cols: pd.Series) -> pd.Series:
+    """Mark the rows where ``cond`` holds or any of ``cols`` is blank (a missing ``cond`` fails).
+
+    For a row check on fields that are optional: the condition applies only where they are filled.
+    """
     missing = pd.Series(False, index=cond.index)
     for c in cols:
         missing |= c.isna()

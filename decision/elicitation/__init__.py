@@ -15,8 +15,8 @@
 ``notebook``    Helpers of ``notebooks/05_elicitation``: records from answers, widgets.
 ==============  ===========================================================================
 
-``decision elicit fit|check|new|compare`` (:mod:`decision.cli.elicit`) is the command line; ``docs/elicitation.md`` the
-guide.
+``decision elicit fit|check|new|compare`` (:mod:`decision.cli.elicit`) is the command line;
+``docs/elicitation.md`` the guide.
 """
 
 from decision.elicitation.elicit import (

@@ -164,7 +164,7 @@ def _clean_results(results: Mapping[str, Any]) -> dict[str, float | None]:
 
 
 def _no_space_left(path: Path) -> bool:
-    """True when the file system holding ``path`` has (almost) no free space."""
+    """Return whether the file system holding ``path`` has (almost) no free space."""
     try:
         stat = os.statvfs(path.parent)
     except OSError:
@@ -201,6 +201,7 @@ class RunHistory:
         self._ready = False
 
     def __repr__(self) -> str:
+        """Show the database's path."""
         return f"RunHistory({str(self.path)!r})"
 
     # -- connections -------------------------------------------------------
@@ -388,8 +389,10 @@ class RunHistory:
         parameters: Mapping[str, Any] | None = None,
         hashes: Mapping[str, str] | None = None,
     ) -> Iterator[Run]:
-        """Context manager around a run: ``start`` on entry; on exit ``finish`` with
-        ``run.results``, or ``fail`` with the exception (which is re-raised).
+        """Record a run around a ``with`` block.
+
+        The run is started (:meth:`start`) on entry; on exit it is finished (:meth:`finish`)
+        with ``run.results``, or failed (:meth:`fail`) with the exception, which is re-raised.
         """
         run = Run(run_id=self.start(month, parameters, hashes), month=parse_month(month))
         try:

@@ -44,7 +44,7 @@ def single_threaded():
 
 
 def resolve_tree(source) -> tuple[Tree, TreeResult | None]:
-    """A tree, and the evaluated result when given one (Tree, TreeResult, path or mapping)."""
+    """Return a tree, and its evaluated result when given one (Tree, TreeResult, path, mapping)."""
     if isinstance(source, TreeResult):
         return source.tree, source
     if isinstance(source, Tree):
@@ -53,7 +53,7 @@ def resolve_tree(source) -> tuple[Tree, TreeResult | None]:
 
 
 def resolve_seed(seed) -> int:
-    """An explicit integer seed: the one given, or a fresh one (recorded on the results)."""
+    """Return an explicit integer seed: the one given, or a fresh one (recorded on the results)."""
     if seed is None:
         return int(np.random.SeedSequence().entropy % (2**63))
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
@@ -86,7 +86,7 @@ def _plain(value):
 
 
 def root_labels(tree: Tree) -> list[str]:
-    """The root decision's options; an error when the root is a chance node."""
+    """Return the root decision's options; an error when the root is a chance node."""
     if tree.root.kind != "decision":
         raise InputError(
             "sensitivity analysis compares the options of a root decision; this "

@@ -65,7 +65,7 @@ __all__ = [
 
 
 def systematic_resample(weights: np.ndarray, size: int, offset: float) -> np.ndarray:
-    """Indices of a systematic resample of ``size`` draws with normalised ``weights``.
+    """Return the indices of a systematic resample of ``size`` draws with normalised ``weights``.
 
     ``offset`` in [0, 1) is the one uniform draw the scheme uses.
     """
@@ -259,13 +259,13 @@ class MonitoringStudy:
         return out
 
     def _dprk_months(self, v) -> np.ndarray:
-        """(months + 1, draws): P(breach in month 1..months) and P(no breach)."""
+        """Return P(breach in month 1..months) and P(no breach), shape (months + 1, draws)."""
         t = np.arange(self.months + 1, dtype=float)[:, None]
         surv = np.exp(-((t / v["breach_scale"]) ** v["breach_shape"]))
         return np.vstack([surv[:-1] - surv[1:], surv[-1:]])
 
     def _china_steps(self, v) -> np.ndarray:
-        """(steps + 1, draws): P(k steps met)."""
+        """Return P(k steps met) for k = 0..steps, shape (steps + 1, draws)."""
         a = v["cooperation_mean"] * v["cooperation_concentration"]
         b = (1 - v["cooperation_mean"]) * v["cooperation_concentration"]
         k = np.arange(self.steps + 1)[:, None]

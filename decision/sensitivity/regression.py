@@ -209,7 +209,7 @@ class _Penalised:
 
 
 def _psd_factor(cov: np.ndarray) -> np.ndarray:
-    """A matrix ``L`` with ``L L' = cov`` (eigen-decomposition: works when cov is singular)."""
+    """Return a matrix ``L`` with ``L L' = cov`` (by eigen-decomposition: cov may be singular)."""
     values, vectors = linalg.eigh(cov, check_finite=False)
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
@@ -217,7 +217,10 @@ def _psd_factor(cov: np.ndarray) -> np.ndarray:
 def _gcv_fit(
     system: _Penalised, y: np.ndarray, grid: list, offset: float, scale: float, method: str
 ) -> RegressionFit:
-    """The fit whose smoothing parameter minimises GCV over ``grid`` of (lambda, factor, edf)."""
+    """Return the fit whose smoothing parameter minimises GCV over ``grid``.
+
+    ``grid`` holds (lambda, factor, edf) triples.
+    """
     n = y.size
     b = system.B.T @ y
     yy = float(y @ y)

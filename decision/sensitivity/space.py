@@ -169,7 +169,7 @@ class ParameterSpace:
         ]
 
     def utility(self) -> UtilityScale:
-        """The tree's utility scale (see :class:`~decision.sensitivity._common.UtilityScale`)."""
+        """Return the tree's :class:`~decision.sensitivity._common.UtilityScale`."""
         return UtilityScale(self.tree, self.draws)
 
     def kind(self, name: str) -> str:

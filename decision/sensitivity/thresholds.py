@@ -136,7 +136,7 @@ def thresholds(
             "base_input": space.base_value(name),
         }
         if not found:
-            optimal = sorted({labels[b] for b, ok in zip(best, feasible) if ok})
+            optimal = sorted({labels[b] for b, ok in zip(best, feasible, strict=True) if ok})
             only = optimal[0] if len(optimal) == 1 else ""
             rows.append(
                 {

@@ -171,7 +171,7 @@ def _regression_voi(values, inputs, *, scale, method, config, seed) -> dict[str,
         inputs, increments, method=used, config=cfg["regression"], seed=seed
     )
     fitted = np.zeros((n, u.shape[1]))
-    for a, fit in zip(others, fits):
+    for a, fit in zip(others, fits, strict=True):
         fitted[:, a] = fit.fitted
     now = means[ref]
 
@@ -193,7 +193,7 @@ def _regression_voi(values, inputs, *, scale, method, config, seed) -> dict[str,
     while done < samples:
         size = min(chunk, samples - done)
         sims = np.zeros((u.shape[1], n, size))
-        for a, fit in zip(others, fits):
+        for a, fit in zip(others, fits, strict=True):
             sims[a] = fit.simulate(size, rng)
         info = np.max(sims, axis=0).mean(axis=0)
         base = np.max(sims.mean(axis=1), axis=0)
@@ -290,7 +290,7 @@ def evppi(
             )
             for label, _, names in items
         ]
-    for (label, kind, names), est in zip(items, estimates):
+    for (label, kind, names), est in zip(items, estimates, strict=True):
         rows.append(
             {
                 "name": label,

@@ -2,9 +2,9 @@
 
 A varied key is one of:
 
-* a tree parameter of the case (``china_pressure_if_refused``, or ``parameters.china_pressure_if_refused``): a number
-  replaces the parameter in every draw, a mapping replaces its spec (checked by loading the
-  case with it);
+* a tree parameter of the case (``china_pressure_if_refused``, or
+  ``parameters.china_pressure_if_refused``): a number replaces the parameter in every draw, a
+  mapping replaces its spec (checked by loading the case with it);
 * a prior parameter of one of the case's models, ``priors.<model>.<prior>.<parameter>``: a
   number (positive for shapes, scales and rates), merged over the base scenario's priors;
 * ``as_of``: a date;

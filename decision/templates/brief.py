@@ -22,7 +22,7 @@ cores = 2  # processes sampling in parallel (1..64)
 seed = 20170820  # random seed for every sampler and simulation (0..4294967295)
 strict = False  # stop with an error when a fit fails its convergence checks
 use_cache = True  # serve unchanged fits from the posterior cache
-priors = {}  # prior overrides by model, e.g. {"dprk": {"accept_willingness": {"mu": 0, "sigma": 1}}}
+priors = {}  # prior overrides by model, merged over the scenario's: {model: {prior: {name: value}}}
 
 # %%
 import warnings

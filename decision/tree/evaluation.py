@@ -222,7 +222,7 @@ class TreeResult:
         root = tree.root
         self.root_path = root.path
         self.expected = {
-            path: dict(zip(node.labels, main.scores[path]))
+            path: dict(zip(node.labels, main.scores[path], strict=True))
             for path, node in tree.decision_nodes.items()
         }
         self.policy = {path: tree.nodes[path].labels[main.choice[path]] for path in self.expected}
@@ -253,6 +253,7 @@ class TreeResult:
         return False
 
     def __repr__(self) -> str:
+        """Show the tree's name, the number of draws, the optimal option and its value."""
         return (
             f"TreeResult({self.tree.name!r}, n={self.n}, optimal={self.optimal!r}, "
             f"{self.value_kind}={self.value:.6g})"
@@ -362,8 +363,9 @@ class TreeResult:
 
     @cached_property
     def policy_per_draw(self) -> Mapping[str, np.ndarray]:
-        """Decision node path -> array of N option labels: the best option in each draw
-        when the parameters are known (later decisions also chosen per draw).
+        """Decision node path -> array of N option labels: the best option in each draw.
+
+        The best option when the parameters are known (later decisions also chosen per draw).
         """
         return _LazyMapping(self.expected, self._policy_draws)
 
@@ -377,7 +379,9 @@ class TreeResult:
             return {}
         best = self._best_per_draw(self._options(self.root_path, informed=True))
         counts = np.bincount(best, minlength=len(self.tree.root.branches))
-        return {label: float(c) / self.n for label, c in zip(self.tree.root.labels, counts)}
+        return {
+            label: float(c) / self.n for label, c in zip(self.tree.root.labels, counts, strict=True)
+        }
 
     # --------------------------------------------------------------- display values
 
@@ -387,36 +391,39 @@ class TreeResult:
 
     @property
     def node_values(self) -> dict[str, float]:
-        """Decision and chance node path -> rolled-back value from the node on (payoffs
-        before it not counted), given the node is reached, following ``policy``.
+        """Decision and chance node path -> rolled-back value from the node on.
+
+        Payoffs before the node are not counted; the value is given the node is reached, and
+        follows ``policy``.
         """
         return self._tracked.node_values
 
     @property
     def node_totals(self) -> dict[str, float]:
-        """Node path (terminal nodes too) -> value of the whole path through the node:
-        payoffs before it included, as drawn by ``draw_tree``.
+        """Node path (terminal nodes too) -> value of the whole path through the node.
+
+        Payoffs before the node are included, as drawn by ``draw_tree``.
         """
         return self._tracked.node_totals
 
     @property
     def reach_probabilities(self) -> dict[str, float]:
-        """Node path -> mean probability of reaching the node if the decisions above lead
-        to it.
-        """
+        """Node path -> mean probability of reaching the node if the decisions above lead to it."""
         return self._tracked.reach
 
     @property
     def branch_probabilities(self) -> dict[str, float]:
-        """Outcome branch path -> mean probability across draws, each draw weighted by its
-        chance of reaching the chance node.
+        """Outcome branch path -> mean probability across draws.
+
+        Each draw is weighted by its chance of reaching the chance node.
         """
         return self._tracked.branch_probability
 
     @property
     def branch_payoffs(self) -> dict[str, float]:
-        """Branch path -> mean (combined) payoff across draws, each draw weighted by its
-        chance of taking the branch.
+        """Branch path -> mean (combined) payoff across draws.
+
+        Each draw is weighted by its chance of taking the branch.
         """
         return self._tracked.branch_payoff
 
@@ -456,7 +463,7 @@ class TreeResult:
         self._evpi_draws[name] = _full(self._math.report(per_draw) - self._root_informed, self.n)
 
     def evpi(self, name: str) -> float:
-        """Expected value of perfect information about the uncertainty ``name``.
+        """Compute the expected value of perfect information about the uncertainty ``name``.
 
         The outcome of every chance node marked ``uncertainty: name`` is revealed before the
         first decision; the decision maker still does not know the parameters. With
@@ -470,8 +477,10 @@ class TreeResult:
         return self._evpi[name]
 
     def evpi_per_draw(self, name: str) -> np.ndarray:
-        """EVPI of ``name`` in each draw as if the parameters were known (informed rollback);
-        its distribution shows how parameter uncertainty moves the value of information.
+        """Compute the EVPI of ``name`` in each draw as if the parameters were known.
+
+        The informed rollback: the distribution over draws shows how parameter uncertainty
+        moves the value of information.
         """
         if name not in self._evpi_draws:
             self._with_information(name)
@@ -495,7 +504,7 @@ class TreeResult:
     # ---------------------------------------------------------------------- output
 
     def to_dict(self, *, evpi: Iterable[str] | None = None) -> dict:
-        """A JSON-ready summary.
+        """Summarise the result as a JSON-ready dict.
 
         Keys: ``name``, ``units``, ``utility``, ``value_kind``, ``draws``, ``seed``,
         ``optimal``, ``value``, ``options``, ``policy``, ``expected``, ``evpi`` (for the

@@ -88,7 +88,7 @@ _BINARY = {
 
 
 def _fresh(node: ast.AST) -> bool:
-    """True when the node's result is a new array (or a scalar) the parent may overwrite."""
+    """Return whether the node's result is a new array (or a scalar) the parent may overwrite."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
         return _fresh(node.operand)
     return isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call))
@@ -164,11 +164,12 @@ class Expression:
         return out
 
     def __repr__(self) -> str:
+        """Show the expression's text."""
         return f"Expression({self.text!r})"
 
 
 def constant(value: float) -> Expression:
-    """An expression that is the number ``value``."""
+    """Make an expression that is the number ``value``."""
     number = float(value)
     return Expression(
         repr(number), frozenset(), f"Constant({number!r})", number, lambda env: np.float64(number)

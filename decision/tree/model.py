@@ -80,7 +80,7 @@ class Node:
         return tuple(b.label for b in self.branches)
 
     def walk(self) -> Iterator[Node]:
-        """This node and every node below it, depth first, in file order."""
+        """Yield the node and every node below it, depth first, in file order."""
         stack = [self]
         while stack:
             node = stack.pop()
@@ -102,9 +102,11 @@ class Utility:
 
     @property
     def is_linear(self) -> bool:
+        """Whether the utility is linear (values are expected values)."""
         return self.type == "linear"
 
     def to_dict(self) -> dict:
+        """Return the utility as a JSON-ready dict (the risk tolerance as a number or text)."""
         out = {"type": self.type}
         if self.risk_tolerance is not None:
             rt = self.risk_tolerance
@@ -177,7 +179,7 @@ class Tree:
         return any(p.is_uncertain for p in self.parameters.values())
 
     def uncertainty_instances(self, name: str) -> list[Node]:
-        """The chance nodes that are instances of the uncertain event ``name``."""
+        """Return the chance nodes that are instances of the uncertain event ``name``."""
         return [n for n in self.nodes.values() if n.uncertainty == name]
 
     def sample_parameters(
@@ -221,6 +223,7 @@ class Tree:
         return complete_draws(self.parameters, draws, overrides=overrides, file=self.source)
 
     def __repr__(self) -> str:
+        """Show the tree's name, its size and its utility."""
         return (
             f"Tree({self.name!r}, {len(self.nodes)} nodes, "
             f"{len(self.parameters)} parameters, utility={self.utility.type})"

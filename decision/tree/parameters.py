@@ -110,14 +110,14 @@ class Parameter:
         )
 
     def mean(self) -> float:
-        """The parameter's mean (numbers and distributions only)."""
+        """Return the parameter's mean (numbers and distributions only)."""
         raise InputError(
             f"parameter '{self.name}' is {self.kind}: it has no closed-form mean",
             field=f"parameters.{self.name}",
         )
 
     def metadata(self) -> dict[str, Any]:
-        """The free-text metadata as a dict (keys with no value left out)."""
+        """Return the free-text metadata as a dict (keys with no value left out)."""
         out = {key: getattr(self, key) for key in _METADATA}
         return {k: v for k, v in out.items() if v not in (None, False)}
 
@@ -130,9 +130,11 @@ class FixedParameter(Parameter):
     value: float
 
     def ppf(self, q):
+        """Return the number itself for every quantile in ``q``."""
         return np.full(np.shape(q), self.value)[()] if np.ndim(q) else self.value
 
     def mean(self) -> float:
+        """Return the number itself."""
         return self.value
 
 
@@ -154,10 +156,11 @@ class DistributionParameter(Parameter):
 
     @property
     def is_uncertain(self) -> bool:
+        """Always True: a distribution's draws differ."""
         return True
 
     def frozen(self):
-        """The equivalent frozen :mod:`scipy.stats` distribution."""
+        """Return the equivalent frozen :mod:`scipy.stats` distribution."""
         from scipy import stats  # imported on first use: keeps the command line quick
 
         a = self.arguments
@@ -176,9 +179,11 @@ class DistributionParameter(Parameter):
         return stats.beta(alpha, beta, loc=a["low"], scale=a["high"] - a["low"])
 
     def ppf(self, q):
+        """Return the distribution's quantile(s) ``q``."""
         return self.frozen().ppf(q)
 
     def mean(self) -> float:
+        """Return the distribution's mean."""
         return float(self.frozen().mean())
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -216,6 +221,7 @@ class SuppliedParameter(Parameter):
 
     @property
     def is_uncertain(self) -> bool:
+        """Always True: supplied draws are treated as uncertain."""
         return True
 
 
@@ -227,11 +233,13 @@ class ExpressionParameter(Parameter):
     expression: Expression
 
     def mean(self) -> float:
+        """Return the value of a constant expression; other expressions have no closed form."""
         if self.expression.constant is not None:
             return self.expression.constant
         return super().mean()
 
     def ppf(self, q):
+        """Return the value of a constant expression for every quantile in ``q``."""
         if self.expression.constant is not None:
             value = self.expression.constant
             return np.full(np.shape(q), value)[()] if np.ndim(q) else value
@@ -692,7 +700,7 @@ def check_draw_count(n) -> int:
 
 
 def _stream(entropy, label: str) -> np.random.Generator:
-    """An independent random stream per parameter, stable when parameters are added."""
+    """Return an independent random stream per parameter, stable when parameters are added."""
     seq = np.random.SeedSequence(entropy, spawn_key=(zlib.crc32(label.encode("utf-8")),))
     return np.random.default_rng(seq)
 
@@ -702,7 +710,14 @@ def _constant_array(value: float, n: int) -> np.ndarray:
 
 
 def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
-    """A scalar (broadcast, read-only) or a length-``n`` array of finite floats."""
+    """Return ``value`` as draws: a scalar broadcast to ``n`` (read-only) or ``n`` finite floats.
+
+    Raises
+    ------
+    InputError
+        Naming ``field_name``, for a non-numeric or non-finite value or an array of the wrong
+        shape.
+    """
     if isinstance(value, bool):
         raise InputError(f"{what} must be numeric, got {value!r}", field=field_name)
     try:
@@ -777,7 +792,7 @@ def _evaluate_expressions(specs, values: dict, n: int, *, skip=(), file=None) ->
 
 
 def _operand(array: np.ndarray):
-    """A draw array as used in expressions: a scalar when every draw is the same view."""
+    """Return a draw array as used in expressions: a scalar when every draw is the same view."""
     if isinstance(array, np.ndarray) and array.ndim == 1 and array.strides[0] == 0:
         return np.float64(array[0])
     return array

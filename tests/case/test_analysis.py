@@ -7,6 +7,7 @@ inference would give.
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -103,7 +104,7 @@ def test_raising_readiness_weight_never_raises_scale_down(case):
         )
         for w in np.geomspace(1.0, 1e5, 12)
     ]
-    assert all(b <= a + 1e-12 for a, b in zip(shares, shares[1:])), shares
+    assert all(b <= a + 1e-12 for a, b in itertools.pairwise(shares)), shares
     assert shares[0] > shares[-1]  # the weight matters at all
 
 
@@ -112,7 +113,7 @@ def test_raising_china_cooperation_never_lowers_freeze_plus_pressure(case):
     for mean in np.linspace(0.1, 0.9, 9):
         r = evaluate(case.tree, n=N, seed=7, supplied=synthetic_supplied(cooperation_mean=mean))
         gaps.append(r.options["freeze-plus-pressure"] - r.options["status quo"])
-    assert all(b >= a - 1e-12 for a, b in zip(gaps, gaps[1:])), gaps
+    assert all(b >= a - 1e-12 for a, b in itertools.pairwise(gaps)), gaps
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

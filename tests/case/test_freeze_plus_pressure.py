@@ -46,8 +46,11 @@ def space(case):
 
 
 def ends(space, strategy: str, favourable: bool) -> dict[str, float]:
-    """Each parameter at the end of its range that favours (or hurts) ``strategy`` most
-    against the status quo, the others at their base case (one-way)."""
+    """Return, per parameter, the end of its range that favours (or hurts) ``strategy`` most.
+
+    The end with the largest (or smallest) margin over the status quo when that parameter alone
+    moves (one-way), the others at their base case.
+    """
     options = space.options
     s, q = options.index(strategy), options.index("status quo")
     out = {}
@@ -95,8 +98,11 @@ def test_uniform_draws_over_the_stated_ranges_find_every_strategy_optimal(space,
 
 
 def test_no_fixed_judgment_hides_in_the_tree(case):
-    """Every number that is not a model output, an evidence input or an expression is either
-    uncertain or a fixed convention that says why in its description."""
+    """Check that every number in the tree is uncertain or a convention that says why.
+
+    Every number that is not a model output, an evidence input or an expression is either
+    uncertain or a fixed convention that says why in its description.
+    """
     for name, spec in case.tree.parameters.items():
         kind = getattr(spec, "kind", "")
         if kind == "fixed":

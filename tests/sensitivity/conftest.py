@@ -1,5 +1,6 @@
-"""Fixtures of the sensitivity tests: small trees with known answers, and the Korea case with
-synthetic supplied draws (never real fits in the fast lane).
+"""Fixtures of the sensitivity tests: small trees with known answers, and the Korea case.
+
+The Korea case comes with synthetic supplied draws (never real fits in the fast lane).
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def test_rows_equal_evaluating_each_deterministic_row():
     space = parameter_space(tree, n=300, seed=3)
     grid = np.array([0.1, 0.2, 0.3, 0.45])
     values = space.evaluate_rows({"p_oil": grid})
-    for x, row in zip(grid, values):
+    for x, row in zip(grid, values, strict=True):
         single = evaluate(
             tree,
             draws={
@@ -96,7 +96,7 @@ def test_blocks_match_separate_evaluations_with_and_without_later_decisions(smal
         grid = space.grid(name, 3)
         values, informed = space.evaluate_blocks({name: grid}, per_draw=True)
         assert informed.shape == (3, 400, len(space.options))
-        for x, row in zip(grid, values):
+        for x, row in zip(grid, values, strict=True):
             draws = {k: v for k, v in space.draws.items() if k in space.base_names}
             single = evaluate(tree, draws=draws, overrides={name: x})
             assert row == pytest.approx([single.options[o] for o in space.options])

@@ -76,7 +76,10 @@ def test_a_third_option_inside_a_grid_cell_is_found():
     )
     table = thresholds(tree, n=100, seed=1, ranges={"x": (0, 1)}, grid=3)
     assert list(table["threshold"]) == pytest.approx([1 / 3, 0.4], abs=1e-10)
-    assert list(zip(table["from_option"], table["to_option"])) == [("C", "B"), ("B", "A")]
+    assert list(zip(table["from_option"], table["to_option"], strict=True)) == [
+        ("C", "B"),
+        ("B", "A"),
+    ]
 
 
 def test_others_at_draws_and_korea_synthetic(korea_case, synthetic_supplied):

@@ -107,7 +107,7 @@ def test_later_decision_weights_draws_by_the_chance_of_reaching_it():
     assert result.node_values["Signal"] == pytest.approx(3)
     assert result.reach_probabilities["Signal/high/Act"] == pytest.approx(0.5)
     with pytest.raises(InputError, match="chance node"):
-        result.root_values_per_draw
+        _ = result.root_values_per_draw
 
 
 def test_sequential_rollback_uses_the_chosen_options_values_upstream():
@@ -469,5 +469,7 @@ def test_many_draws_are_processed_in_blocks_with_the_same_answer(utility):
         R = 50.0
         go = entry - R * np.log(p * np.exp(-up / R) + (1 - p) * np.exp(-down / R))
     np.testing.assert_allclose(result.root_values_per_draw.sel(option="go"), go, rtol=1e-10)
-    for original, array in zip(before, (p, a, b)):  # the caller's draws are not modified
+    for original, array in zip(
+        before, (p, a, b), strict=True
+    ):  # the caller's draws are not modified
         np.testing.assert_array_equal(original, array)

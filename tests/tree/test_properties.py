@@ -20,7 +20,7 @@ PAYOFFS = st.one_of(
 
 @st.composite
 def subtree(draw, depth: int, counter: list, below_u: bool = False) -> dict:
-    """A random node mapping (decision, chance, or terminal) as a branch of its parent."""
+    """Draw a random node mapping (decision, chance, or terminal) as a branch of its parent."""
     kinds = ["terminal"] if depth == 0 else ["terminal", "decision", "chance", "chance"]
     kind = draw(st.sampled_from(kinds))
     if kind == "terminal":
@@ -82,7 +82,7 @@ def trees(draw) -> dict:
 
 
 def uncertain(data: dict) -> dict:
-    """The same tree with every parameter supplied as draws."""
+    """Return the same tree with every parameter supplied as draws."""
     data = copy.deepcopy(data)
     data["parameters"] = {name: {"supplied": True} for name in PARAMETERS}
     return data
@@ -208,7 +208,7 @@ def _policy_values(tree, env, n, outcome=None):
 
     values = []
     for choice in itertools.product(*[range(len(tree.nodes[p].branches)) for p in decisions]):
-        policy = dict(zip(decisions, choice))
+        policy = dict(zip(decisions, choice, strict=True))
         if R is None:
             per_draw = sum(p * x for p, x in paths(tree.root, policy, 1.0, np.zeros(n)))
         else:  # per-draw certainty equivalent of the path lottery

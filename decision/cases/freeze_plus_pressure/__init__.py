@@ -1,6 +1,8 @@
-"""The freeze-plus-pressure case (R. D. Williams, "Taking China Seriously on a North Korea Deal",
-Lawfare, 20 Aug 2017): accept China's freeze-for-freeze, make the conditional counter-proposal, or
-keep the status quo. The tree is ``tree.yaml``; its scenarios are in ``scenarios/``.
+"""The freeze-plus-pressure case (R. D. Williams, Lawfare, 20 Aug 2017).
+
+"Taking China Seriously on a North Korea Deal": accept China's freeze-for-freeze, make the
+conditional counter-proposal, or keep the status quo. The tree is ``tree.yaml``; its scenarios
+are in ``scenarios/``.
 """
 
 from pathlib import Path
