@@ -13,12 +13,13 @@ DEV_STAMP := $(VENV)/.dev-stamp
 LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
 
-.PHONY: help bootstrap system-deps test-deps report test test-fast test-slow notebooks lab bench clean lock \
+.PHONY: help bootstrap system-deps test-deps report test lint test-fast test-slow notebooks lab bench clean lock \
 	sync-notebooks monthly monthly-example all-scenarios
 
 help:
 	@echo "make report      render the default report into reports/brief/report.html"
 	@echo "make test        run the whole test suite (fast lane, then slow lane)"
+	@echo "make lint        ruff check and ruff format --check (the first step of make test)"
 	@echo "make test-fast   unit tests, no real MCMC beyond tiny budgets"
 	@echo "make test-slow   full fits with convergence checks"
 	@echo "make lab         start JupyterLab on notebooks/ with the project's kernel"
@@ -85,7 +86,12 @@ monthly-example: bootstrap
 all-scenarios: bootstrap
 	$(BIN)/decision report --all-scenarios
 
-test: test-fast test-slow
+test: lint test-fast test-slow
+
+# The first step of `make test` (so CI runs it): ruff's rules and formatting (pyproject.toml).
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-fast: bootstrap test-deps
 	$(BIN)/python -m pytest -m "not slow"

@@ -312,7 +312,7 @@ def test_describe_summarises_each_file():
     table = evidence.describe()
     assert list(table.columns) == ["file", "rows", "first", "last", "sources"]
     assert table["file"].tolist() == [f"{n}.csv" for n in evidence.NAMES]
-    rows = dict(zip(table["file"], table["rows"]))
+    rows = dict(zip(table["file"], table["rows"], strict=True))
     assert rows["launches_monthly.csv"] == 67
     assert table.set_index("file").loc["launches_monthly.csv", "last"] == "2017-07"
     assert (table["sources"] >= 1).all()

@@ -97,7 +97,7 @@ _STEP_TAG = re.compile(r"\[([A-Za-z0-9][A-Za-z0-9_.\-]*)\]")
 
 
 def step_tags(note: Any) -> tuple[str, ...]:
-    """The scheduled-step ids named in a note as ``[step-id]`` (letters, digits, ``_.-``)."""
+    """Return the scheduled-step ids named in a note as ``[step-id]`` (letters, digits, ``_.-``)."""
     if note is None or (isinstance(note, float) and pd.isna(note)):
         return ()
     return tuple(dict.fromkeys(_STEP_TAG.findall(str(note))))
@@ -138,12 +138,12 @@ def _decode(data: bytes, file: str) -> str:
 
 
 def _physical_lines(text: str) -> list[str]:
-    """Lines with their endings (``\\n`` or ``\\r\\n``), as the CSV parser sees them."""
+    r"""Split text into lines with their endings (``\n`` or ``\r\n``), as the CSV parser does."""
     return [line for line in re.split(r"(?<=\n)", text) if line]
 
 
 def _record_ends(text: str) -> tuple[list[str], list[int]]:
-    """The header fields and the character offset just after each record (header first)."""
+    """Return the header fields and the character offset just after each record (header first)."""
     lines = _physical_lines(text)
     offsets = [0]
     for line in lines:
@@ -209,7 +209,7 @@ def _conflict(earlier: Any, earlier_row: int, new: Any) -> str | None:
 
 
 def _records(frame: pd.DataFrame) -> list[tuple[int, dict[str, Any]]]:
-    return list(zip((int(i) for i in frame.index), frame.to_dict("records")))
+    return list(zip((int(i) for i in frame.index), frame.to_dict("records"), strict=True))
 
 
 def _check_rules(frame: pd.DataFrame, file: str) -> None:
@@ -291,7 +291,7 @@ def validate_ledger(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def _parse_bound(value: Any, *, end: bool, field: str) -> pd.Timestamp:
-    """A date, or a month ``YYYY-MM`` (its first day, or its last day if ``end``)."""
+    """Parse a date, or a month ``YYYY-MM`` (its first day, or its last day if ``end``)."""
     if isinstance(value, (dt.date, pd.Timestamp)):
         return pd.Timestamp(value).normalize()
     text = str(value).strip()
@@ -314,7 +314,7 @@ def list_observations(
     since: Any = None,
     until: Any = None,
 ) -> pd.DataFrame:
-    """The ledger's observations, optionally filtered.
+    """Return the ledger's observations, optionally filtered.
 
     Parameters
     ----------
@@ -353,13 +353,13 @@ def list_observations(
 
 
 def ledger_months(path: str | os.PathLike) -> list[str]:
-    """The months (``YYYY-MM``, ascending) in which the ledger has observations."""
+    """Return the months (``YYYY-MM``, ascending) in which the ledger has observations."""
     frame = validate_ledger(path)
     return sorted(set(frame["date"].dt.strftime("%Y-%m")))
 
 
 def latest_month(path: str | os.PathLike) -> str | None:
-    """The month (``YYYY-MM``) of the ledger's last observation, or None if it has none."""
+    """Return the month (``YYYY-MM``) of the ledger's last observation, or None if none."""
     months = ledger_months(path)
     return months[-1] if months else None
 
