@@ -1,4 +1,12 @@
-"""Synthetic stand-ins for tests, benchmarks and demonstrations: never for an analysis.
+"""Test plumbing shared by the test suite and the benchmarks: never for an analysis.
+
+* Sampler budgets: :data:`TINY_SAMPLER` (a real but short MCMC run, for reports and
+  notebooks executed in the fast lane; not expected to converge), :data:`FAKE_SAMPLER` (with
+  :func:`fake_sample`), :func:`report_parameters` and :func:`cli_parameters` (the same budget
+  as report parameters and as ``-p`` options).
+* :func:`fake_sample`: a stand-in for ``pymc.sample`` that returns prior draws shaped like a
+  posterior (no MCMC): for plumbing tests (shapes, names, caching, diagnostics wiring), never
+  inference. The slow lane checks inference.
 
 :func:`synthetic_fits` and :func:`synthetic_supplied_draws` make **synthetic** posterior draws
 without MCMC: the two
@@ -19,11 +27,72 @@ import numpy as np
 from decision.case import Case, load_case
 
 __all__ = [
+    "FAKE_SAMPLER",
+    "TINY_SAMPLER",
     "SyntheticFit",
+    "cli_parameters",
+    "fake_sample",
+    "report_parameters",
     "synthetic_fits",
     "synthetic_posterior",
     "synthetic_supplied_draws",
 ]
+
+
+#: A real but short MCMC run: reports, notebooks and CLI runs in the fast lane.
+TINY_SAMPLER: dict[str, Any] = {"draws": 30, "tune": 30, "chains": 2, "cores": 1}
+
+#: Sampler settings for plumbing tests with :func:`fake_sample` (prior draws, no tuning).
+FAKE_SAMPLER: dict[str, Any] = {
+    "draws": 40,
+    "tune": 0,
+    "chains": 2,
+    "cores": 1,
+    "prior_predictive_draws": 40,
+}
+
+
+def report_parameters(**extra: Any) -> dict[str, Any]:
+    """Report parameters that run the models on :data:`TINY_SAMPLER`, plus ``extra``."""
+    return {**TINY_SAMPLER, **extra}
+
+
+def cli_parameters(**extra: Any) -> list[str]:
+    """Return :func:`report_parameters` as ``-p NAME=VALUE`` options of ``decision report``."""
+    return [arg for k, v in report_parameters(**extra).items() for arg in ("-p", f"{k}={v}")]
+
+
+def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kwargs):
+    """Return prior draws shaped like ``pymc.sample``'s posterior (no MCMC, no divergences).
+
+    Use it in place of ``pymc.sample`` (the ``fake_sampling`` fixture of ``tests/conftest.py``
+    does): the draws ignore the likelihood.
+    """
+    import warnings
+
+    import arviz as az
+    import pymc as pm
+    import xarray as xr
+
+    model = pm.modelcontext(model)
+    names = [v.name for v in model.free_RVs + model.deterministics]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
+        prior = pm.sample_prior_predictive(
+            draws=draws * chains, model=model, var_names=names, random_seed=random_seed
+        ).prior
+    posterior = {}
+    for name in names:
+        values = prior[name].values.reshape((chains, draws) + prior[name].shape[2:])
+        dims = ("chain", "draw") + tuple(prior[name].dims[2:])
+        posterior[name] = (dims, values)
+    coords = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    coords.update({d: prior.coords[d].values for d in prior.dims if d not in ("chain", "draw")})
+    stats = xr.Dataset(
+        {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))},
+        coords={"chain": coords["chain"], "draw": coords["draw"]},
+    )
+    return az.InferenceData(posterior=xr.Dataset(posterior, coords=coords), sample_stats=stats)
 
 
 @dataclasses.dataclass
@@ -70,7 +139,11 @@ class SyntheticFit:
 
 
 def synthetic_fits(
-    n: int = 4000, seed: int = 0, priors: Mapping[str, Any] | None = None
+    n: int = 4000,
+    seed: int = 0,
+    priors: Mapping[str, Any] | None = None,
+    *,
+    cooperation_mean: float | None = None,
 ) -> dict[str, SyntheticFit]:
     """Synthetic posterior draws of both models (see the module docstring).
 
@@ -82,6 +155,8 @@ def synthetic_fits(
         Seed.
     priors
         Recorded as the fits' priors, by model (default: the models' documented defaults).
+    cooperation_mean
+        Centre China's cooperation propensity on this value (default: about 0.44).
 
     Returns
     -------
@@ -122,7 +197,8 @@ def synthetic_fits(
     # The model's own derived quantities (acceptance branches, visible compliance, undetected
     # exports, breach fractions, the nuclear-test rate) on these draws (one chain).
     dprk.update(_derived(dprk_model, {**latent, "nuclear_rate": dprk["nuclear_rate"]}, xr))
-    mean = rng.beta(8.0, 10.0, n)
+    centre = 8.0 / 18.0 if cooperation_mean is None else float(cooperation_mean)
+    mean = rng.beta(18.0 * centre, 18.0 * (1.0 - centre), n)
     concentration = rng.gamma(6.0, 1.0, n)
     china_model = ChinaFollowThroughModel()
     china_latent = {

@@ -9,8 +9,9 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from decision.testing import TINY_SAMPLER
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
-TINY = {"draws": 30, "tune": 30, "chains": 2}
 
 
 def test_there_are_analyst_notebooks():
@@ -54,13 +55,23 @@ def test_notebook_is_thin(path):
                 assert node.attr not in {"Model", "sample"}, f"{path.name} builds a model"
 
 
+#: What each executed notebook must show (in its text or table outputs).
+EXPECTED_OUTPUT = {
+    "01_evidence": ["launch_days", "published"],
+    "02_dprk_model": ["p_accept_freeze_for_freeze", "p_hold_monitoring"],
+    "03_china_model": ["status_quo_enforcement", "p_level_full"],
+    "04_case": ["freeze-plus-pressure", "status quo"],
+    "05_elicitation": ["s_readiness"],
+}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_on_a_tiny_budget(path, tmp_path):
     import papermill
 
     declared = papermill.inspect_notebook(str(path))
-    params = {k: v for k, v in TINY.items() if k in declared}
-    papermill.execute_notebook(
+    params = {k: v for k, v in TINY_SAMPLER.items() if k in declared}
+    executed = papermill.execute_notebook(
         str(path),
         str(tmp_path / path.name),
         parameters=params,
@@ -68,3 +79,14 @@ def test_notebook_executes_on_a_tiny_budget(path, tmp_path):
         progress_bar=False,
         kernel_name="decision",
     )
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "every code cell ran"
+    outputs = [o for c in code for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    shown = " ".join(
+        str(o.get("text", "")) + " ".join(str(v) for v in o.get("data", {}).values())
+        for o in outputs
+    )
+    assert any("image/png" in o.get("data", {}) for o in outputs), "the notebook draws figures"
+    for marker in EXPECTED_OUTPUT[path.stem]:
+        assert marker in shown, f"{path.name} does not show {marker!r}"

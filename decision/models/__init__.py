@@ -30,7 +30,6 @@ from decision.core.errors import InputError
 from decision.models.base import (
     CONVERGENCE_THRESHOLDS,
     DEFAULT_SAMPLER,
-    TINY_SAMPLER,
     BayesianModel,
     Diagnostics,
     Fit,
@@ -49,7 +48,6 @@ __all__ = [
     "DPRKComplianceModel",
     "Diagnostics",
     "Fit",
-    "TINY_SAMPLER",
     "cache_dir",
     "build_models",
     "fit_models",

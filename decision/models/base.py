@@ -31,7 +31,6 @@ from decision.core.errors import ConvergenceError, InputError
 __all__ = [
     "DEFAULT_SAMPLER",
     "CONVERGENCE_THRESHOLDS",
-    "TINY_SAMPLER",
     "BayesianModel",
     "Diagnostics",
     "Fit",
@@ -52,15 +51,6 @@ DEFAULT_SAMPLER: dict[str, Any] = {
     "target_accept": 0.95,
     "random_seed": DEFAULT_SEED,
     "prior_predictive_draws": 500,
-}
-
-#: A budget for smoke tests and notebook checks: fast, and not expected to converge.
-TINY_SAMPLER: dict[str, Any] = {
-    "draws": 60,
-    "tune": 60,
-    "chains": 2,
-    "cores": 1,
-    "prior_predictive_draws": 60,
 }
 
 #: A fit is flagged when any free variable breaks one of these.

@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy import stats
 
 from decision import evidence
 from decision.case import (
@@ -29,33 +28,27 @@ from decision.case import (
 )
 from decision.cli import main
 from decision.core.errors import InputError
+from decision.testing import synthetic_fits
 from decision.tree import evaluate
 
 N = 400
+AS_OF = "2017-08-20"
 SPEC = load_spec()
 SECOND_DECISION = SPEC.second_stage.decision
 
 
-def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5, concentration=4.0):
-    """Synthetic stand-ins for the posterior draws the models would supply."""
-    rng = np.random.default_rng(seed)
-    a, b = cooperation_mean * concentration, (1 - cooperation_mean) * concentration
-    low = stats.beta.cdf(0.4, a, b) * np.ones(n)
-    full = stats.beta.sf(0.8, a, b) * np.ones(n)
-    return {
-        "p_china_accepts": rng.beta(6, 4, n),
-        "p_accept_f4f": rng.beta(4, 6, n),
-        "p_accept_fpp": rng.beta(3, 7, n),
-        "p_hold_monitoring": rng.beta(5, 5, n),
-        "p_hold_after": rng.beta(3, 6, n),
-        "p_level_low": low,
-        "p_level_partial": 1 - low - full,
-        "p_level_full": full,
-        "breach_fraction_monitoring": rng.uniform(0.2, 0.6, n),
-        "breach_fraction_after": rng.uniform(0.2, 0.6, n),
-        "launches_prevented_per_month": rng.gamma(4, 0.6, n),
-        "long_range_prevented_per_month": rng.gamma(2, 0.25, n),
-    }
+def synthetic_supplied(n=N, seed=1, cooperation_mean=0.5):
+    """Supplied draws from synthetic fits, with China's status-quo path held at 0.4.
+
+    China's cooperation propensity is centred on ``cooperation_mean``; its status-quo
+    enforcement is held fixed so that a higher propensity is a better deal, not also a
+    better status quo.
+    """
+    case = load_case()
+    supplied = case.supplied_draws(synthetic_fits(n, seed, cooperation_mean=cooperation_mean))
+    supplied.update(case.evidence_inputs(AS_OF, n))
+    supplied["sq_enforcement"] = np.full(n, 0.4)
+    return supplied
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,9 @@ from bs4 import BeautifulSoup
 from decision.case import CaseSpec, load_case, load_spec
 from decision.cli import main
 from decision.core.errors import InputError
+from decision.testing import cli_parameters
 
-TINY = ["-p", "draws=30", "-p", "tune=30", "-p", "chains=2", "-p", "cores=1"]
+TINY = cli_parameters()
 
 TREE = """\
 name: Synthetic missile-defence case

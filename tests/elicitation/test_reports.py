@@ -13,8 +13,9 @@ import pytest
 from decision.core.errors import InputError
 from decision.elicitation import elicit_case
 from decision.report import render_report, validate_parameters
+from decision.testing import report_parameters
 
-TINY = {"draws": 40, "tune": 40, "chains": 2, "cores": 1}
+TINY = report_parameters()
 
 
 def test_the_sensitivity_report_compares_the_experts(tmp_path, hawk):

@@ -16,11 +16,12 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from decision.monitoring.ledger import add_observation
+from decision.testing import cli_parameters, report_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-TINY = {"draws": 40, "tune": 40, "chains": 2, "cores": 1}
-TINY_ARGS = [arg for key, value in TINY.items() for arg in ("-p", f"{key}={value}")]
+TINY = report_parameters()
+TINY_ARGS = cli_parameters()
 
 #: Text from input files that must show as text: markup, script, and Markdown that would
 #: fetch (image), run (javascript: link) or load a library (mermaid) if it were rendered.

@@ -33,6 +33,7 @@ from decision.monitoring import (
 )
 from decision.observations import load_observations
 from decision.report import ReportFailed
+from decision.testing import TINY_SAMPLER
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "monitoring-2017" / "observations.csv"
@@ -70,7 +71,7 @@ SYNTHETIC = [  # synthetic test data, in date order
         note="[cn-2017-12]",
     ),
 ]
-TINY = {"draws": 30, "tune": 30, "chains": 2, "cores": 1, "prior_predictive_draws": 10}
+TINY = {**TINY_SAMPLER, "prior_predictive_draws": 10}
 
 
 def test_month_helpers(tmp_path):

@@ -17,8 +17,9 @@ from decision.report import (
     ReportFailed,
     render_report,
 )
+from decision.testing import report_parameters
 
-TINY = {"draws": 40, "tune": 40, "chains": 2, "cores": 1}
+TINY = report_parameters()
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from decision.case import load_case
 from decision.core.errors import InputError
 from decision.sweep import load_sweep, run_sweep
 from decision.sweep.reports import report_inputs
+from decision.testing import TINY_SAMPLER
 
 
 def test_the_scenario_file_of_a_report_holds_the_scenarios_inputs(
@@ -60,7 +61,7 @@ def test_report_refuses_overrides_of_model_supplied_parameters(
 def test_report_per_scenario_is_rendered_once(write_sweep, tmp_path, client, synthetic_posterior):
     path = write_sweep(
         draws=200,
-        sampler={"draws": 40, "tune": 40, "chains": 2, "cores": 1},
+        sampler=dict(TINY_SAMPLER),
         grid={"china_keeps_if_full": [0.25]},
     )
     sweep = load_sweep(path)
