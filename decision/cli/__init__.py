@@ -62,8 +62,13 @@ _STORAGE_ERRORS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
+    import warnings
+
     import click
 
+    # PyTensor's advice to install it with conda instead of pip: nothing a user of the command
+    # can act on (docs/progress.md); the sampler works without a system BLAS.
+    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     try:
         result = app(args=argv, standalone_mode=False)
     except DecisionError as exc:
