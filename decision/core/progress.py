@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import json
 import logging
 import os
@@ -112,8 +113,7 @@ class Progress:
     stream
         Where to write (default: standard error, so standard output keeps the results).
 
-    Use it as a context manager around the run: it starts the clock and the terminal display,
-    and quiets the sampler's own log lines unless bars are shown.
+    Use it as a context manager around the run: it starts the clock and the terminal display.
     """
 
     def __init__(self, mode: str = "auto", *, stream: TextIO | None = None):
@@ -128,7 +128,6 @@ class Progress:
         self._stage: Stage | None = None
         self._lock = threading.RLock()
         self._rich = None
-        self._saved_levels: dict[str, int] = {}
 
     # -- the run ----------------------------------------------------------------------------
     def __enter__(self) -> Progress:
@@ -143,25 +142,17 @@ class Progress:
     def start(self) -> None:
         """Start the clock and, on a terminal, the live display."""
         self.started = time.monotonic()
-        if self.mode != "bar":
-            for name in _CHATTY_LOGGERS:
-                logger = logging.getLogger(name)
-                self._saved_levels[name] = logger.level
-                logger.setLevel(logging.ERROR)
         if self.mode == "bar" and self._rich is None:
             self._rich = _rich_progress(self.stream)
             self._rich.start()
 
     def stop(self) -> None:
-        """End the open stage and the live display; restore the sampler's logging."""
+        """End the open stage and the live display."""
         if self._stage is not None:
             self._stage.done()
         if self._rich is not None:
             self._rich.stop()
             self._rich = None
-        for name, level in self._saved_levels.items():
-            logging.getLogger(name).setLevel(level)
-        self._saved_levels.clear()
 
     @property
     def elapsed(self) -> float:
@@ -203,10 +194,22 @@ class Progress:
         """Hand the terminal to the sampler's own progress bar for the block.
 
         Yields whether the sampler should draw its bar: only when this reporter shows bars
-        (the live display pauses meanwhile, so the two do not overwrite each other).
+        (the live display pauses meanwhile, so the two do not overwrite each other). Without
+        bars, the sampler's own log lines (``Initializing NUTS ...``) are held back to errors
+        for the block: the stage line says what is happening.
         """
         if self._rich is None:
-            yield False
+            # PyMC sets its logger's level when first imported: import it before changing it.
+            with contextlib.suppress(ImportError):
+                importlib.import_module("pymc")
+            saved = {name: logging.getLogger(name).level for name in _CHATTY_LOGGERS}
+            for name in _CHATTY_LOGGERS:
+                logging.getLogger(name).setLevel(logging.ERROR)
+            try:
+                yield False
+            finally:
+                for name, level in saved.items():
+                    logging.getLogger(name).setLevel(level)
             return
         self._rich.stop()
         try:

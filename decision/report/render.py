@@ -204,8 +204,10 @@ def _execute(
     """Execute the template with papermill in ``staging``; return the executed notebook.
 
     A failed run's staging folder is kept under ``<out_dir>/.failed/`` and named in the
-    :class:`ReportFailed` raised; on a full disk nothing is kept. The kernel logs only
-    errors (not the third-party warning about unencrypted local TCP).
+    :class:`ReportFailed` raised; on a full disk nothing is kept. The kernel's own log is
+    limited to critical messages: its warning about unencrypted local TCP and the
+    ``KeyboardInterrupt`` it logs when jupyter_client interrupts it before shutting it down
+    are not for the reader (a kernel that dies fails the report, saying so).
     """
     import nbformat
     import papermill
@@ -225,7 +227,7 @@ def _execute(
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=timeout,
-                extra_arguments=["--log-level=ERROR"],
+                extra_arguments=["--log-level=CRITICAL"],
                 on_notebook_start=cells.on_notebook_start,
                 on_cell_start=cells.on_cell_start,
                 on_cell_executed=cells.on_cell_executed,
