@@ -117,7 +117,7 @@ def fit(
     """Fit both Bayesian models (or load them from the cache) and print headline estimates."""
     from decision import models
 
-    as_of = as_of_date(as_of)
+    as_of = as_of_date(as_of, with_case=False)  # the models alone: the evidence's coverage
     obs = _observations(observations, as_of)
     with progress(quiet) as shown:
         fits = models.fit_models(

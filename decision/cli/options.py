@@ -125,12 +125,14 @@ def from_environment(ctx: typer.Context | None, name: str) -> bool:
     return getattr(source, "name", None) == "ENVIRONMENT"
 
 
-def as_of_date(as_of: str | None, *, case: Any = None, option: str = "--as-of") -> str:
+def as_of_date(
+    as_of: str | None, *, case: Any = None, with_case: bool = True, option: str = "--as-of"
+) -> str:
     """Check ``--as-of`` (default: the proposal's day) against the evidence's coverage.
 
-    The date must lie between the start of the evidence (or the case's proposal, when a case
-    is given) and the last day an evidence row became public; see ``docs`` (README,
-    "Evidence and as_of").
+    The date must lie between the start of the evidence (or, ``with_case``, the proposal of
+    ``case``, the default case if None) and the last day an evidence row became public; see
+    the README, "Evidence and as_of".
 
     Returns
     -------
@@ -147,7 +149,8 @@ def as_of_date(as_of: str | None, *, case: Any = None, option: str = "--as-of") 
 
     value = as_of or DEFAULT_AS_OF.isoformat()
     with given(option, value, field="as_of"):
-        day = evidence.coverage().check(value, field=option, not_before=_proposal(case))
+        bound = _proposal(case) if with_case else None
+        day = evidence.coverage().check(value, field=option, not_before=bound)
     return day.isoformat()
 
 
