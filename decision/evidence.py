@@ -742,7 +742,8 @@ class Coverage:
         InputError
             For a date before the evidence starts or ``not_before``, or after the evidence
             ends: the tables cannot say what was public then, and the models would read the
-            months without rows as evidence (agreements counted as kept, no launches).
+            months without rows as evidence (an agreement with no recorded breach counted as
+            kept, monitored months without a recorded breach as months a freeze held).
         """
         day = parse_date(as_of, field=field)
         if day > self.end:

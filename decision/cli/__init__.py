@@ -4,7 +4,9 @@ Each command group is a module: ``report`` (report, report sensitivity, report m
 ``analysis`` (analyze, fit, monitor), ``observe``, ``sweep`` and ``tree``. Commands import what
 they run inside their functions, so starting the program (``decision --help``) imports no
 models, papermill or Dask. :func:`main` maps errors to exit codes: bad input and a full disk
-print one line and exit 2.
+print one line and exit 2. ``options`` holds what commands share: the options, the progress
+reporter each long command shows its stages on (``--quiet`` for none), and the checks that
+make an error name the option the user typed.
 """
 
 from __future__ import annotations

@@ -160,15 +160,23 @@ class Progress:
         return time.monotonic() - self.started
 
     # -- what callers use -------------------------------------------------------------------
-    def stage(self, title: str, *, total: int | None = None, completed: int = 0) -> Stage:
-        """Start a stage (ending the one before); ``total`` steps if known."""
+    def stage(
+        self, title: str, *, total: int | None = None, completed: int = 0, estimate: bool = False
+    ) -> Stage:
+        """Start a stage (ending the one before).
+
+        ``total`` steps if known, ``completed`` of them already done; ``estimate`` shows the
+        time left on a terminal (for steps of similar length, such as a sweep's scenarios).
+        """
         with self._lock:
             if self._stage is not None:
                 self._stage.done()
             stage = Stage(self, title, total, completed, prefix=self._labelled(""))
             self._stage = stage
             if self._rich is not None:
-                stage._task = self._rich.add_task(stage.title, total=total, completed=completed)
+                stage._task = self._rich.add_task(
+                    stage.title, total=total, completed=completed, estimate=estimate
+                )
             self._line(stage.title)
             return stage
 
@@ -255,9 +263,20 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def _rich_progress(stream: TextIO):
-    """Make a rich progress display: spinner, stage, bar, steps done, time elapsed."""
+    """Make a rich progress display: spinner, stage, bar, share done, time elapsed and left."""
     from rich import progress as rich
     from rich.console import Console
+    from rich.text import Text
+
+    class TimeLeft(rich.ProgressColumn):
+        """Time left, for stages that asked for an estimate."""
+
+        def render(self, task) -> Text:
+            left = task.time_remaining
+            if not task.fields.get("estimate") or task.finished or left is None:
+                return Text("")
+            minutes, seconds = divmod(int(left), 60)
+            return Text(f"{minutes}:{seconds:02d} left", style="progress.remaining")
 
     return rich.Progress(
         rich.SpinnerColumn(finished_text="[green]✓[/green]"),
@@ -265,6 +284,7 @@ def _rich_progress(stream: TextIO):
         rich.BarColumn(),
         rich.TaskProgressColumn(),
         rich.TimeElapsedColumn(),
+        TimeLeft(),
         console=Console(file=stream),
     )
 
@@ -281,7 +301,9 @@ class _Relay(Progress):
             with self.path.open("a", encoding="utf-8") as out:
                 out.write(json.dumps({"kind": kind, "text": text}) + "\n")
 
-    def stage(self, title: str, *, total: int | None = None, completed: int = 0) -> Stage:
+    def stage(
+        self, title: str, *, total: int | None = None, completed: int = 0, estimate: bool = False
+    ) -> Stage:
         """Relay the stage's title (its steps stay in the kernel)."""
         self._send("stage", self._labelled(title))
         return Stage(self, title, total, completed)

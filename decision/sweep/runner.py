@@ -485,7 +485,9 @@ def run_sweep(
                     base_posterior = fit_posterior(
                         sweep.fits[sweep.base_fit_key], raise_errors=True
                     )
-                stage = shown.stage("scenarios", total=len(ids), completed=summary.done_before)
+                stage = shown.stage(
+                    "scenarios", total=len(ids), completed=summary.done_before, estimate=True
+                )
                 runner = _Runner(
                     sweep,
                     dask_client,
