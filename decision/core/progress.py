@@ -312,6 +312,11 @@ class _Relay(Progress):
         """Relay the note."""
         self._send("note", self._labelled(text))
 
+    @contextlib.contextmanager
+    def sampler_display(self) -> Iterator[bool]:
+        """Draw no sampler bar; leave the sampler's log lines to the notebook's output."""
+        yield False
+
 
 class RelayReader:
     """Reads what a report kernel relays (see :data:`RELAY_VARIABLE`) while it runs.
