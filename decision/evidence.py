@@ -15,19 +15,30 @@ Tables (see ``decision/data/README.md`` for definitions, units and sources)
 ``trade_annual``      China-DPRK goods trade by year.
 ``trade_monthly``     China-DPRK goods trade for single months and half-years.
 ``exercises``         US-ROK combined exercises.
+``dprk_offers``       Freeze or moratorium offers to the DPRK, its own offers, and its answers.
+``china_obligations`` China's votes on, refusals of and implementation of enforcement obligations.
+``dprk_transfers``    Documented DPRK nuclear and missile technology transfers.
 
 As-of rules
 -----------
-* ``launches_monthly``: only complete months that end before ``as_of``.
-* ``nuclear_tests``: ``date <= as_of``; ``unsc_resolutions``: ``adopted <= as_of``.
-* ``agreements``: ``signed <= as_of``; a breach after ``as_of`` counts as not yet happened.
-  The loader adds ``observed`` (bool; False = censored), ``duration_months`` (to the
-  breach, or to ``as_of`` if censored) and ``months_to_breach`` (NaN if censored), with
-  months = days / 30.4375. On a censored row the breach fields and notes are blanked
-  and ``partial_compliance_first`` is <NA>, because they describe later events.
-* ``china_enforcement``: ``evidence_date <= as_of``.
-* ``trade_annual``, ``trade_monthly``: ``available_from <= as_of``.
-* ``exercises``: ``known_from <= as_of``.
+Every table has a ``published`` column: the date the row's fact became public. A row is
+returned only when ``published <= as_of`` (``as_of`` is inclusive: what was public by the
+end of that day). Table by table, ``published`` is:
+
+* ``launches_monthly``: the month's last day (launches are public the day they happen, so a
+  month's count is complete at its end; the partial last month, the database's date).
+* ``nuclear_tests``, ``unsc_resolutions``: the event's own date.
+* ``agreements``: the day the agreement was signed or took effect; a breach after ``as_of``
+  counts as not yet happened (breaches were public the day they happened). The loader adds
+  ``observed`` (bool; False = censored), ``duration_months`` (to the breach, or to ``as_of``
+  if censored) and ``months_to_breach`` (NaN if censored), with months = days / 30.4375. On
+  a censored row the breach fields and notes are blanked and ``partial_compliance_first``
+  is <NA>, because they describe later events.
+* ``china_enforcement``: when the evidence behind the coding was public.
+* ``trade_annual``, ``trade_monthly``: when the figure was released (or a stated rule).
+* ``exercises``: when the row's status was public.
+* ``dprk_offers``: when the DPRK's answer was public.
+* ``china_obligations``, ``dprk_transfers``: when the record was public.
 
 Errors
 ------
@@ -52,6 +63,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pa
 
 from decision.core.config import DEFAULT_AS_OF
 from decision.core.dates import parse_date
@@ -85,6 +97,11 @@ __all__ = [
     "trade_annual",
     "trade_monthly",
     "exercises",
+    "dprk_offers",
+    "china_obligations",
+    "dprk_transfers",
+    "OFFER_TYPES",
+    "NUCLEAR_TESTS_COMPLETE_THROUGH",
     "data_hash",
     "sources",
     "describe",
@@ -97,17 +114,40 @@ __all__ = [
 DAYS_PER_MONTH = 30.4375
 
 #: Bump when a loader's computation changes, so cached posteriors are invalidated.
-_HASH_VERSION = "decision.evidence/1"
+_HASH_VERSION = "decision.evidence/2"
 
 #: Separator between several sources in one ``source`` cell.
 SOURCE_SEPARATOR = "; "
 
+#: The nuclear-test table is complete through this day: the CSIS database shows no DPRK
+#: nuclear test after 2017-09-03 up to August 2026, so a month up to here with no row had
+#: no test (nuclear tests are detected seismically and public the same day).
+NUCLEAR_TESTS_COMPLETE_THROUGH = dt.date(2026, 7, 31)
+
+#: Offer types of ``dprk_offers`` (see decision/data/README.md for the coding).
+OFFER_TYPES = ("freeze_for_freeze", "freeze_plus_pressure", "aid_for_freeze")
+
 # ---------------------------------------------------------------------------
-# The eight tables
+# The tables
 # ---------------------------------------------------------------------------
 
 _SOURCE = Col("source")
 _NOTES = Col("notes", required=False)
+_PUBLISHED = Col("published", "date")
+_JUDGMENT = Col("coding", choices=("analyst judgment",))
+
+
+def _published_after(*fields: str) -> pa.Check:
+    """Row check: ``published`` on or after each of ``fields`` (blank fields pass)."""
+
+    def fn(d: pd.DataFrame) -> pd.Series:
+        ok = pd.Series(True, index=d.index)
+        for field in fields:
+            ok &= blank_or(d["published"] >= d[field], d[field])
+        return ok
+
+    return row_check("published", f"expected published on or after {' and '.join(fields)}", fn)
+
 
 LAUNCHES = TableSpec(
     "launches_monthly",
@@ -125,6 +165,7 @@ LAUNCHES = TableSpec(
         Col("missiles", "int", checks=(ge(0, "a count"),)),
         Col("launch_days", "int", checks=(between(0, 31, "a count of days"),)),
         Col("long_range_missiles", "int", checks=(ge(0, "a count"),)),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
@@ -143,6 +184,11 @@ LAUNCHES = TableSpec(
             "long_range_missiles",
             "expected long_range_missiles <= missiles",
             lambda d: d["long_range_missiles"] <= d["missiles"],
+        ),
+        row_check(
+            "published",
+            "expected published within the month or after it",
+            lambda d: d["published"] >= pd.to_datetime(d["month"] + "-01", format="%Y-%m-%d"),
         ),
     ),
     date_field="month",
@@ -167,6 +213,7 @@ NUCLEAR = TableSpec(
         Col("yield_kt_low", "float", required=False, checks=(ge(0, "a yield in kt"),)),
         Col("yield_kt_high", "float", checks=(ge(0, "a yield in kt"),)),
         Col("yield_note"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
@@ -181,9 +228,14 @@ NUCLEAR = TableSpec(
             "expected yield_kt_high >= yield_kt_low",
             lambda d: blank_or(d["yield_kt_high"] >= d["yield_kt_low"], d["yield_kt_low"]),
         ),
+        _published_after("date"),
     ),
     date_field="date",
 )
+
+#: What testing an agreement froze: ``none`` (a facilities freeze or a political
+#: commitment), ``missiles``, ``nuclear``, or ``missiles_and_nuclear``.
+TESTING_FREEZES = ("none", "missiles", "nuclear", "missiles_and_nuclear")
 
 AGREEMENTS = TableSpec(
     "agreements",
@@ -191,10 +243,12 @@ AGREEMENTS = TableSpec(
         Col("agreement", checks=(unique("agreement"),)),
         Col("signed", "date", checks=(nondecreasing("signed-date"),)),
         Col("commitment"),
+        Col("testing_freeze", choices=TESTING_FREEZES),
         Col("breach_date", "date", required=False),
         Col("breach_event", required=False),
         Col("breach_rationale"),
         Col("partial_compliance_first", "bool"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
@@ -209,6 +263,12 @@ AGREEMENTS = TableSpec(
             "expected a breach_event when breach_date is given",
             lambda d: d["breach_date"].isna() | d["breach_event"].notna(),
         ),
+        _published_after("signed"),
+        row_check(
+            "published",
+            "expected published before breach_date",
+            lambda d: blank_or(d["published"] < d["breach_date"], d["breach_date"]),
+        ),
     ),
     date_field="signed",
 )
@@ -220,9 +280,11 @@ UNSC = TableSpec(
         Col("adopted", "date", checks=(nondecreasing("adoption-date"),)),
         Col("trigger"),
         Col("measures"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
+    row_checks=(_published_after("adopted"),),
     date_field="adopted",
 )
 
@@ -253,18 +315,14 @@ CHINA = TableSpec(
         ),
         Col("lag_months", "float", required=False, checks=(ge(0, "a lag in months"),)),
         Col("evidence"),
-        Col("evidence_date", "date"),
+        _PUBLISHED,
         _SOURCE,
-        Col("coding", choices=("analyst judgment",)),
+        _JUDGMENT,
         Col("rationale"),
         _NOTES,
     ),
     row_checks=(
-        row_check(
-            "evidence_date",
-            "expected evidence_date on or after commitment_date",
-            lambda d: d["evidence_date"] >= d["commitment_date"],
-        ),
+        _published_after("commitment_date"),
         row_check(
             "extent",
             "expected extent 1 for full, 0 for none, 0.25-0.75 for partial",
@@ -301,23 +359,32 @@ CHINA = TableSpec(
     date_field="commitment_date",
 )
 
+#: Statistical series of ``trade_annual``: each row's figures all come from one of them.
+TRADE_SERIES = ("KOTRA", "China customs (GACC)", "ITC/WTO")
+
 TRADE_ANNUAL = TableSpec(
     "trade_annual",
     (
-        Col("year", "int", checks=(increasing("year"), between(1950, 2100, "a year"))),
+        Col("year", "int", checks=(nondecreasing("year"), between(1950, 2100, "a year"))),
+        Col("series", choices=TRADE_SERIES),
         Col("total_usd_m", "float", required=False, checks=(ge(0, "US$ millions"),)),
         Col("china_exports_usd_m", "float", required=False, checks=(ge(0, "US$ millions"),)),
         Col("china_imports_usd_m", "float", required=False, checks=(ge(0, "US$ millions"),)),
         Col("share_of_dprk_trade", "float", required=False, checks=(between(0, 1, "a share"),)),
-        Col("available_from", "date"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
     row_checks=(
         row_check(
-            "available_from",
-            "expected available_from after the end of the year",
-            lambda d: d["available_from"].dt.year > d["year"],
+            "published",
+            "expected published after the end of the year",
+            lambda d: d["published"].dt.year > d["year"],
+        ),
+        row_check(
+            "series",
+            "expected each (year, series) only once",
+            lambda d: ~d.duplicated(["year", "series"]),
         ),
         row_check(
             "total_usd_m",
@@ -345,7 +412,7 @@ TRADE_MONTHLY = TableSpec(
                 col_check(lambda s: s > -100, "expected a year-on-year change > -100 (per cent)"),
             ),
         ),
-        Col("available_from", "date"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
@@ -356,9 +423,9 @@ TRADE_MONTHLY = TableSpec(
             lambda d: d["period_end"] >= d["period_start"],
         ),
         row_check(
-            "available_from",
-            "expected available_from on or after period_end",
-            lambda d: d["available_from"] >= d["period_end"],
+            "published",
+            "expected published after period_end",
+            lambda d: d["published"] > d["period_end"],
         ),
         row_check(
             "value_usd_m",
@@ -388,7 +455,7 @@ EXERCISES = TableSpec(
         Col("status", choices=("held", "scaled down", "postponed", "suspended", "replaced")),
         Col("us_personnel", "int", required=False, checks=(ge(0, "a head count"),)),
         Col("rok_personnel", "int", required=False, checks=(ge(0, "a head count"),)),
-        Col("known_from", "date"),
+        _PUBLISHED,
         _SOURCE,
         _NOTES,
     ),
@@ -408,16 +475,116 @@ EXERCISES = TableSpec(
             "expected end on or after start",
             lambda d: blank_or(d["end"] >= d["start"], d["end"], d["start"]),
         ),
+        _published_after("start", "end"),
+    ),
+    date_field="published",
+)
+
+_ID = col_check(
+    lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
+    "expected an id of lower-case letters, digits and underscores",
+)
+
+DPRK_OFFERS = TableSpec(
+    "dprk_offers",
+    (
+        Col("offer_id", checks=(unique("offer id"), _ID)),
+        Col("offer_date", "date", checks=(nondecreasing("offer-date"),)),
+        Col("offered_by"),
+        Col("offer_type", choices=OFFER_TYPES),
+        Col("description"),
+        Col("dprk_response", choices=("accepted", "refused", "proposed")),
+        Col("response_date", "date"),
+        _PUBLISHED,
+        Col("in_model", "bool"),
+        _SOURCE,
+        _JUDGMENT,
+        Col("rationale"),
+        _NOTES,
+    ),
+    row_checks=(
         row_check(
-            "known_from",
-            "expected known_from on or after start and end",
+            "response_date",
+            "expected response_date on or after offer_date",
+            lambda d: d["response_date"] >= d["offer_date"],
+        ),
+        _published_after("response_date"),
+    ),
+    date_field="offer_date",
+)
+
+CHINA_OBLIGATIONS = TableSpec(
+    "china_obligations",
+    (
+        Col("record_id", checks=(unique("record id"), _ID)),
+        Col("date", "date", checks=(nondecreasing("date"),)),
+        Col(
+            "record_type",
+            choices=("unsc_vote", "declined_draft", "implementation_notice", "china_proposal"),
+        ),
+        Col("obligation"),
+        Col("china_response", choices=("accepted", "declined", "implemented", "proposed")),
+        Col("related_to", required=False),
+        _PUBLISHED,
+        Col("in_acceptance", "bool"),
+        _SOURCE,
+        _JUDGMENT,
+        Col("rationale"),
+        _NOTES,
+    ),
+    row_checks=(
+        _published_after("date"),
+        row_check(
+            "china_response",
+            "expected accepted for a unsc_vote, declined for a declined_draft, implemented for "
+            "an implementation_notice and proposed for a china_proposal",
             lambda d: (
-                blank_or(d["known_from"] >= d["start"], d["start"])
-                & blank_or(d["known_from"] >= d["end"], d["end"])
+                d["china_response"]
+                == d["record_type"].map(
+                    {
+                        "unsc_vote": "accepted",
+                        "declined_draft": "declined",
+                        "implementation_notice": "implemented",
+                        "china_proposal": "proposed",
+                    }
+                )
             ),
         ),
+        row_check(
+            "in_acceptance",
+            "expected in_acceptance true only for a unsc_vote or a declined_draft",
+            lambda d: ~d["in_acceptance"] | d["record_type"].isin(["unsc_vote", "declined_draft"]),
+        ),
     ),
-    date_field="known_from",
+    date_field="date",
+)
+
+DPRK_TRANSFERS = TableSpec(
+    "dprk_transfers",
+    (
+        Col("transfer_id", checks=(unique("transfer id"), _ID)),
+        Col("recipient"),
+        Col("item", choices=("nuclear", "missile")),
+        Col("description"),
+        Col("began", "date"),
+        Col("ended", "date", required=False),
+        _PUBLISHED,
+        Col("evidence_grade", choices=("official", "un_panel", "press_report")),
+        Col("in_model", "bool"),
+        _SOURCE,
+        _JUDGMENT,
+        Col("rationale"),
+        _NOTES,
+    ),
+    row_checks=(
+        row_check(
+            "ended",
+            "expected ended on or after began",
+            lambda d: blank_or(d["ended"] >= d["began"], d["ended"]),
+        ),
+        _published_after("began"),
+    ),
+    date_field="began",
 )
 
 
@@ -428,7 +595,19 @@ def _nondecreasing_key(key: pd.Series) -> pd.Series:
 
 _SPECS: dict[str, TableSpec] = {
     s.name: s
-    for s in (LAUNCHES, NUCLEAR, AGREEMENTS, UNSC, CHINA, TRADE_ANNUAL, TRADE_MONTHLY, EXERCISES)
+    for s in (
+        LAUNCHES,
+        NUCLEAR,
+        AGREEMENTS,
+        UNSC,
+        CHINA,
+        TRADE_ANNUAL,
+        TRADE_MONTHLY,
+        EXERCISES,
+        DPRK_OFFERS,
+        CHINA_OBLIGATIONS,
+        DPRK_TRANSFERS,
+    )
 }
 
 #: The evidence tables, in the order used by :func:`describe` and :func:`data_hash`.
@@ -440,21 +619,12 @@ NAMES: tuple[str, ...] = tuple(_SPECS)
 # ---------------------------------------------------------------------------
 
 
-def _filter_launches(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    month_start = pd.to_datetime(df["month"] + "-01", format="%Y-%m-%d")
-    next_month = month_start + pd.offsets.MonthBegin(1)
-    return df[next_month <= as_of]
-
-
-def _by_column(column: str) -> Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]:
-    def fn(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-        return df[df[column] <= as_of]
-
-    return fn
+def _published(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    return df[df["published"] <= as_of]
 
 
 def _filter_agreements(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    out = df[df["signed"] <= as_of].copy()
+    out = df[df["published"] <= as_of].copy()
     observed = (out["breach_date"].notna() & (out["breach_date"] <= as_of)).astype(bool)
     end = out["breach_date"].where(observed, as_of)
     duration = (end - out["signed"]).dt.days / DAYS_PER_MONTH
@@ -475,14 +645,7 @@ def _filter_agreements(df: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 
 
 _FILTERS: dict[str, Callable[[pd.DataFrame, pd.Timestamp], pd.DataFrame]] = {
-    "launches_monthly": _filter_launches,
-    "nuclear_tests": _by_column("date"),
-    "agreements": _filter_agreements,
-    "unsc_resolutions": _by_column("adopted"),
-    "china_enforcement": _by_column("evidence_date"),
-    "trade_annual": _by_column("available_from"),
-    "trade_monthly": _by_column("available_from"),
-    "exercises": _by_column("known_from"),
+    name: (_filter_agreements if name == "agreements" else _published) for name in _SPECS
 }
 
 
@@ -557,7 +720,7 @@ def load(
 def launches_monthly(
     as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
 ) -> pd.DataFrame:
-    """DPRK ballistic-missile launches per complete month before ``as_of``."""
+    """DPRK ballistic-missile launches per month, for months complete by ``as_of``."""
     return load("launches_monthly", as_of=as_of, path=path)
 
 
@@ -585,14 +748,14 @@ def unsc_resolutions(
 def china_enforcement(
     as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
 ) -> pd.DataFrame:
-    """China's enforcement episodes whose evidence was public by ``as_of``."""
+    """China's enforcement episodes whose evidence was published by ``as_of``."""
     return load("china_enforcement", as_of=as_of, path=path)
 
 
 def trade_annual(
     as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
 ) -> pd.DataFrame:
-    """China-DPRK annual trade figures public by ``as_of``."""
+    """China-DPRK annual trade figures published by ``as_of`` (one row per year and series)."""
     return load("trade_annual", as_of=as_of, path=path)
 
 
@@ -608,6 +771,27 @@ def exercises(
 ) -> pd.DataFrame:
     """US-ROK combined exercises whose status was public by ``as_of``."""
     return load("exercises", as_of=as_of, path=path)
+
+
+def dprk_offers(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Freeze or moratorium offers whose DPRK answer was published by ``as_of``."""
+    return load("dprk_offers", as_of=as_of, path=path)
+
+
+def china_obligations(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """China's record on enforcement obligations (votes, refusals, notices) by ``as_of``."""
+    return load("china_obligations", as_of=as_of, path=path)
+
+
+def dprk_transfers(
+    as_of: dt.date | str = DEFAULT_AS_OF, *, path: str | os.PathLike | None = None
+) -> pd.DataFrame:
+    """Documented DPRK nuclear and missile technology transfers published by ``as_of``."""
+    return load("dprk_transfers", as_of=as_of, path=path)
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,12 @@ UTF-8 CSV with a header row. Columns (any order):
 ``confidence``  optional column (blank = 1); the probability, from 0 to 1, that the
                 report is true.
 ``note``        optional column; free text.
+``published``   optional column (blank = ``date``); the day the observation became public,
+                on or after ``date``. A launch or a nuclear test is public the day it
+                happens; a monthly customs figure is published the following month, so
+                its ``date`` is the last day of the month measured and ``published`` the
+                day the figure was released. Cutoffs (``as_of``, ``--through``) filter on
+                ``published``: a figure published after the cutoff is not used.
 
 Kinds and values
 ----------------
@@ -78,6 +84,7 @@ __all__ = [
     "empty_observations",
     "write_observations",
     "summarise_monitoring",
+    "published_by",
     "example_path",
 ]
 
@@ -89,7 +96,16 @@ KINDS: dict[str, tuple[str, ...]] = {
 ACTORS: tuple[str, ...] = tuple(KINDS)
 
 #: Column order of a loaded observations frame.
-COLUMNS: tuple[str, ...] = ("date", "actor", "kind", "value", "source", "confidence", "note")
+COLUMNS: tuple[str, ...] = (
+    "date",
+    "actor",
+    "kind",
+    "value",
+    "source",
+    "confidence",
+    "note",
+    "published",
+)
 
 
 def _kind_check(actor: str):
@@ -142,8 +158,14 @@ SPEC = TableSpec(
             ),
         ),
         Col("note", required=False, optional=True),
+        Col("published", "date", required=False, optional=True),
     ),
     row_checks=(
+        row_check(
+            "published",
+            "expected published on or after date",
+            lambda d: d["published"].isna() | (d["published"] >= d["date"]),
+        ),
         _kind_check("DPRK"),
         _kind_check("China"),
         _value_check(
@@ -165,6 +187,7 @@ SPEC = TableSpec(
 def _finish(typed: pd.DataFrame) -> pd.DataFrame:
     out = typed.loc[:, list(COLUMNS)].copy()
     out["confidence"] = out["confidence"].fillna(1.0).astype("float64")
+    out["published"] = out["published"].fillna(out["date"]).astype("datetime64[ns]")
     return out.reset_index(drop=True)
 
 
@@ -186,16 +209,28 @@ def validate_observations(df: pd.DataFrame, *, file: str = "observations") -> pd
 def load_observations(
     path: str | os.PathLike, *, as_of: dt.date | str | None = None
 ) -> pd.DataFrame:
-    """Read and validate an observations CSV; drop rows dated after ``as_of`` if given."""
+    """Read and validate an observations CSV; drop rows published after ``as_of`` if given.
+
+    The cutoff applies to ``published`` (which defaults to ``date``), so a customs figure
+    for September released in October is not used as of 30 September.
+    """
     file = str(path)
     frame = _finish(validate_table(read_text_csv(path, file=file), SPEC, file=file))
     if as_of is not None:
-        frame = frame[frame["date"] <= pd.Timestamp(parse_date(as_of))].reset_index(drop=True)
+        frame = published_by(frame, as_of)
     return frame
 
 
+def published_by(frame: pd.DataFrame, cutoff: dt.date | str) -> pd.DataFrame:
+    """Keep the rows of a typed observations frame published on or before ``cutoff``."""
+    when = pd.Timestamp(parse_date(cutoff, field="cutoff"))
+    published = frame["published"] if "published" in frame else frame["date"]
+    published = pd.to_datetime(published).fillna(pd.to_datetime(frame["date"]))
+    return frame[published <= when].reset_index(drop=True)
+
+
 def empty_observations() -> pd.DataFrame:
-    """A valid observations frame with no rows (for "nothing observed yet")."""
+    """Return a valid observations frame with no rows (for "nothing observed yet")."""
     text = pd.DataFrame({name: pd.Series([], dtype="str") for name in COLUMNS})
     return _finish(validate_table(text, SPEC, file="observations"))
 
@@ -219,6 +254,7 @@ def write_observations(df: pd.DataFrame, path: str | os.PathLike) -> Path:
             "source": frame["source"],
             "confidence": frame["confidence"].map(_number_text),
             "note": frame["note"].fillna(""),
+            "published": frame["published"].dt.strftime("%Y-%m-%d"),
         }
     )
     return atomic_write_text(path, out.to_csv(index=False, lineterminator="\n"))
@@ -247,6 +283,9 @@ def summarise_monitoring(
     df: pd.DataFrame, start: dt.date | str, through: dt.date | str, *, min_confidence: float = 0.0
 ) -> dict[str, Any]:
     """Summarise observations dated from ``start`` to ``through`` (inclusive) for the models.
+
+    Only rows published by ``through`` count: a figure for a month inside the window that
+    was released after ``through`` is left out.
 
     Months are calendar months: the month containing ``start`` is month 1 (so start
     monitoring on the first of a month). ``months_observed`` counts the months from
@@ -285,8 +324,9 @@ def summarise_monitoring(
             field="min_confidence",
         )
     frame = df if _is_typed(df) else validate_observations(df)
-    window = frame[
-        (frame["date"] >= pd.Timestamp(start_d)) & (frame["date"] <= pd.Timestamp(through_d))
+    window = published_by(frame, through_d)
+    window = window[
+        (window["date"] >= pd.Timestamp(start_d)) & (window["date"] <= pd.Timestamp(through_d))
     ]
 
     dprk: dict[str, Any] = {
@@ -351,6 +391,8 @@ def _is_typed(df: pd.DataFrame) -> bool:
     return (
         list(df.columns) == list(COLUMNS)
         and pd.api.types.is_datetime64_any_dtype(df["date"])
+        and pd.api.types.is_datetime64_any_dtype(df["published"])
+        and not df["published"].isna().any()
         and pd.api.types.is_float_dtype(df["value"])
         and pd.api.types.is_float_dtype(df["confidence"])
         and not df["confidence"].isna().any()

@@ -37,9 +37,13 @@ __all__ = [
     "diagnostics_text",
     "enforcement_table",
     "escape",
+    "expert_disagreement_markdown",
+    "expert_disagreement_table",
+    "expert_disagreement_text",
     "fit_inputs_table",
     "headline_table",
     "headline_text",
+    "hindsight_text",
     "model_section_text",
     "title_text",
     "percent",
@@ -349,8 +353,14 @@ def monitoring_text(analysis) -> str:
     )
 
 
-def assumptions_table(analysis) -> pd.DataFrame:
-    """Every parameter of the case: kind, 90% range, rationale."""
+def assumptions_table(analysis, provenance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every parameter of the case: kind, 90% range, rationale; for judgments, provenance.
+
+    Each judgment also shows its distribution (the pooled one when several experts answered),
+    the experts' spread and where it came from (experts, dates, method; see
+    :func:`decision.elicitation.judgment_provenance`, computed when ``provenance`` is None);
+    one elicited after the analysis date is marked.
+    """
     table = analysis.case.assumptions()
     for name, (model, var) in analysis.spec.supplied.items():
         if name in table.index and model in analysis.fits:
@@ -360,7 +370,116 @@ def assumptions_table(analysis) -> pd.DataFrame:
     for name in table.index[table["kind"] == "from the evidence"]:
         value = float(np.mean(analysis.result.parameters[name]))
         table.loc[name, ["5%", "95%"]] = value
-    return table.round({"5%": 3, "95%": 3}).fillna("")
+    if provenance is None:
+        from decision.elicitation import judgment_provenance
+
+        provenance = judgment_provenance(analysis.case, analysis.as_of)
+    added = ["distribution", "experts' spread", "provenance"]
+    for column in added:
+        table[column] = ""
+    for name, row in provenance.iterrows():
+        if name in table.index:
+            words = row["provenance"]
+            if row["after as_of"]:
+                words += " [ELICITED AFTER THE ANALYSIS DATE: may reflect hindsight]"
+            table.loc[name, added] = [row["distribution"], row["experts' spread"], words]
+    order = ["kind", "judgment", "description", "distribution", "5%", "95%"]
+    order += ["experts' spread", "provenance", "rationale"]
+    table = table[order + [c for c in table.columns if c not in order]]
+    table = table.round({"5%": 3, "95%": 3})
+    for column in ("5%", "95%"):  # blank, not NaN, where a parameter has no range
+        table[column] = table[column].astype(object).where(table[column].notna(), "")
+    return table
+
+
+def hindsight_text(analysis, provenance: pd.DataFrame | None = None) -> str:
+    """Warn of the judgments elicited after the analysis date (empty text when none)."""
+    from decision.elicitation import hindsight_messages, judgment_provenance
+
+    if provenance is None:
+        provenance = judgment_provenance(analysis.case, analysis.as_of)
+    messages = hindsight_messages(provenance, analysis.as_of.isoformat())
+    if not messages:
+        return ""
+    items = "\n".join(f"> - {escape(m)}" for m in messages)
+    return (
+        f"> **Hindsight: {len(messages)} judgment(s) were elicited after the analysis date "
+        f"({escape(analysis.as_of.isoformat())}).** They may use what was learned later; read "
+        "the recommendation as of their dates, not as of the analysis date.\n>\n" + items
+    )
+
+
+def expert_disagreement_table(disagreement) -> pd.DataFrame:
+    """Per expert: elicitation dates, judgments answered, recommendation, expected values."""
+    table = disagreement.table.drop(columns=["kind"]).copy()
+    table["probability optimal"] = table["probability optimal"].map(percent)
+    for strategy in disagreement.strategies:
+        table[strategy] = table[strategy].round(4)
+    return table.rename(columns={"answered": "judgments answered"})
+
+
+def expert_disagreement_text(disagreement) -> str:
+    """Say the recommendation under each expert's judgments alone, in plain words."""
+    table = disagreement.table
+    experts = table[table["kind"] == "expert"]
+    if experts.empty:
+        return "The case has no elicitation records: there are no experts to compare."
+    lines = []
+    for label, row in table[table["kind"] != "analysis"].iterrows():
+        lines.append(
+            f"- {escape(label)}: **{escape(row['recommendation'])}** (best in "
+            f"{percent(row['probability optimal'])} of draws)."
+        )
+    if len(experts) == 1:
+        head = "One expert's judgments are on record; " + (
+            "they lead to this analysis's recommendation."
+            if experts["recommendation"].iloc[0] == disagreement.reference
+            else "they lead to another recommendation than this analysis's scenario."
+        )
+    elif disagreement.agree:
+        head = (
+            f"All {len(experts)} experts' judgments lead to the same recommendation: the "
+            "disagreement between them does not change the call."
+        )
+    else:
+        calls = ", ".join(escape(c) for c in experts["recommendation"].unique())
+        head = (
+            f"**The experts disagree on the recommendation** ({calls}): which expert's "
+            "judgments are right matters more than the models' uncertainty here."
+        )
+    return "\n".join([head, "", *lines])
+
+
+def expert_disagreement_markdown(disagreement, context: str = "") -> str:
+    """Write the expert-disagreement section as Markdown (heading, text, table).
+
+    ``context`` (e.g. the evidence date, scenario, sampler and commit) is written under the
+    heading, escaped.
+    """
+    table = expert_disagreement_table(disagreement)
+    header = ["judgments of", *table.columns]
+
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return f"{value:.4f}"
+        return escape(value)
+
+    rows = [[escape(label), *(cell(v) for v in row)] for label, row in table.iterrows()]
+    lines = ["## Expert disagreement", ""]
+    if context:
+        lines += [f"*{escape(context)}*", ""]
+    lines += [
+        "The recommendation under each expert's own judgments alone: the models' posterior "
+        "draws are the same in every row; only the judgments an expert answered are replaced "
+        "by that expert's distributions (the others keep the scenario's).",
+        "",
+        expert_disagreement_text(disagreement),
+        "",
+        "| " + " | ".join(escape(h) for h in header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 #: Smallest font size (CSS px) a tree diagram is shown at before its box scrolls sideways.

@@ -24,7 +24,7 @@
 as_of = "2017-08-20"  # only evidence public on this date
 
 # %%
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from decision import evidence, plots
 
@@ -60,10 +60,19 @@ display(agreements)
 
 # %%
 display(evidence.china_enforcement(as_of=as_of))
+display(evidence.china_obligations(as_of=as_of))
 trade = evidence.trade_annual(as_of=as_of)
-if len(trade):
-    fig = plots.plot_trade(trade)
+for series, rows in trade.groupby("series"):  # one statistical series per plot
+    display(Markdown(f"**{series}**"))
+    fig = plots.plot_trade(rows)
 display(evidence.trade_monthly(as_of=as_of))
+
+# %% [markdown]
+# ## The DPRK's answers to freeze offers, and documented technology transfers
+
+# %%
+display(evidence.dprk_offers(as_of=as_of))
+display(evidence.dprk_transfers(as_of=as_of))
 
 # %% [markdown]
 # ## Sanctions resolutions and combined exercises

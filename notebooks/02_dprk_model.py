@@ -55,17 +55,38 @@ display(fit.summary())
 fig = plots.plot_trace(fit, list(model.free_vars[:6]))
 
 # %% [markdown]
-# ## Prior and posterior predictive checks of the monthly launch record
+# ## What monitoring has shown, month by month
+#
+# The launch and nuclear-test tables merged with the ledger, as published by the cutoff. A
+# kind with no record in a month is "not reported", never compliance.
 
 # %%
+display(model.monitoring_status())
+display(Markdown(f"The DPRK: {model.answer_text()}."))
+
+# %% [markdown]
+# ## Prior and posterior predictive checks
+#
+# For each observed series, summary statistics of the data beside what the priors alone and
+# the fitted model predict (mean and 90% interval); a posterior p-value near 0 or 1 flags a
+# misfit. Then the same checks as plots.
+
+# %%
+for name in ("missiles", "long_range", "agreement_duration", "offer_responses"):
+    display(Markdown(f"**{name}**"))
+    display(fit.predictive_check(name).round(3))
 fig = plots.plot_ppc(fit, "missiles", group="prior")
 fig = plots.plot_ppc(fit, "missiles")
 fig = plots.plot_ppc(fit, "agreement_duration")
 
 # %% [markdown]
-# ## Posteriors of the quantities the decision tree uses
+# ## Prior against posterior of every quantity the tree uses
+#
+# How far the evidence moved each quantity: the prior side is what the priors alone imply
+# (no data, no monitoring record).
 
 # %%
+display(fit.prior_posterior_table().round(3))
 fig = plots.plot_posteriors(fit)
 fig = plots.plot_agreement_survival(evidence.agreements(as_of=as_of), fit)
 

@@ -58,11 +58,29 @@ display(reporting.enforcement_table(record))
 
 # %% [markdown]
 # ## Diagnose and check predictions
+#
+# Each coded episode is one ordinal outcome (0 to 4 quarters carried out): the prior and
+# posterior predictive checks compare the codings with what the priors alone and the fitted
+# population predict.
 
 # %%
 fig = plots.plot_trace(fit, list(model.free_vars))
+display(fit.predictive_check("enforcement_record").round(3))
 fig = plots.plot_ppc(fit, "enforcement_record", group="prior")
 fig = plots.plot_ppc(fit, "enforcement_record")
+
+# %% [markdown]
+# ## Prior against posterior of every quantity the tree uses
+
+# %%
+display(fit.prior_posterior_table().round(3))
+display(
+    Markdown(
+        f"China's implementing notices came {min(model.data['status_quo_lag_days'])} to "
+        f"{max(model.data['status_quo_lag_days'])} days after each resolution: the status-quo "
+        "enforcement path the counter-proposal is credited against."
+    )
+)
 fig = plots.plot_posteriors(fit)
 
 # %% [markdown]

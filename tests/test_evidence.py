@@ -19,12 +19,15 @@ LATE = "2030-01-01"
 ROWS = {
     "launches_monthly": 136,
     "nuclear_tests": 6,
-    "agreements": 5,
+    "agreements": 6,
     "unsc_resolutions": 10,
-    "china_enforcement": 8,
-    "trade_annual": 8,
+    "china_enforcement": 10,
+    "trade_annual": 10,
     "trade_monthly": 14,
     "exercises": 18,
+    "dprk_offers": 14,
+    "china_obligations": 18,
+    "dprk_transfers": 7,
 }
 
 # Yearly cross-check from the facts (CNS): missiles / launch-days.
@@ -87,9 +90,21 @@ def test_default_as_of_is_the_proposal_date():
     assert evidence.unsc_resolutions()["resolution"].iloc[-1] == 2371
 
 
-def test_launch_months_are_complete_before_as_of():
+def test_a_launch_month_is_published_on_its_last_day():
     assert evidence.launches_monthly(as_of="2017-08-01")["month"].iloc[-1] == "2017-07"
-    assert evidence.launches_monthly(as_of="2017-07-31")["month"].iloc[-1] == "2017-06"
+    assert evidence.launches_monthly(as_of="2017-07-31")["month"].iloc[-1] == "2017-07"
+    assert evidence.launches_monthly(as_of="2017-07-30")["month"].iloc[-1] == "2017-06"
+
+
+@pytest.mark.parametrize("name", evidence.NAMES)
+def test_every_table_filters_on_its_publication_date(name):
+    everything = evidence.load(name, as_of=LATE)
+    assert "published" in everything.columns
+    for day in everything["published"].drop_duplicates().sort_values().iloc[::7]:
+        before = evidence.load(name, as_of=(day - pd.Timedelta(days=1)).date())
+        on = evidence.load(name, as_of=day.date())
+        assert (before["published"] < day).all() and (on["published"] <= day).all()
+        assert len(on) == int((everything["published"] <= day).sum()), day
 
 
 def test_as_of_accepts_a_date_or_a_string():
@@ -111,20 +126,32 @@ def test_nothing_dated_after_as_of(name, as_of):
         assert (frame[col].dropna() <= cutoff).all(), col
     if name == "launches_monthly":
         ends = pd.to_datetime(frame["month"] + "-01") + pd.offsets.MonthEnd(0)
-        assert (ends < cutoff).all()
+        assert (ends <= cutoff).all()
     if name == "trade_annual":
         assert (frame["year"] < cutoff.year).all()
 
 
 def test_agreements_as_of_the_proposal_are_all_breached():
     frame = evidence.agreements()
-    assert len(frame) == 4
+    assert len(frame) == 5
     assert frame["observed"].all()
     expected = (frame["breach_date"] - frame["signed"]).dt.days / evidence.DAYS_PER_MONTH
     assert frame["duration_months"].tolist() == pytest.approx(expected.tolist())
     assert frame["months_to_breach"].tolist() == pytest.approx(expected.tolist())
     leap = frame.set_index("agreement").loc["Leap Day deal"]
     assert leap["duration_months"] == pytest.approx(44 / 30.4375)
+
+
+def test_the_missile_moratorium_carries_the_2006_launches_not_the_joint_statement():
+    frame = evidence.agreements().set_index("agreement")
+    berlin = frame.loc["Berlin missile-test moratorium"]
+    assert berlin["signed"] == pd.Timestamp("1999-09-12")
+    assert berlin["breach_date"] == pd.Timestamp("2006-07-05")
+    assert berlin["testing_freeze"] == "missiles"
+    joint = frame.loc["Six-Party Joint Statement"]
+    assert joint["testing_freeze"] == "none"
+    assert joint["breach_date"] == pd.Timestamp("2006-10-09")  # the first nuclear test
+    assert joint["duration_months"] == pytest.approx(385 / 30.4375)
 
 
 def test_2018_moratorium_is_censored_in_mid_2019():
@@ -158,13 +185,19 @@ def test_china_enforcement_rows_appear_with_their_evidence():
         "unsc_2321",
         "mofcom_2017_02",
     ]
-    assert (default["evidence_date"] <= pd.Timestamp(DEFAULT_AS_OF)).all()
-    later = evidence.china_enforcement(as_of="2019-06-01")["episode"].tolist()
+    assert (default["published"] <= pd.Timestamp(DEFAULT_AS_OF)).all()
+    later = evidence.china_enforcement(as_of="2019-01-22")["episode"].tolist()
     assert "unsc_2375" in later and "unsc_2397" not in later
     everything = evidence.china_enforcement(as_of=LATE)
     assert set(everything["extent"]) <= set(evidence_extents())
     assert (everything["coding"] == "analyst judgment").all()
     assert everything["rationale"].str.len().gt(20).all()
+
+
+def test_china_implementing_notices_came_within_weeks():
+    lags = evidence.china_enforcement(as_of=LATE).set_index("episode")["lag_months"]
+    # MOFCOM notices: No. 75 of 2016 (9 days), No. 52 of 2017 (11 days), 2018-01-05 (14 days).
+    assert lags["unsc_2321"] == 0.3 and lags["unsc_2375"] == 0.4 and lags["unsc_2397"] == 0.5
 
 
 def evidence_extents():
@@ -176,14 +209,84 @@ def test_trade_figures_appear_when_published():
     assert 2017 not in evidence.trade_annual(as_of="2018-01-11")["year"].tolist()
     assert 2017 in evidence.trade_annual(as_of="2018-01-12")["year"].tolist()
     monthly = evidence.trade_monthly()
-    assert (monthly["available_from"] <= pd.Timestamp(DEFAULT_AS_OF)).all()
+    assert (monthly["published"] <= pd.Timestamp(DEFAULT_AS_OF)).all()
     assert monthly["period_start"].max() == pd.Timestamp("2017-06-01")
+    # September 2017 customs figures: released 13 Oct 2017, not at the end of September.
+    september = pd.Timestamp("2017-09-01")
+    assert september not in evidence.trade_monthly(as_of="2017-10-12")["period_start"].tolist()
+    assert september in evidence.trade_monthly(as_of="2017-10-13")["period_start"].tolist()
+
+
+def test_each_trade_row_comes_from_one_series():
+    annual = evidence.trade_annual(as_of=LATE)
+    assert set(annual["series"]) == {"KOTRA", "China customs (GACC)", "ITC/WTO"}
+    assert not annual.duplicated(["year", "series"]).any()
+    gacc = annual[annual["series"] == "China customs (GACC)"].set_index("year")
+    kotra = annual[annual["series"] == "KOTRA"].set_index("year")
+    # 2018 against 2017 within China customs: -52%, not KOTRA's -48.2% against its own base.
+    assert gacc.loc[2018, "total_usd_m"] / gacc.loc[2017, "total_usd_m"] == pytest.approx(
+        0.48, abs=0.01
+    )
+    assert kotra.loc[2018, "total_usd_m"] == 2720
+    assert gacc.loc[2018, "published"] < kotra.loc[2018, "published"]
 
 
 def test_exercises_after_as_of_are_hidden():
     default = evidence.exercises()
     assert not ((default["year"] == 2017) & (default["season"] == "summer")).any()
     assert len(evidence.exercises(as_of="2017-09-01")) == len(default) + 1
+
+
+def test_2017_and_2018_spring_exercise_dates():
+    rows = evidence.exercises(as_of=LATE).set_index(["year", "exercise"])
+    assert rows.loc[(2017, "Foal Eagle"), "start"] == pd.Timestamp("2017-03-01")
+    assert rows.loc[(2017, "Foal Eagle"), "end"] == pd.Timestamp("2017-04-30")
+    assert rows.loc[(2017, "Key Resolve"), "start"] == pd.Timestamp("2017-03-08")
+    key_resolve = rows.loc[(2018, "Key Resolve")]
+    assert key_resolve["status"] == "scaled down"
+    assert key_resolve["start"] == pd.Timestamp("2018-04-23")
+    assert "unverified" in key_resolve["notes"]  # the exact end date
+    assert rows.loc[(2018, "Foal Eagle"), "end"] == pd.Timestamp("2018-04-26")
+
+
+def test_resolution_2087_is_no_longer_flagged():
+    row = evidence.unsc_resolutions(as_of=LATE).set_index("resolution").loc[2087]
+    assert row["adopted"] == pd.Timestamp("2013-01-22")
+    assert "unverified" not in str(row["notes"])
+
+
+def test_offers_are_seen_when_the_dprk_answer_was_published():
+    default = evidence.dprk_offers()
+    assert "double_suspension_2017" in default["offer_id"].tolist()
+    assert "singapore_2018" not in default["offer_id"].tolist()
+    assert set(default["offer_type"]) == set(evidence.OFFER_TYPES)
+    mid_2018 = evidence.dprk_offers(as_of="2018-06-30").set_index("offer_id")
+    assert mid_2018.loc["moratorium_talks_2018", "dprk_response"] == "accepted"
+    assert mid_2018.loc["singapore_2018", "offer_type"] == "freeze_for_freeze"
+    assert not mid_2018.loc["self_declared_moratorium_2018", "in_model"]
+    assert evidence.dprk_offers(as_of="2018-03-05")["offer_id"].iloc[-1] == (
+        "double_suspension_2017"
+    )
+
+
+def test_china_obligations_count_votes_and_refusals_only():
+    record = evidence.china_obligations(as_of=LATE)
+    counted = record[record["in_acceptance"]]
+    assert set(counted["record_type"]) == {"unsc_vote", "declined_draft"}
+    assert (record.loc[record["record_type"] == "unsc_vote", "china_response"] == "accepted").all()
+    assert int((counted["china_response"] == "declined").sum()) == 1
+    assert len(evidence.china_obligations()[lambda f: f["record_type"] == "unsc_vote"]) == 8
+
+
+def test_transfers_are_labelled_judgments_with_sources():
+    transfers = evidence.dprk_transfers(as_of=LATE)
+    nuclear = transfers[(transfers["item"] == "nuclear") & transfers["in_model"]]
+    assert set(nuclear["transfer_id"]) == {"libya_uranium_2001", "syria_al_kibar"}
+    assert (transfers["coding"] == "analyst judgment").all()
+    # The Syrian reactor became public on 24 Apr 2008, not when it was built.
+    assert (
+        "syria_al_kibar" not in evidence.dprk_transfers(as_of="2008-04-23")["transfer_id"].tolist()
+    )
 
 
 def test_data_hash_is_stable_and_follows_the_data():
@@ -296,10 +399,18 @@ BAD = [
     ("launches_monthly", _set("source", 10, ""), 10, "source", "blank"),
     ("launches_monthly", _drop_column("launch_days"), None, "launch_days", "missing column"),
     ("launches_monthly", _add_column("comment"), None, "comment", "unexpected column"),
-    ("nuclear_tests", _swap(3, 4, "date"), 4, "date", "increase"),
+    (
+        "nuclear_tests",
+        lambda rows: _swap(3, 4, "published")(_swap(3, 4, "date")(rows)),
+        4,
+        "date",
+        "increase",
+    ),
     ("nuclear_tests", _set("date", 2, "2006-02-30"), 2, "date", "YYYY-MM-DD"),
     ("nuclear_tests", _set("yield_kt_high", 3, "1"), 3, "yield_kt_high", ">= yield_kt_low"),
-    ("agreements", _set("breach_date", 3, "2004-01-01"), 3, "breach_date", "after signed"),
+    ("agreements", _set("breach_date", 4, "2004-01-01"), 4, "breach_date", "after signed"),
+    ("agreements", _set("published", 3, "1999-09-01"), 3, "published", "on or after signed"),
+    ("agreements", _set("testing_freeze", 2, "all"), 2, "testing_freeze", "one of"),
     (
         "agreements",
         _set("partial_compliance_first", 2, "yes"),
@@ -315,16 +426,16 @@ BAD = [
     ("china_enforcement", _set("measure_type", 2, "bilateral"), 2, "measure_type", "one of"),
     (
         "china_enforcement",
-        _set("evidence_date", 5, "2016-01-01"),
+        _set("published", 5, "2016-01-01"),
         5,
-        "evidence_date",
+        "published",
         "on or after commitment_date",
     ),
     (
         "trade_annual",
-        _set("available_from", 2, "2013-12-01"),
+        _set("published", 2, "2013-12-01"),
         2,
-        "available_from",
+        "published",
         "after the end of the year",
     ),
     (
@@ -340,6 +451,25 @@ BAD = [
     ("exercises", _set("status", 3, "cancelled"), 3, "status", "one of"),
     ("exercises", _set("end", 2, "2015-02-01"), 2, "end", "on or after start"),
     ("exercises", _set("us_personnel", 3, "-10"), 3, "us_personnel", ">= 0"),
+    ("exercises", _set("published", 2, "2015-03-01"), 2, "published", "on or after start"),
+    ("trade_annual", _set("series", 3, "KITA"), 3, "series", "one of"),
+    (
+        "trade_annual",
+        _set("series", 6, "China customs (GACC)"),
+        6,
+        "series",
+        "(year, series) only once",
+    ),
+    ("launches_monthly", _set("published", 4, "2011-12-31"), 4, "published", "within the month"),
+    ("dprk_offers", _set("offer_type", 3, "carrots"), 3, "offer_type", "one of"),
+    ("dprk_offers", _set("response_date", 4, "1990-01-01"), 4, "response_date", "offer_date"),
+    ("dprk_offers", _set("published", 5, "1999-01-01"), 5, "published", "response_date"),
+    ("dprk_offers", _set("dprk_response", 2, "maybe"), 2, "dprk_response", "one of"),
+    ("china_obligations", _set("china_response", 2, "declined"), 2, "china_response", "unsc_vote"),
+    ("china_obligations", _set("in_acceptance", 7, "true"), 7, "in_acceptance", "only for"),
+    ("dprk_transfers", _set("item", 2, "chemical"), 2, "item", "one of"),
+    ("dprk_transfers", _set("published", 3, "2000-01-01"), 3, "published", "on or after began"),
+    ("dprk_transfers", _set("transfer_id", 3, "Syria Reactor"), 3, "transfer_id", "lower-case"),
 ]
 
 

@@ -12,7 +12,7 @@ from decision import observations as obs
 from decision.core.errors import InputError
 
 SYNTHETIC = Path(__file__).parent / "data" / "synthetic_observations.csv"
-HEADER = "date,actor,kind,value,source,confidence,note"
+HEADER = "date,actor,kind,value,source,confidence,note,published"
 
 
 def test_example_file_holds_the_real_events_after_the_proposal():
@@ -203,3 +203,41 @@ def test_kinds_are_explicit():
         "freeze_accepted",
     )
     assert obs.KINDS["China"] == ("enforcement_step", "trade_level", "accepts_proposal")
+
+
+def _customs_ledger(tmp_path):
+    path = tmp_path / "synthetic_customs.csv"
+    path.write_text(
+        "date,actor,kind,value,source,published\n"
+        "2017-09-03,DPRK,nuclear_test,1,synthetic test data,\n"
+        "2017-09-30,China,trade_level,1.2,synthetic customs figure,2017-10-13\n"
+    )
+    return path
+
+
+def test_published_defaults_to_the_event_date(tmp_path):
+    frame = obs.load_observations(_customs_ledger(tmp_path))
+    assert frame["published"].dt.strftime("%Y-%m-%d").tolist() == ["2017-09-03", "2017-10-13"]
+
+
+def test_a_figure_published_after_the_cutoff_is_not_used(tmp_path):
+    path = _customs_ledger(tmp_path)
+    # The September customs figure is dated 30 Sep but was released on 13 Oct.
+    assert obs.load_observations(path, as_of="2017-09-30")["kind"].tolist() == ["nuclear_test"]
+    assert len(obs.load_observations(path, as_of="2017-10-13")) == 2
+    frame = obs.load_observations(path)
+    september = obs.summarise_monitoring(frame, "2017-09-01", "2017-09-30")
+    assert september["china"]["trade_levels"] == []
+    october = obs.summarise_monitoring(frame, "2017-09-01", "2017-10-31")
+    assert october["china"]["trade_levels"] == [1.2]
+
+
+def test_published_before_the_event_is_refused(tmp_path):
+    path = tmp_path / "synthetic_bad_published.csv"
+    path.write_text(
+        "date,actor,kind,value,source,published\n2017-09-30,China,trade_level,1,x,2017-09-01\n"
+    )
+    with pytest.raises(InputError) as info:
+        obs.load_observations(path)
+    assert info.value.row == 2 and info.value.field == "published"
+    assert "on or after date" in str(info.value)

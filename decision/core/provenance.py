@@ -43,6 +43,7 @@ VERSIONED_PACKAGES = (
     "pandera",
     "dask",
     "SALib",
+    "preliz",
 )
 
 

@@ -1,4 +1,21 @@
-"""The two Bayesian models and a helper that fits both."""
+"""The two Bayesian models and helpers that fit both and compare their priors and posteriors.
+
+Quantities the case tree reads (``Fit.draws(name)``; each model's docstring defines them):
+
+``dprk``
+    ``p_accept`` (the monitored offer's branch probability, kept for one-offer trees),
+    ``p_accept_freeze_for_freeze``, ``p_accept_freeze_plus_pressure`` (branch-conditioned:
+    1 or 0 once observed), ``accept_propensity_*`` (latent), ``p_hold_monitoring``,
+    ``p_hold_after`` (visible compliance), ``p_undetected_export_monitoring``,
+    ``p_undetected_export_after``, ``breach_fraction_monitoring``, ``breach_fraction_after``,
+    ``launches_prevented_per_month``, ``long_range_prevented_per_month``,
+    ``nuclear_tests_prevented_per_month``, ``p_dprk_complies``,
+    ``p_accepts_and_holds_monitoring``, ``p_hold_new_freeze``, ``export_rate``.
+``china``
+    ``p_china_accepts`` (branch-conditioned), ``china_accept_propensity`` (latent),
+    ``p_level_<name>`` (observed share of scheduled steps met), ``p_china_follows_through``,
+    ``status_quo_enforcement``, ``cooperation``, ``cooperation_mean``.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +53,7 @@ __all__ = [
     "cache_dir",
     "build_models",
     "fit_models",
+    "prior_posterior_tables",
 ]
 
 #: Model classes by the short key used in parameter files (``priors: {dprk: ..., china: ...}``).
@@ -113,3 +131,14 @@ def fit_models(
     if fits and all(fit.from_cache for fit in fits.values()):
         progress.note("posteriors served from the cache")
     return fits
+
+
+def prior_posterior_tables(fits: Mapping[str, Fit]) -> pd.DataFrame:
+    """Prior and posterior mean and 90% interval of every headline quantity of ``fits``.
+
+    One row per model and quantity (columns ``model`` and those of
+    :meth:`Fit.prior_posterior_table`), for the brief's "how far the data moved it" table.
+    """
+    frames = [fit.prior_posterior_table().assign(model=key) for key, fit in fits.items()]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["model", *[c for c in table.columns if c != "model"]]]

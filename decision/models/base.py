@@ -36,6 +36,7 @@ __all__ = [
     "Diagnostics",
     "Fit",
     "cache_dir",
+    "dataset_like",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,32 @@ TINY_SAMPLER: dict[str, Any] = {
 
 #: A fit is flagged when any free variable breaks one of these.
 CONVERGENCE_THRESHOLDS = {"r_hat": 1.01, "ess_bulk": 400.0, "divergences": 0}
+
+
+def dataset_like(dataset):
+    """Return a function that labels a (chain, draw) array like ``dataset``'s draws.
+
+    ``derived`` quantities are computed with numpy; this puts them back on the dataset's
+    ``chain`` and ``draw`` coordinates so they can be stored beside the sampled variables.
+    """
+    import xarray as xr
+
+    sizes = (dataset.sizes["chain"], dataset.sizes["draw"])
+    coords = {name: dataset.coords[name].values for name in ("chain", "draw")}
+
+    def wrap(values) -> xr.DataArray:
+        array = np.asarray(values, dtype=float)
+        return xr.DataArray(
+            np.broadcast_to(array, sizes).copy(), dims=("chain", "draw"), coords=coords
+        )
+
+    return wrap
+
+
+def _interval(values: np.ndarray) -> tuple[float, float, float]:
+    values = np.asarray(values, dtype=float).ravel()
+    lo, hi = np.quantile(values, [0.05, 0.95])
+    return float(values.mean()), float(lo), float(hi)
 
 
 def cache_dir() -> Path:
@@ -145,11 +172,101 @@ class Fit:
         return {name: self.draws(name) for name in self.headline_names}
 
     def summary(self) -> pd.DataFrame:
-        """Mean, sd, 90% interval, R-hat and ESS of the headline quantities."""
-        return az.summary(self.idata, var_names=list(self.headline_names), hdi_prob=0.9, round_to=4)
+        """Mean, sd, 90% interval, R-hat and ESS of the headline quantities.
+
+        A quantity that is constant over the draws (a branch probability fixed at 1 or 0 by
+        an observation) has no R-hat or ESS: those cells are NaN.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # constant quantities: no R-hat
+            return az.summary(
+                self.idata, var_names=list(self.headline_names), hdi_prob=0.9, round_to=4
+            )
+
+    def prior_draws(self, name: str) -> np.ndarray | None:
+        """Return draws of ``name`` under the priors alone (flat), or ``None`` if absent."""
+        if "prior" not in self.idata.groups() or name not in self.idata.prior:
+            return None
+        values = self.idata.prior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+        return np.asarray(values.values)
+
+    def prior_posterior_table(self, names: list[str] | None = None) -> pd.DataFrame:
+        """Prior and posterior mean and 90% interval of each headline quantity.
+
+        The prior side is what the priors alone imply (the prior predictive draws the fit
+        takes, pushed through the same formulas with no data and no monitoring record), so
+        the table shows how far the evidence moved each quantity.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per quantity: ``quantity``, ``prior mean``, ``prior 5%``, ``prior 95%``,
+            ``posterior mean``, ``posterior 5%``, ``posterior 95%`` (NaN where no prior draws
+            are recorded).
+        """
+        rows = []
+        for name in names or self.headline_names:
+            post = _interval(self.draws(name))
+            prior_values = self.prior_draws(name)
+            prior = _interval(prior_values) if prior_values is not None else (np.nan,) * 3
+            rows.append(
+                {
+                    "quantity": name,
+                    "prior mean": prior[0],
+                    "prior 5%": prior[1],
+                    "prior 95%": prior[2],
+                    "posterior mean": post[0],
+                    "posterior 5%": post[1],
+                    "posterior 95%": post[2],
+                }
+            )
+        return pd.DataFrame.from_records(rows)
+
+    def predictive_check(self, var_name: str) -> pd.DataFrame:
+        """Prior and posterior predictive check of one observed variable, as numbers.
+
+        For each summary statistic of the data (mean, standard deviation, share of zeros,
+        largest value), the observed value beside its prior-predictive and
+        posterior-predictive mean and 90% interval, and the posterior-predictive p-value
+        ``P(replicated >= observed)``: values near 0 or 1 flag a misfit.
+        """
+        observed = np.asarray(self.idata.observed_data[var_name].values, dtype=float).ravel()
+
+        def statistics(values: np.ndarray) -> dict[str, np.ndarray]:
+            finite = np.where(np.isfinite(values), values, np.nan)
+            return {
+                "mean": np.nanmean(finite, axis=-1),
+                "sd": np.nanstd(finite, axis=-1),
+                "share of zeros": np.mean(values == 0, axis=-1),
+                "largest": np.nanmax(finite, axis=-1),
+            }
+
+        def replicated(group: str) -> np.ndarray | None:
+            if group not in self.idata.groups() or var_name not in self.idata[group]:
+                return None
+            data = self.idata[group][var_name]
+            return np.asarray(data.values, dtype=float).reshape(-1, observed.size)
+
+        obs_stats = statistics(observed[None, :])
+        prior, post = replicated("prior_predictive"), replicated("posterior_predictive")
+        prior_stats = statistics(prior) if prior is not None else None
+        post_stats = statistics(post) if post is not None else None
+        rows = []
+        for name, value in obs_stats.items():
+            row = {"statistic": name, "observed": float(value[0])}
+            for label, stats_ in (("prior", prior_stats), ("posterior", post_stats)):
+                mean, lo, hi = (
+                    _interval(stats_[name]) if stats_ is not None else (np.nan, np.nan, np.nan)
+                )
+                row.update({f"{label} mean": mean, f"{label} 5%": lo, f"{label} 95%": hi})
+            row["posterior p-value"] = (
+                float(np.mean(post_stats[name] >= value[0])) if post_stats is not None else np.nan
+            )
+            rows.append(row)
+        return pd.DataFrame.from_records(rows)
 
     def flagged_message(self) -> str | None:
-        """A one-line warning if the fit broke a convergence threshold."""
+        """Return a one-line warning if the fit broke a convergence threshold, else None."""
         if self.diagnostics.ok:
             return None
         return f"{self.model_name}: convergence check failed ({'; '.join(self.diagnostics.flags)})"
@@ -161,6 +278,11 @@ def _hash_json(obj: Any) -> str:
 
 class BayesianModel:
     """Base class: subclasses set ``name``, ``default_priors``, ``headline`` and ``build``.
+
+    Observed data and prior hyperparameters enter the ``pymc.Model`` as ``pm.Data``
+    containers (named after the data key, and ``prior_<key>_<parameter>``), so one compiled
+    model can be given another date's data or another scenario's priors with
+    ``pm.set_data`` while the model's structure (its settings) stays the same.
 
     Parameters
     ----------
@@ -180,6 +302,8 @@ class BayesianModel:
     headline: ClassVar[tuple[str, ...]] = ()
     #: Free (sampled) variables: their convergence is checked.
     free_vars: ClassVar[tuple[str, ...]] = ()
+    #: Prior key -> (variable whose prior it is, family), for prior-sensitivity analysis.
+    prior_variables: ClassVar[dict[str, tuple[str, str]]] = {}
     #: Names of prior parameters that must be positive.
     _positive_suffixes: ClassVar[tuple[str, ...]] = ("alpha", "beta", "sigma", "scale", "rate")
 
@@ -214,11 +338,13 @@ class BayesianModel:
         """Return the ``pymc.Model``."""
         raise NotImplementedError
 
-    def derived(self, posterior) -> dict[str, Any]:
-        """Quantities computed from posterior draws after sampling (xarray in, xarray out).
+    def derived(self, posterior, *, prior: bool = False) -> dict[str, Any]:
+        """Quantities computed from draws after sampling (xarray in, xarray out).
 
-        Used for closed-form conditionals (a Beta tail probability per draw) that need no
-        gradient and so need not be part of the sampled graph.
+        Used for the tree's quantities and closed-form conditionals (a Beta tail probability
+        per draw) that need no gradient and so need not be part of the sampled graph. With
+        ``prior=True`` the draws are prior draws and nothing observed may condition the
+        result (the prior side of :meth:`Fit.prior_posterior_table`).
         """
         return {}
 
@@ -266,8 +392,9 @@ class BayesianModel:
 
     @classmethod
     def source_hash(cls) -> str:
-        """Hash of the code that defines the model, so an edited model is never served a
-        posterior sampled from its previous definition.
+        """Hash the code that defines the model.
+
+        An edited model is then never served a posterior sampled from its previous definition.
         """
         import inspect
 
@@ -287,6 +414,7 @@ class BayesianModel:
         return _hash_json(self.inputs())
 
     def cache_path(self) -> Path:
+        """Return the cache file of this model's fit (named by :meth:`cache_key`)."""
         return cache_dir() / f"{self.name}-{self.cache_key()[:32]}.nc"
 
     def fit(
@@ -365,6 +493,9 @@ class BayesianModel:
                     )
         for name, values in self.derived(idata.posterior).items():
             idata.posterior[name] = values
+        if "prior" in idata.groups():
+            for name, values in self.derived(idata.prior, prior=True).items():
+                idata.prior[name] = values
         idata.posterior.attrs["decision_inputs"] = json.dumps(
             self.inputs(), sort_keys=True, default=str
         )

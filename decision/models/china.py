@@ -1,24 +1,55 @@
-"""China follow-through: how far will China carry out a scheduled enforcement plan?
+"""China: acceptance of the counter-proposal and cooperation on a scheduled plan.
 
-China's record is one row per commitment episode, coded (an analyst judgment, with rationale in
-the data) as the share of the commitment it carried out: 0, 1/4, 1/2, 3/4 or all. Each episode's
-share, in quarters, is beta-binomial around China's cooperation propensity ``cooperation_mean``
-with concentration ``cooperation_concentration`` (how much episodes vary). Recent episodes
-weigh more: an episode's log-likelihood is multiplied by ``0.5 ** (age / half_life_years)``
-(a discounted power prior), so a 2006 episode counts for less than a 2017 one. Rows that
-record the same episode twice (a resolution and China's own implementing measure, linked by
-``related_to``) share one episode's weight.
+**Enforcement record** (``china_enforcement``, an analyst coding). Each commitment episode's
+coded extent (0, 1/4, 1/2, 3/4 or all of the commitment carried out) is one observation of a
+latent extent drawn from China's enforcement population, a beta with mean
+``cooperation_mean`` and concentration ``cooperation_concentration``. A coding in quarters is
+an ordinal reading of that extent: code *j* means an extent within 1/8 of *j*/4, so each
+episode enters once, as a categorical outcome with the beta's probability of its interval,
+not as four Bernoulli trials (which would count one analyst coding as four observations).
+Recent episodes weigh more: an episode's log-likelihood is multiplied by
+``0.5 ** (age / half_life_years)`` (a discounted power prior), and rows that record the same
+episode twice (a resolution and China's own implementing notice, linked by ``related_to``)
+share one episode's weight.
 
-The freeze-plus-pressure commitment is a new episode with extent ``cooperation`` drawn from the
-same population. Monitoring observes it: each scheduled step met or missed is a Bernoulli trial
-with probability ``cooperation``; a trade level reaching a fraction *v* of its target counts as
-``trade_step_weight`` steps, *v* of them met.
+**Status-quo enforcement.** The record is China carrying out UN obligations without any
+deal, so the population mean is the status-quo path: ``status_quo_enforcement`` is the
+expected share of an enforcement obligation China carries out without a deal (its
+implementing notices came 9 to 34 days after adoption: ``data['status_quo_lag_days']``).
+The tree credits the counter-proposal only with the increment over it.
 
-Headline quantities, per posterior draw: ``cooperation`` (the extent, 0 to 1),
-``p_china_follows_through`` (probability that the extent reaches ``full_threshold``, i.e. the plan
-is met in full, given the propensity and what monitoring has seen), the probabilities of the
-cooperation levels (``p_level_<name>``), and ``p_china_accepts`` (China accepts the counter-
-proposal: a judgment prior, updated by ``accepts_proposal`` observations).
+**The scheduled plan.** The freeze-plus-pressure plan is a new episode with extent
+``cooperation`` from the same population. Monitoring observes it step by step: a scheduled
+step met or missed is a Bernoulli trial with probability ``cooperation``; a trade level
+reaching a fraction *v* of its target counts as ``trade_step_weight`` steps, *v* of them
+met. The tree branches on what is **observed**: the share of the ``scheduled_steps`` met at
+the window's end, with the steps not yet reported predicted from ``cooperation``
+(beta-binomial). ``cooperation`` itself is integrated out of the sampled model (no funnel)
+and drawn from its closed-form conditional after sampling.
+
+**Acceptance** (``china_obligations``). ``china_accept_propensity`` has a beta prior (a
+judgment: ``accepts``); China's record of accepting or declining enforcement obligations put
+to it (UNSC votes for, and stricter drafts declined) enters with weight
+``acceptance_record_weight`` per row (a judgment: a vote on a UN resolution is related but
+weaker evidence about a bilateral scheduled plan than a direct answer), and an observed
+``accepts_proposal`` enters at full weight. The acceptance is modelled **independently of
+the DPRK's willingness**: no episode in the evidence shows both China's answer and the
+DPRK's answer to the same kind of offer, so a shared term would be a pure assumption; the
+tree may still correlate them through its own judgments.
+
+Quantities the tree reads, per draw:
+
+``p_china_accepts``
+    China accepts the counter-proposal: 1 or 0 in every draw once China's answer is observed
+    (the latest ``accepts_proposal`` row), otherwise ``china_accept_propensity``.
+``p_level_<name>``
+    Probability that the observed share of scheduled steps met at the window's end is in
+    each cooperation level (``level_names`` / ``level_cutpoints``); ``p_china_follows_through``
+    is the top level's.
+``status_quo_enforcement``
+    Expected share of an obligation China carries out without a deal.
+``cooperation``, ``cooperation_mean``
+    The plan's latent extent and the population mean.
 """
 
 from __future__ import annotations
@@ -26,27 +57,32 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import xarray as xr
+import pandas as pd
 from scipy import stats
 
 from decision import evidence
 from decision.core.errors import InputError
-from decision.models.base import BayesianModel
+from decision.models.base import BayesianModel, dataset_like
 from decision.models.monitoring import monitoring_record
 
 __all__ = ["ChinaFollowThroughModel"]
 
+#: Coded extents and the interval of true extents each code stands for.
+CODES = (0.0, 0.25, 0.5, 0.75, 1.0)
+CODE_EDGES = (0.125, 0.375, 0.625, 0.875)
+
 
 class ChinaFollowThroughModel(BayesianModel):
-    """Bayesian model of the extent of China's cooperation on a scheduled enforcement plan.
+    """Bayesian model of China's acceptance and of its cooperation on a scheduled plan.
 
     Default priors (override through ``priors=``):
 
-    ``cooperation_mean`` : beta(alpha, beta) on China's cooperation propensity; beta(2, 2) is
-        centred on one half and rules out neither extreme.
-    ``cooperation_concentration`` : gamma(alpha, beta) on the beta concentration across episodes
-        (mean 4: episodes differ a lot, as the 2016 coal loophole and the 2017 bans show).
-    ``accepts`` : beta(alpha, beta) on the probability that China accepts the counter-proposal.
+    ``cooperation_mean`` : beta(alpha, beta) on China's enforcement propensity (the mean
+        extent); beta(2, 2) is centred on one half and rules out neither extreme.
+    ``cooperation_concentration`` : gamma(alpha, beta) on the beta concentration across
+        episodes (mean 4: episodes differ a lot, as the 2016 coal loophole and the 2017 bans
+        show).
+    ``accepts`` : beta(alpha, beta) on China's propensity to accept the counter-proposal.
         Analyst judgment: it is built on China's own "double suspension" initiative, which
         China would find hard to reject outright (mean 0.6), but China fears a collapse of
         its buffer state.
@@ -58,117 +94,221 @@ class ChinaFollowThroughModel(BayesianModel):
         "cooperation_concentration": {"alpha": 2.0, "beta": 0.5},
         "accepts": {"alpha": 3.0, "beta": 2.0},
     }
+    prior_variables: ClassVar[dict[str, tuple[str, str]]] = {
+        "cooperation_mean": ("cooperation_mean", "beta"),
+        "cooperation_concentration": ("cooperation_concentration", "gamma"),
+        "accepts": ("china_accept_propensity", "beta"),
+    }
     free_vars: ClassVar[tuple[str, ...]] = (
         "cooperation_mean",
         "cooperation_concentration",
-        "cooperation",
-        "p_china_accepts",
+        "china_accept_propensity",
     )
 
     @classmethod
     def default_settings(cls) -> dict[str, Any]:
-        """``half_life_years``: age at which an episode counts half (3 years);
-        ``level_names``/``level_cutpoints``: cooperation levels the decision tree branches on;
-        ``full_threshold``: extent that counts as meeting the plan in full (the top level's
-        lower bound); ``trade_step_weight``: how many steps one trade observation counts for.
+        """Return the settings and their defaults.
+
+        ``half_life_years``: age at which an episode counts half (3 years);
+        ``level_names``/``level_cutpoints``: cooperation levels the decision tree branches on
+        (shares of scheduled steps met); ``trade_step_weight``: how many steps one trade
+        observation counts for; ``scheduled_steps``: China's steps in the monitoring
+        schedule (6, one a month); ``acceptance_record_weight``: weight of one row of China's
+        record of accepting obligations, against a direct answer (0.25, judgment);
+        ``monitoring_start``, ``through``: the monitoring window, as in the DPRK model.
         """
         return {
             "half_life_years": 3.0,
             "level_names": ["low", "partial", "full"],
             "level_cutpoints": [0.4, 0.8],
             "trade_step_weight": 1.0,
+            "scheduled_steps": 6,
+            "acceptance_record_weight": 0.25,
             "monitoring_start": "2017-09-01",
             "through": None,
         }
 
     @property
     def headline(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The quantities the tree reads and the report shows."""
         levels = tuple(f"p_level_{n}" for n in self.settings["level_names"])
         return (
-            "cooperation",
-            "p_china_follows_through",
-            *levels,
             "p_china_accepts",
+            "china_accept_propensity",
+            *levels,
+            "p_china_follows_through",
+            "status_quo_enforcement",
+            "cooperation",
             "cooperation_mean",
         )
 
     def prepare_data(self) -> dict[str, Any]:
-        cuts = list(self.settings["level_cutpoints"])
-        names = list(self.settings["level_names"])
+        """Load the record, the obligations and the monitoring record as of ``as_of``."""
+        s = self.settings
+        cuts = list(s["level_cutpoints"])
+        names = list(s["level_names"])
         if len(names) != len(cuts) + 1 or cuts != sorted(cuts) or not all(0 < c < 1 for c in cuts):
             raise InputError(
                 "expected increasing cutpoints in (0, 1), one fewer than the level "
                 f"names; got names {names} and cutpoints {cuts}",
                 field=f"{self.name}.settings.level_cutpoints",
             )
+        if not (isinstance(s["scheduled_steps"], int) and s["scheduled_steps"] >= 1):
+            raise InputError(
+                f"expected a whole number of steps >= 1, got {s['scheduled_steps']!r}",
+                field=f"{self.name}.settings.scheduled_steps",
+            )
+        weight = float(s["acceptance_record_weight"])
+        if not 0 <= weight <= 1:
+            raise InputError(
+                f"expected a weight between 0 and 1, got {weight!r}",
+                field=f"{self.name}.settings.acceptance_record_weight",
+            )
         record = evidence.china_enforcement(as_of=self.as_of)
-        age_years = np.array(
-            [(self.as_of - d).days / 365.25 for d in record["commitment_date"].map(_as_date)]
-        )
-        weights = 0.5 ** (np.clip(age_years, 0, None) / float(self.settings["half_life_years"]))
+        age_years = (
+            pd.Timestamp(self.as_of) - record["commitment_date"]
+        ).dt.days.to_numpy() / 365.25
+        weights = 0.5 ** (np.clip(age_years, 0, None) / float(s["half_life_years"]))
         # A China measure that implements a resolution (``related_to``) is the same episode
         # seen twice: the rows of one episode share a single episode's weight.
         group = record["related_to"].fillna(record["episode"]).astype(str)
         weights = weights / group.map(group.value_counts()).to_numpy(dtype=float)
-        monitoring = monitoring_record(self.observations, self.settings, self.as_of)
-        w = float(self.settings["trade_step_weight"])
+        codes = np.rint(record["extent"].to_numpy(dtype=float) * 4).astype(int)
+
+        obligations = evidence.china_obligations(as_of=self.as_of)
+        counted = obligations[obligations["in_acceptance"]]
+        accepted = int((counted["china_response"] == "accepted").sum())
+        declined = int((counted["china_response"] == "declined").sum())
+        notices = obligations[obligations["record_type"] == "implementation_notice"]
+        adopted = obligations.set_index("record_id")["date"]
+        first_notice: dict[str, int] = {}  # days from adoption to China's first notice
+        for row in notices.itertuples(index=False):
+            if row.related_to in adopted.index:
+                days = int((row.date - adopted[row.related_to]).days)
+                first_notice[row.related_to] = min(first_notice.get(row.related_to, days), days)
+        lags = list(first_notice.values())
+
+        monitoring = monitoring_record(self.observations, s, self.as_of)
+        w = float(s["trade_step_weight"])
         trade = np.clip(np.asarray(monitoring.trade_levels, dtype=float), 0.0, 1.0)
+        outcomes = monitoring.china_accept_outcomes
         return {
-            "quarters_enforced": np.rint(record["extent"].to_numpy(dtype=float) * 4).astype(int),
+            "codes": codes,
             "weights": weights,
+            "record_accepted": accepted,
+            "record_declined": declined,
+            "status_quo_lag_days": lags,
             "steps_met": monitoring.steps_met + w * float(trade.sum()),
             "steps_missed": monitoring.steps_missed + w * float((1 - trade).sum()),
-            "accept_outcomes": monitoring.china_accept_outcomes,
+            "accept_outcomes": np.asarray(outcomes, dtype=int),
+            "accept_observed": -1 if not outcomes else int(outcomes[-1]),
         }
 
     def build(self):
+        """Return the ``pymc.Model``."""
         import pymc as pm
         import pytensor.tensor as pt
 
-        p, d = self.priors, self.data
-        with pm.Model(coords={"episode": np.arange(len(d["weights"]))}) as model:
-            mean = pm.Beta("cooperation_mean", **p["cooperation_mean"])
-            conc = pm.Gamma("cooperation_concentration", **p["cooperation_concentration"])
+        p, d, s = self.priors, self.data, self.settings
+        with pm.Model(
+            coords={
+                "episode": np.arange(len(d["weights"])),
+                "code": list(CODES),
+                "answer": np.arange(len(d["accept_outcomes"])),
+            }
+        ) as model:
+
+            def hyper(key: str, par: str):
+                return pm.Data(f"prior_{key}_{par}", float(p[key][par]))
+
+            mean = pm.Beta(
+                "cooperation_mean",
+                alpha=hyper("cooperation_mean", "alpha"),
+                beta=hyper("cooperation_mean", "beta"),
+            )
+            conc = pm.Gamma(
+                "cooperation_concentration",
+                alpha=hyper("cooperation_concentration", "alpha"),
+                beta=hyper("cooperation_concentration", "beta"),
+            )
             a, b = mean * conc, (1 - mean) * conc
-            record = pm.BetaBinomial(
-                "enforcement_record",
-                n=4,
-                alpha=a,
-                beta=b,
-                observed=d["quarters_enforced"],
-                dims="episode",
+            cdf = pt.stack(
+                [pt.exp(pm.logcdf(pm.Beta.dist(alpha=a, beta=b), edge)) for edge in CODE_EDGES]
+            )
+            edges = pt.concatenate([pt.zeros(1), cdf, pt.ones(1)])
+            code_p = pt.maximum(edges[1:] - edges[:-1], 1e-12)
+            codes = pm.Data("codes", d["codes"], dims="episode")
+            record = pm.Categorical(
+                "enforcement_record", p=code_p / code_p.sum(), observed=codes, dims="episode"
             )
             # Discounting: the observed node contributes logp once; add (w - 1) * logp.
-            logp = pm.logp(record, d["quarters_enforced"])
-            pm.Potential("recency_discount", pt.sum((d["weights"] - 1.0) * logp))
-            cooperation = pm.Beta("cooperation", alpha=a, beta=b)
-            met, missed = d["steps_met"], d["steps_missed"]
-            if met + missed > 0:
-                pm.Potential(
-                    "monitored_steps", met * pt.log(cooperation) + missed * pt.log1p(-cooperation)
-                )
-            p_accepts = pm.Beta("p_china_accepts", **p["accepts"])
-            if len(d["accept_outcomes"]):
-                pm.Bernoulli("proposal_accepted", p=p_accepts, observed=d["accept_outcomes"])
+            logp = pm.logp(record, codes)
+            weights = pm.Data("weights", d["weights"], dims="episode")
+            pm.Potential("recency_discount", pt.sum((weights - 1.0) * logp))
+            # The plan's steps, with the plan's extent integrated out (beta-binomial kernel).
+            met = pm.Data("steps_met", float(d["steps_met"]))
+            missed = pm.Data("steps_missed", float(d["steps_missed"]))
+            pm.Potential(
+                "monitored_steps",
+                pt.gammaln(a + met)
+                + pt.gammaln(b + missed)
+                - pt.gammaln(a + b + met + missed)
+                - (pt.gammaln(a) + pt.gammaln(b) - pt.gammaln(a + b)),
+            )
+            propensity = pm.Beta(
+                "china_accept_propensity",
+                alpha=hyper("accepts", "alpha"),
+                beta=hyper("accepts", "beta"),
+            )
+            weight = pm.Data("acceptance_record_weight", float(s["acceptance_record_weight"]))
+            yes = pm.Data("record_accepted", float(d["record_accepted"]))
+            no = pm.Data("record_declined", float(d["record_declined"]))
+            pm.Potential(
+                "acceptance_record",
+                weight * (yes * pt.log(propensity) + no * pt.log1p(-propensity)),
+            )
+            pm.Bernoulli(
+                "proposal_accepted",
+                p=propensity,
+                observed=pm.Data("accept_outcomes", d["accept_outcomes"], dims="answer"),
+                dims="answer",
+            )
         return model
 
-    def derived(self, posterior) -> dict[str, Any]:
-        """Level probabilities per draw from the conditional beta of the current episode."""
+    def derived(self, posterior, *, prior: bool = False) -> dict[str, Any]:
+        """Compute the tree's quantities per draw (see the module docstring).
+
+        ``cooperation`` is drawn from its closed-form conditional beta with a generator
+        seeded from the sampler seed, so a fit is reproducible. With ``prior=True`` no
+        monitored step or answer conditions the result.
+        """
         d, s = self.data, self.settings
-        mean = posterior["cooperation_mean"]
-        conc = posterior["cooperation_concentration"]
-        a = (mean * conc + d["steps_met"]).values
-        b = ((1 - mean) * conc + d["steps_missed"]).values
-        edges = [0.0, *s["level_cutpoints"], 1.0]
-        out = {}
-        for name, lo, hi in zip(s["level_names"], edges[:-1], edges[1:]):
-            prob = stats.beta.cdf(hi, a, b) - stats.beta.cdf(lo, a, b)
-            out[f"p_level_{name}"] = xr.DataArray(prob, dims=mean.dims, coords=mean.coords)
-        out["p_china_follows_through"] = out[f"p_level_{s['level_names'][-1]}"].copy()
+        like = dataset_like(posterior)
+        has = set(posterior.data_vars)
+        out: dict[str, Any] = {}
+        met = 0.0 if prior else float(d["steps_met"])
+        missed = 0.0 if prior else float(d["steps_missed"])
+        if {"cooperation_mean", "cooperation_concentration"} <= has:
+            mean = np.asarray(posterior["cooperation_mean"].values, dtype=float)
+            conc = np.asarray(posterior["cooperation_concentration"].values, dtype=float)
+            a, b = mean * conc + met, (1 - mean) * conc + missed
+            seed = int(self.sampler["random_seed"]) + (4 if prior else 3)
+            out["cooperation"] = like(np.random.default_rng(seed).beta(a, b))
+            out["status_quo_enforcement"] = like(mean)
+            total = int(s["scheduled_steps"])
+            observed = met + missed
+            remaining = max(int(round(total - observed)), 0)
+            x = np.arange(remaining + 1)
+            pmf = stats.betabinom.pmf(x[:, None, None], remaining, a[None], b[None])
+            share = (met + x) / max(total, observed)
+            edges = [0.0, *s["level_cutpoints"], np.inf]
+            for name, lo, hi in zip(s["level_names"], edges[:-1], edges[1:], strict=False):
+                inside = ((share >= lo) & (share < hi)).astype(float)
+                out[f"p_level_{name}"] = like(np.tensordot(inside, pmf, axes=(0, 0)))
+            out["p_china_follows_through"] = out[f"p_level_{s['level_names'][-1]}"].copy()
+        if "china_accept_propensity" in has:
+            value = np.asarray(posterior["china_accept_propensity"].values, dtype=float)
+            if not prior and d["accept_observed"] >= 0:
+                value = np.full_like(value, float(d["accept_observed"]))
+            out["p_china_accepts"] = like(value)
         return out
-
-
-def _as_date(value):
-    import pandas as pd
-
-    return pd.Timestamp(value).date()

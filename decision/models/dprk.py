@@ -1,29 +1,77 @@
-"""DPRK compliance: will the DPRK accept a testing freeze, hold it, and how much testing does it stop?
+"""DPRK compliance: acceptance of a testing freeze, holding it, and what it stops.
 
-The model joins four pieces of evidence.
+The model joins six pieces of evidence, each from a cited table in ``decision/data``:
 
-* **Survival of earlier agreements.** Months from signing to the first public breach of a
-  testing or freeze commitment follow a Weibull distribution; agreements still standing on
-  ``as_of`` are right-censored.
-* **The monitored freeze.** From the monitoring start, each month without a detected missile
-  launch or nuclear test is survival; a detected test in month *k* is a breach within month *k*
-  (interval-censored). Testing compliance is independently verifiable, so detection is certain.
-* **Covert exports.** Nuclear-technology exports are only partly observable: each month of a
-  freeze carries an export with probability ``export_rate`` and an export is detected with
-  probability ``export_detection``. A suspected export with ``confidence`` *c* enters as soft
-  evidence (likelihood *c* for "detected", *1 - c* for "not").
-* **The launch record.** Missiles per month follow a negative binomial whose log rate walks from
-  year to year; the rate for the coming year is the baseline a freeze would prevent, and a
-  binomial share of it is long-range.
+* **Answers to offers** (``dprk_offers``). Each offer is coded by type: ``freeze_for_freeze``
+  (an exercise suspension for a testing freeze), ``freeze_plus_pressure`` (a conditional or
+  partial arrangement tied to inspections or sanctions) or ``aid_for_freeze``; the DPRK's
+  answer is 1 when it accepted or itself proposed the trade, 0 when it refused. On the logit
+  scale the acceptance of type *t* is a shared ``accept_willingness`` plus an offer-type shift
+  ``accept_shift_<t>``: the two offers of the case are accepted separately but the
+  acceptances are correlated through the shared willingness.
+* **Survival of earlier agreements** (``agreements``). Months from signing to the first
+  public breach follow a Weibull distribution (``breach_shape``, ``breach_scale``);
+  agreements still standing on ``as_of`` are right-censored.
+* **The monitored freeze** (:mod:`decision.models.monitoring`: the launch and nuclear-test
+  tables merged with the ledger, as published by the cutoff). The DPRK's answer to the
+  monitored offer (setting ``monitored_offer``) is an explicit ``freeze_accepted`` row, or,
+  without one, **testing inside the window is read as a refusal**: a DPRK that tests before
+  accepting anything is not freezing, so the test is evidence about acceptance (a 0 for the
+  monitored offer), not a breach of a freeze it never accepted. Only a test on or after an
+  acceptance is a breach; it is dated against the freeze's start in whatever month it falls
+  (inside the window it ends the window; after the window it ends the next cycle).
+  Complete, observed months under an accepted freeze without a test are survival. Months
+  with no record are "not reported" and never count as survival.
+* **Covert exports** (``dprk_transfers``). Documented nuclear-technology transfer episodes
+  (setting ``export_scope``) that began between ``export_record_start`` and ``as_of`` minus
+  ``export_documentation_lag_years`` are a Poisson count with rate
+  ``export_documented_rate`` a month. Only a share ``export_documented_share`` of transfers is
+  ever documented (a **judgment**), so the monthly probability that an export happens is
+  ``export_rate = 1 - exp(-export_documented_rate / export_documented_share)``; an export is
+  detected in time to end the deal with probability ``export_detection`` (a **judgment**).
+  Suspected exports in the ledger enter as soft evidence (likelihood *c* for "detected").
+* **The launch record** (``launches_monthly``). Missiles per month follow a negative binomial
+  whose log rate walks from year to year; long-range missiles are a binomial share. Only
+  status-quo months enter: months under a holding freeze (an agreement of
+  ``agreements.csv`` that froze missile tests, up to its first launch or breach, and the
+  months of an accepted monitored freeze before its breach) are left out, so a freeze that
+  works never lowers the rate it is credited with preventing.
+* **Nuclear tests** (``nuclear_tests``). Tests are Poisson with rate ``nuclear_rate`` a month
+  over the status-quo months from ``nuclear_record_start`` (freeze months left out the same
+  way).
 
-Headline quantities (all per posterior draw): ``p_accept``, ``p_hold_monitoring`` (the freeze
-holds through the monitoring window, given what monitoring has seen), ``p_hold_after`` (it then
-holds through the next exercise cycle after a scale-down), ``p_dprk_complies`` (the product of the
-three), ``p_hold_new_freeze`` (a fresh freeze holds through the window: what history alone says),
-``launches_prevented_per_month`` and ``long_range_prevented_per_month``, and, for a freeze that
-breaks, the expected share of the period it held before the breach: ``breach_fraction_monitoring``
-(within the monitoring window, given what monitoring has seen: a breach seen in month *k* held
-for *k - 1/2* months) and ``breach_fraction_after`` (within the next cycle).
+Quantities the decision tree reads (all per posterior draw; ``derived`` computes them):
+
+``p_accept_freeze_for_freeze``, ``p_accept_freeze_plus_pressure``
+    Acceptance of each offer type as the tree's branch probability: 1 or 0 in every draw
+    once the DPRK's answer to that offer is observed (the monitored offer only), otherwise
+    the latent propensity ``accept_propensity_<type>``. ``p_accept`` is the monitored offer's
+    (by default ``p_accept_freeze_plus_pressure``), kept for trees that use one name.
+``p_hold_monitoring``, ``p_hold_after``
+    Visible compliance: no detected test and no detected export through the monitoring
+    window, and then through the next exercise cycle (``after_months``) given it held the
+    window, both given what monitoring has seen. A breach inside the window makes both 0; a
+    breach after it makes ``p_hold_after`` 0 and leaves ``p_hold_monitoring`` (held).
+``p_undetected_export_monitoring``, ``p_undetected_export_after``
+    Probability of at least one undetected export during the window (the next cycle) given
+    that it looked clean: the tree charges covert exports without ending the deal.
+``p_dprk_complies``
+    ``p_accept_freeze_plus_pressure * p_hold_monitoring * p_hold_after`` (monitored offer).
+``p_accepts_and_holds_monitoring``
+    The DPRK accepts the monitored offer and visibly holds the freeze through the window:
+    about 0 once it tested before accepting.
+``p_hold_new_freeze``
+    A fresh freeze visibly holds the window: what history alone says.
+``launches_prevented_per_month``, ``long_range_prevented_per_month``
+    The status-quo launch rate for the coming year (missiles a month), and its long-range
+    part.
+``nuclear_tests_prevented_per_month``
+    The status-quo rate of nuclear tests a month.
+``breach_fraction_monitoring``, ``breach_fraction_after``
+    For a freeze that visibly breaks, the expected share of the window (the next cycle) it
+    held before the break (a breach seen in month *k* of the freeze held *k - 1/2* months).
+``export_rate``
+    The monthly export probability (also a latent variable of the model).
 """
 
 from __future__ import annotations
@@ -32,233 +80,650 @@ import math
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from decision import evidence
-from decision.models.base import BayesianModel
-from decision.models.monitoring import MonitoringRecord, monitoring_record
+from decision.core.dates import parse_date
+from decision.core.errors import InputError
+from decision.evidence import DAYS_PER_MONTH
+from decision.models.base import BayesianModel, dataset_like
+from decision.models.monitoring import (
+    FreezeStatus,
+    MonitoringRecord,
+    freeze_months_mask,
+    freeze_status,
+    monitoring_record,
+)
 
 __all__ = ["DPRKComplianceModel"]
+
+OFFER_TYPES = evidence.OFFER_TYPES
+_TREE_OFFERS = ("freeze_for_freeze", "freeze_plus_pressure")
 
 
 class DPRKComplianceModel(BayesianModel):
     """Bayesian model of DPRK acceptance of, and compliance with, a testing freeze.
 
-    Default priors (override any entry through ``priors=``):
+    Default priors (override any entry through ``priors=``); judgments say so:
 
     ``breach_shape`` : lognormal(mu, sigma) on the Weibull shape. Centred on 1 (a constant
         breach hazard); below 1 means breaches come early if at all.
     ``breach_scale`` : lognormal(mu, sigma) on the Weibull scale in months; ``mu = log 24``
-        (two years), wide enough to admit the 2.5-week Leap Day deal and the 8-year Agreed
+        (two years), wide enough to admit the 6-week Leap Day deal and the 8-year Agreed
         Framework.
-    ``accept`` : beta(alpha, beta) on the probability that the DPRK accepts a testing freeze
-        offered for a suspension of exercises. Analyst judgment: it accepted freezes tied to
-        concessions in 1994, 2005, 2007 and 2012 but had not taken up "double suspension" by
-        Aug 2017; mean 0.4, weak.
-    ``export_rate`` : beta on the monthly probability of a covert nuclear-technology export
-        during a freeze (judgment; mean 0.1).
-    ``export_detection`` : beta on the probability that such an export is detected in the month
-        (judgment: exports are only partly observable; mean 0.25).
+    ``accept_willingness`` : normal(mu, sigma) on the logit of the DPRK's shared willingness
+        to accept a freeze offer. Weakly informative (judgment): sigma 1.5 puts 90% of the
+        prior probability between about 0.08 and 0.92.
+    ``accept_shift_freeze_for_freeze``, ``accept_shift_aid_for_freeze`` : normal(0, 1) on the
+        logit shift of each offer type from the shared willingness (judgment: no reason to
+        centre them away from it; a shift of 1 multiplies the odds by 2.7).
+    ``accept_shift_freeze_plus_pressure`` : normal(-0.5, 1) (judgment): a conditional,
+        partial and deferred scale-down while sanctions tighten is a worse trade for the DPRK
+        than an immediate suspension, so the prior shift is negative (odds x 0.6), wide.
+    ``export_documented_rate`` : gamma(alpha, beta) on documented transfer episodes a month.
+        Weak (judgment): mean 0.5/12, about one documented episode in two years.
+    ``export_documented_share`` : beta(2, 2) on the share of transfers ever documented
+        (judgment, no data: most transfers are covert; centred on one half, wide).
+    ``export_detection`` : beta(2, 6) on the probability that an export is detected in time to
+        end the deal (judgment: exports are only partly observable; mean 0.25).
     ``launch_rate_init`` : normal(mu, sigma) on the log missiles per month in the first year.
     ``launch_rate_drift`` : half-normal(sigma) on the year-to-year change of the log rate.
     ``launch_dispersion`` : gamma(alpha, beta) on the negative-binomial shape.
     ``long_range_share`` : beta on the share of missiles that are long-range.
+    ``nuclear_rate`` : gamma(1, 12) on nuclear tests a month (weak, judgment: mean one a year).
     """
 
     name: ClassVar[str] = "dprk_compliance"
     default_priors: ClassVar[dict[str, Any]] = {
         "breach_shape": {"mu": 0.0, "sigma": 0.5},
         "breach_scale": {"mu": math.log(24.0), "sigma": 1.0},
-        "accept": {"alpha": 2.0, "beta": 3.0},
-        "export_rate": {"alpha": 1.0, "beta": 9.0},
+        "accept_willingness": {"mu": 0.0, "sigma": 1.5},
+        "accept_shift_freeze_for_freeze": {"mu": 0.0, "sigma": 1.0},
+        "accept_shift_freeze_plus_pressure": {"mu": -0.5, "sigma": 1.0},
+        "accept_shift_aid_for_freeze": {"mu": 0.0, "sigma": 1.0},
+        "export_documented_rate": {"alpha": 0.5, "beta": 12.0},
+        "export_documented_share": {"alpha": 2.0, "beta": 2.0},
         "export_detection": {"alpha": 2.0, "beta": 6.0},
         "launch_rate_init": {"mu": 0.0, "sigma": 1.5},
         "launch_rate_drift": {"sigma": 0.75},
         "launch_dispersion": {"alpha": 2.0, "beta": 1.0},
         "long_range_share": {"alpha": 1.0, "beta": 1.0},
+        "nuclear_rate": {"alpha": 1.0, "beta": 12.0},
+    }
+    #: Prior key -> (variable whose prior it is, family), for prior-sensitivity analysis.
+    prior_variables: ClassVar[dict[str, tuple[str, str]]] = {
+        "breach_shape": ("breach_shape", "lognormal"),
+        "breach_scale": ("breach_scale", "lognormal"),
+        "accept_willingness": ("accept_willingness", "normal"),
+        **{f"accept_shift_{t}": (f"accept_shift_{t}", "normal") for t in OFFER_TYPES},
+        "export_documented_rate": ("export_documented_rate", "gamma"),
+        "export_documented_share": ("export_documented_share", "beta"),
+        "export_detection": ("export_detection", "beta"),
+        "launch_rate_init": ("log_rate_init", "normal"),
+        "launch_rate_drift": ("rate_drift", "halfnormal"),
+        "launch_dispersion": ("launch_dispersion", "gamma"),
+        "long_range_share": ("long_range_share", "beta"),
+        "nuclear_rate": ("nuclear_rate", "gamma"),
     }
     headline: ClassVar[tuple[str, ...]] = (
         "p_accept",
+        "p_accept_freeze_for_freeze",
+        "p_accept_freeze_plus_pressure",
+        "accept_propensity_freeze_for_freeze",
+        "accept_propensity_freeze_plus_pressure",
         "p_hold_monitoring",
         "p_hold_after",
+        "p_undetected_export_monitoring",
+        "p_undetected_export_after",
         "p_dprk_complies",
+        "p_accepts_and_holds_monitoring",
         "p_hold_new_freeze",
+        "export_rate",
         "launches_prevented_per_month",
         "long_range_prevented_per_month",
+        "nuclear_tests_prevented_per_month",
         "breach_fraction_monitoring",
         "breach_fraction_after",
     )
     free_vars: ClassVar[tuple[str, ...]] = (
         "breach_shape",
         "breach_scale",
-        "p_accept",
-        "export_rate",
+        "accept_willingness",
+        *(f"accept_z_{t}" for t in OFFER_TYPES),
+        "export_documented_rate",
+        "export_documented_share",
         "export_detection",
         "log_rate_init",
         "rate_drift",
         "rate_steps",
         "launch_dispersion",
         "long_range_share",
+        "nuclear_rate",
     )
 
     @classmethod
     def default_settings(cls) -> dict[str, Any]:
-        """``monitoring_months``: the window before the spring exercises (6, per the proposal);
-        ``after_months``: how long the freeze must then hold for the scale-down to pay (12: one
-        exercise cycle); ``monitoring_start``: first day of monitoring; ``through``: last day of
-        monitoring data to use (default: ``as_of``).
+        """Return the settings and their defaults.
+
+        ``monitoring_months``: the window before the spring exercises (6, per the proposal);
+        ``after_months``: how long the freeze must then hold for the scale-down to pay (12:
+        one exercise cycle); ``monitoring_start``: first day of monitoring; ``through``: last
+        day of monitoring data to use (default: ``as_of``); ``monitored_offer``: the offer
+        type the ledger's ``freeze_accepted`` rows answer (the proposal monitored is
+        freeze-plus-pressure); ``export_scope``: ``nuclear`` (the proposal's condition:
+        exports of nuclear technology) or ``nuclear_and_missile``; ``export_record_start``:
+        start of the transfer record (1990-01-01); ``export_documentation_lag_years``: years
+        a transfer typically takes to become public (3, judgment: the Syrian reactor took
+        about 7, the Libyan uranium about 3), the end of the record's exposure before
+        ``as_of``; ``nuclear_record_start``: start of the nuclear-test record (2012-01-01,
+        judgment: the launch record's start and Kim Jong Un's first full year).
         """
         return {
             "monitoring_months": 6,
             "after_months": 12,
             "monitoring_start": "2017-09-01",
             "through": None,
+            "monitored_offer": "freeze_plus_pressure",
+            "export_scope": "nuclear",
+            "export_record_start": "1990-01-01",
+            "export_documentation_lag_years": 3.0,
+            "nuclear_record_start": "2012-01-01",
         }
 
+    # -- data -------------------------------------------------------------------------------
     def prepare_data(self) -> dict[str, Any]:
+        """Load the evidence and the monitoring record as of ``as_of``."""
+        s = self.settings
+        if s["monitored_offer"] not in _TREE_OFFERS:
+            raise InputError(
+                f"expected one of: {', '.join(_TREE_OFFERS)}, got {s['monitored_offer']!r}",
+                field=f"{self.name}.settings.monitored_offer",
+            )
+        if s["export_scope"] not in ("nuclear", "nuclear_and_missile"):
+            raise InputError(
+                f"expected nuclear or nuclear_and_missile, got {s['export_scope']!r}",
+                field=f"{self.name}.settings.export_scope",
+            )
+        window = int(s["monitoring_months"])
+        record: MonitoringRecord = monitoring_record(self.observations, s, self.as_of)
+        freeze: FreezeStatus = freeze_status(record, window)
+        self.monitoring, self.freeze = record, freeze
         agreements = evidence.agreements(as_of=self.as_of)
         launches = evidence.launches_monthly(as_of=self.as_of)
-        years = launches["month"].str.slice(0, 4).astype(int).to_numpy()
-        record: MonitoringRecord = monitoring_record(self.observations, self.settings, self.as_of)
+        nuclear = evidence.nuclear_tests(as_of=self.as_of)
+
+        monitored_span = None
+        if freeze.accepted == 1:
+            first = _label(record.start, freeze.start_month)
+            end = None if freeze.breach_month is None else _label(record.start, freeze.breach_month)
+            monitored_span = (first, end)
+        launch_months = launches["month"].to_numpy(dtype=str)
+        launch_spans = _freeze_spans(agreements, launches, nuclear, kind="missiles")
+        if monitored_span:
+            launch_spans.append(monitored_span)
+        keep = ~freeze_months_mask(launch_months, launch_spans)
+        kept = launches[keep]
+        years = kept["month"].str.slice(0, 4).astype(int).to_numpy()
+
+        nuclear_months, nuclear_count = _nuclear_exposure(
+            nuclear,
+            start=parse_date(s["nuclear_record_start"], field="nuclear_record_start"),
+            as_of=self.as_of,
+            spans=[
+                *_freeze_spans(agreements, launches, nuclear, kind="nuclear"),
+                *([monitored_span] if monitored_span else []),
+            ],
+        )
+
+        offers = evidence.dprk_offers(as_of=self.as_of)
+        offers = offers[offers["in_model"]]
+        outcomes = offers["dprk_response"].isin(["accepted", "proposed"]).astype(int).tolist()
+        types = [OFFER_TYPES.index(t) for t in offers["offer_type"]]
+        monitored_type = OFFER_TYPES.index(s["monitored_offer"])
+        if freeze.accepted is not None:
+            outcomes.append(int(freeze.accepted))
+            types.append(monitored_type)
+
+        transfers = evidence.dprk_transfers(as_of=self.as_of)
+        items = ("nuclear",) if s["export_scope"] == "nuclear" else ("nuclear", "missile")
+        record_start = pd.Timestamp(
+            parse_date(s["export_record_start"], field="export_record_start")
+        )
+        lag = float(s["export_documentation_lag_years"])
+        record_end = pd.Timestamp(self.as_of) - pd.Timedelta(days=365.25 * lag)
+        in_window = (
+            transfers["in_model"]
+            & transfers["item"].isin(items)
+            & (transfers["began"] >= record_start)
+            & (transfers["began"] <= record_end)
+        )
+        exposure = max((record_end - record_start).days / DAYS_PER_MONTH, 1.0)
+
         duration = agreements["duration_months"].to_numpy(dtype=float)
         observed = agreements["observed"].to_numpy(dtype=bool)
+        in_freeze = [
+            (k, c)
+            for k, c in record.export_reports
+            if freeze.accepted == 1
+            and k >= freeze.start_month
+            and (freeze.breach_month is None or k < freeze.breach_month)
+        ]
         return {
             "agreement_months": duration,
             "agreement_upper": np.where(observed, np.inf, duration),
-            "launch_year_index": years - years.min(),
+            "launch_months": kept["month"].tolist(),
+            "launch_year_index": (years - years.min()).astype(int),
             "n_years": int(years.max() - years.min() + 1),
-            "missiles": launches["missiles"].to_numpy(dtype=int),
-            "long_range": launches["long_range_missiles"].to_numpy(dtype=int),
-            "months_monitored": record.months_monitored,
-            "breach_month": record.dprk_breach_month,
-            "export_confidence": record.export_confidence_by_month,
-            "accept_outcomes": record.dprk_accept_outcomes,
+            "missiles": kept["missiles"].to_numpy(dtype=int),
+            "long_range": kept["long_range_missiles"].to_numpy(dtype=int),
+            "launch_freeze_months": launches.loc[~keep, "month"].tolist(),
+            "nuclear_exposure_months": float(nuclear_months),
+            "nuclear_tests_in_exposure": int(nuclear_count),
+            "offer_outcomes": np.asarray(outcomes, dtype=int),
+            "offer_type_index": np.asarray(types, dtype=int),
+            "offer_ids": [
+                *offers["offer_id"],
+                *(["monitored"] if freeze.accepted is not None else []),
+            ],
+            "transfer_episodes": int(in_window.sum()),
+            "transfer_exposure_months": float(exposure),
+            "monitored_offer_index": monitored_type,
+            "monitored_accepted": -1 if freeze.accepted is None else int(freeze.accepted),
+            "acceptance_reason": freeze.reason,
+            "freeze_start_month": int(freeze.start_month),
+            "breach_month": 0 if freeze.breach_month is None else int(freeze.breach_month),
+            "clean_months": int(freeze.clean_months),
+            "months_monitored": int(record.months_monitored),
+            "export_report_months": np.asarray([k for k, _ in in_freeze], dtype=int),
+            "export_report_confidence": np.asarray([c for _, c in in_freeze], dtype=float),
         }
 
-    def derived(self, posterior) -> dict[str, Any]:
-        """Expected share of a period held before a breach, from the Weibull per draw."""
-        import xarray as xr
+    def monitoring_status(self) -> pd.DataFrame:
+        """Return the monitoring record's per-month, per-kind status (observed / not reported)."""
+        return self.monitoring.status_frame()
 
-        k = posterior["breach_shape"].values[..., None]
-        lam = posterior["breach_scale"].values[..., None]
-        horizon = float(self.settings["monitoring_months"])
-        after = float(self.settings["after_months"])
-        m = float(self.data["months_monitored"])
-        breach = self.data["breach_month"]
+    def answer_text(self) -> str:
+        """Say in words what is known of the DPRK's answer to the monitored offer."""
+        offer = self.settings["monitored_offer"].replace("_", "-")
+        f = self.freeze
+        if f.accepted is None:
+            return f"no answer to the {offer} offer observed yet"
+        if f.accepted == 0 and f.reason == "tests before any acceptance":
+            return (
+                f"refused the {offer} offer: it tested before accepting anything, which is read "
+                "as a refusal, not as a breach"
+            )
+        if f.accepted == 0:
+            return f"refused the {offer} offer (ledger)"
+        if f.breach_month is None:
+            return (
+                f"accepted the {offer} offer; {f.clean_months} complete month(s) of the freeze "
+                "observed without a test"
+            )
+        return f"accepted the {offer} offer, then breached it in month {f.breach_age} of the freeze"
 
-        def held_share(start: float, length: float) -> np.ndarray:
-            grid = np.linspace(start, start + length, 201)
-            surv = np.exp(-((grid / lam) ** k))
-            gap = surv[..., 0] - surv[..., -1]
-            area = np.trapezoid(surv - surv[..., -1:], grid, axis=-1)
-            share = np.where(gap > 1e-12, area / np.maximum(gap, 1e-300) / length, 0.5)
-            return np.clip(share, 0.0, 1.0)
-
-        if breach is not None:
-            monitoring = np.full(k.shape[:-1], min((breach - 0.5) / horizon, 1.0))
-        elif m >= horizon:
-            monitoring = np.ones(k.shape[:-1])
-        else:
-            monitoring = (m + held_share(m, horizon - m) * (horizon - m)) / horizon
-        start = max(horizon, m)
-        dims = posterior["breach_shape"].dims
-        coords = posterior["breach_shape"].coords
-        return {
-            "breach_fraction_monitoring": xr.DataArray(monitoring, dims=dims, coords=coords),
-            "breach_fraction_after": xr.DataArray(
-                held_share(start, after), dims=dims, coords=coords
-            ),
-        }
-
+    # -- model ------------------------------------------------------------------------------
     def build(self):
+        """Return the ``pymc.Model`` (likelihood terms and the latent variables)."""
         import pymc as pm
         import pytensor.tensor as pt
 
-        p, d, s = self.priors, self.data, self.settings
-        horizon = float(s["monitoring_months"])
-        after = float(s["after_months"])
-        m = float(d["months_monitored"])
+        p, d = self.priors, self.data
+
         with pm.Model(
             coords={
                 "agreement": np.arange(len(d["agreement_months"])),
                 "year": np.arange(d["n_years"]),
                 "month": np.arange(len(d["missiles"])),
+                "offer": np.arange(len(d["offer_outcomes"])),
+                "export_report": np.arange(len(d["export_report_confidence"])),
             }
         ) as model:
-            shape = pm.LogNormal("breach_shape", **p["breach_shape"])
-            scale = pm.LogNormal("breach_scale", **p["breach_scale"])
 
-            def survival(t):
-                return pt.exp(-((t / scale) ** shape))
+            def hyper(key: str, par: str):
+                return pm.Data(f"prior_{key}_{par}", float(p[key][par]))
+
+            shape = pm.LogNormal(
+                "breach_shape", mu=hyper("breach_shape", "mu"), sigma=hyper("breach_shape", "sigma")
+            )
+            scale = pm.LogNormal(
+                "breach_scale", mu=hyper("breach_scale", "mu"), sigma=hyper("breach_scale", "sigma")
+            )
+
+            def log_survival(t):
+                return -((pt.maximum(t, 1e-9) / scale) ** shape)
 
             pm.Censored(
                 "agreement_duration",
                 pm.Weibull.dist(alpha=shape, beta=scale),
                 lower=None,
-                upper=d["agreement_upper"],
-                observed=d["agreement_months"],
+                upper=pm.Data("agreement_upper", d["agreement_upper"], dims="agreement"),
+                observed=pm.Data("agreement_months", d["agreement_months"], dims="agreement"),
                 dims="agreement",
             )
-            breach_month = d["breach_month"]
-            if breach_month is not None:
-                pm.Potential(
-                    "monitored_breach",
-                    pt.log(survival(breach_month - 1.0) - survival(float(breach_month))),
-                )
-            elif m > 0:
-                pm.Potential("monitored_survival", pt.log(survival(m)))
+            # The monitored freeze: a breach in month k of the freeze, or survival of its
+            # clean months. Dummy values keep both branches finite when unused.
+            breach_age = d["breach_month"] - d["freeze_start_month"] + 1
+            is_breach = pm.Data("monitored_is_breach", float(d["breach_month"] > 0))
+            age = pm.Data("monitored_breach_age", float(max(breach_age, 1)))
+            clean = pm.Data("monitored_clean_months", float(d["clean_months"]))
+            breach_logp = pt.log(
+                pt.maximum(pt.exp(log_survival(age - 1.0)) - pt.exp(log_survival(age)), 1e-300)
+            )
+            pm.Potential(
+                "monitored_freeze",
+                is_breach * breach_logp + (1.0 - is_breach) * log_survival(clean),
+            )
 
-            p_accept = pm.Beta("p_accept", **p["accept"])
-            if len(d["accept_outcomes"]):
-                pm.Bernoulli("freeze_accepted", p=p_accept, observed=d["accept_outcomes"])
+            willingness = pm.Normal(
+                "accept_willingness",
+                mu=hyper("accept_willingness", "mu"),
+                sigma=hyper("accept_willingness", "sigma"),
+            )
+            shifts = []
+            for t in OFFER_TYPES:
+                key = f"accept_shift_{t}"
+                z = pm.Normal(f"accept_z_{t}", 0.0, 1.0)
+                shifts.append(pm.Deterministic(key, hyper(key, "mu") + hyper(key, "sigma") * z))
+            shift = pt.stack(shifts)
+            pm.Bernoulli(
+                "offer_responses",
+                logit_p=willingness
+                + shift[pm.Data("offer_type_index", d["offer_type_index"], dims="offer")],
+                observed=pm.Data("offer_outcomes", d["offer_outcomes"], dims="offer"),
+                dims="offer",
+            )
+            for i, t in enumerate(OFFER_TYPES):
+                if t in _TREE_OFFERS:
+                    pm.Deterministic(
+                        f"accept_propensity_{t}", pm.math.invlogit(willingness + shift[i])
+                    )
 
-            export_rate = pm.Beta("export_rate", **p["export_rate"])
-            detection = pm.Beta("export_detection", **p["export_detection"])
+            documented = pm.Gamma(
+                "export_documented_rate",
+                alpha=hyper("export_documented_rate", "alpha"),
+                beta=hyper("export_documented_rate", "beta"),
+            )
+            pm.Poisson(
+                "documented_transfers",
+                mu=documented * pm.Data("transfer_exposure_months", d["transfer_exposure_months"]),
+                observed=pm.Data("transfer_episodes", d["transfer_episodes"]),
+            )
+            share = pm.Beta(
+                "export_documented_share",
+                alpha=hyper("export_documented_share", "alpha"),
+                beta=hyper("export_documented_share", "beta"),
+            )
+            export_rate = pm.Deterministic("export_rate", 1.0 - pt.exp(-documented / share))
+            detection = pm.Beta(
+                "export_detection",
+                alpha=hyper("export_detection", "alpha"),
+                beta=hyper("export_detection", "beta"),
+            )
             q = export_rate * detection
-            conf = np.asarray(d["export_confidence"], dtype=float)
-            clean_past = 1.0
-            if conf.size:
-                pm.Potential("export_reports", pt.sum(pt.log(conf * q + (1 - conf) * (1 - q))))
-                # P(no export in a monitored month | what was reported that month)
-                clean_past = pt.prod(
-                    (1 - export_rate) * (1 - conf) / (conf * q + (1 - conf) * (1 - q))
-                )
+            conf = pm.Data(
+                "export_report_confidence", d["export_report_confidence"], dims="export_report"
+            )
+            pm.Potential("export_reports", pt.sum(pt.log(conf * q + (1 - conf) * (1 - q))))
 
-            log_rate_init = pm.Normal("log_rate_init", **p["launch_rate_init"])
-            drift = pm.HalfNormal("rate_drift", **p["launch_rate_drift"])
+            log_rate_init = pm.Normal(
+                "log_rate_init",
+                mu=hyper("launch_rate_init", "mu"),
+                sigma=hyper("launch_rate_init", "sigma"),
+            )
+            drift = pm.HalfNormal("rate_drift", sigma=hyper("launch_rate_drift", "sigma"))
             steps = pm.Normal("rate_steps", 0.0, 1.0, shape=d["n_years"])  # last one: next year
             log_rate = log_rate_init + pt.concatenate([pt.zeros(1), pt.cumsum(steps[:-1])]) * drift
             pm.Deterministic("log_rate", log_rate, dims="year")
-            dispersion = pm.Gamma("launch_dispersion", **p["launch_dispersion"])
+            dispersion = pm.Gamma(
+                "launch_dispersion",
+                alpha=hyper("launch_dispersion", "alpha"),
+                beta=hyper("launch_dispersion", "beta"),
+            )
+            year_index = pm.Data("launch_year_index", d["launch_year_index"], dims="month")
+            missiles = pm.Data("missiles_observed", d["missiles"], dims="month")
             pm.NegativeBinomial(
                 "missiles",
-                mu=pt.exp(log_rate[d["launch_year_index"]]),
+                mu=pt.exp(log_rate[year_index]),
                 alpha=dispersion,
-                observed=d["missiles"],
+                observed=missiles,
                 dims="month",
             )
-            share = pm.Beta("long_range_share", **p["long_range_share"])
+            long_share = pm.Beta(
+                "long_range_share",
+                alpha=hyper("long_range_share", "alpha"),
+                beta=hyper("long_range_share", "beta"),
+            )
             pm.Binomial(
-                "long_range", n=d["missiles"], p=share, observed=d["long_range"], dims="month"
+                "long_range",
+                n=missiles,
+                p=long_share,
+                observed=pm.Data("long_range_observed", d["long_range"], dims="month"),
+                dims="month",
             )
-
-            start = max(horizon, m)
-            if breach_month is not None:
-                p_hold_monitoring = pt.zeros(())
-            else:
-                tests_hold = survival(start) / survival(m) if m > 0 else survival(start)
-                p_hold_monitoring = (
-                    tests_hold * clean_past * (1 - export_rate) ** max(horizon - m, 0.0)
-                )
-            p_hold_monitoring = pm.Deterministic("p_hold_monitoring", p_hold_monitoring)
-            p_hold_after = pm.Deterministic(
-                "p_hold_after",
-                survival(start + after) / survival(start) * (1 - export_rate) ** after,
+            nuclear_rate = pm.Gamma(
+                "nuclear_rate",
+                alpha=hyper("nuclear_rate", "alpha"),
+                beta=hyper("nuclear_rate", "beta"),
             )
-            accepted = d["accept_outcomes"]
-            p_accept_now = p_accept if not len(accepted) else float(accepted[-1])
-            pm.Deterministic("p_dprk_complies", p_accept_now * p_hold_monitoring * p_hold_after)
-            pm.Deterministic("p_hold_new_freeze", survival(horizon) * (1 - export_rate) ** horizon)
-            next_rate = pt.exp(log_rate[-1] + drift * steps[-1])
-            pm.Deterministic("launches_prevented_per_month", next_rate)
-            pm.Deterministic("long_range_prevented_per_month", next_rate * share)
+            pm.Poisson(
+                "nuclear_test_count",
+                mu=nuclear_rate * pm.Data("nuclear_exposure_months", d["nuclear_exposure_months"]),
+                observed=pm.Data("nuclear_tests_in_exposure", d["nuclear_tests_in_exposure"]),
+            )
         return model
+
+    # -- quantities for the tree -----------------------------------------------------------
+    def derived(self, posterior, *, prior: bool = False) -> dict[str, Any]:
+        """Compute the tree's quantities per draw (see the module docstring).
+
+        Parameters
+        ----------
+        posterior
+            An xarray dataset of draws (``chain``, ``draw``). Quantities whose inputs are
+            missing from it are skipped, so a partial dataset (synthetic draws) works.
+        prior
+            Compute what the priors alone imply: no monitoring record and no observed
+            answer condition the quantities (for the prior side of the prior-vs-posterior
+            table).
+        """
+        d, s = self.data, self.settings
+        like = dataset_like(posterior)
+        has = set(posterior.data_vars)
+        out: dict[str, Any] = {}
+        W, A = float(s["monitoring_months"]), float(s["after_months"])
+        if prior:
+            accepted, start_month, breach_month, clean = -1, 1, 0, 0
+            reports: list[tuple[int, float]] = []
+        else:
+            accepted = d["monitored_accepted"]
+            start_month, breach_month = d["freeze_start_month"], d["breach_month"]
+            clean = d["clean_months"] if accepted == 1 else 0
+            reports = list(
+                zip(d["export_report_months"], d["export_report_confidence"], strict=False)
+            )
+        if accepted != 1:  # hold probabilities are conditional on accepting: a fresh freeze
+            start_month, breach_month, clean, reports = 1, 0, 0, []
+
+        for t in _TREE_OFFERS:
+            name = f"accept_propensity_{t}"
+            if name in has:
+                value = np.asarray(posterior[name].values, dtype=float)
+                if accepted >= 0 and t == s["monitored_offer"]:
+                    value = np.full_like(value, float(accepted))
+                out[f"p_accept_{t}"] = like(value)
+        if f"p_accept_{s['monitored_offer']}" in out:
+            out["p_accept"] = out[f"p_accept_{s['monitored_offer']}"].copy()
+
+        if {"breach_shape", "breach_scale"} <= has:
+            k = np.asarray(posterior["breach_shape"].values, dtype=float)[..., None]
+            lam = np.asarray(posterior["breach_scale"].values, dtype=float)[..., None]
+            exports = {"export_rate", "export_detection"} <= has
+            if exports:
+                r = np.asarray(posterior["export_rate"].values, dtype=float)[..., None]
+                q = r * np.asarray(posterior["export_detection"].values, dtype=float)[..., None]
+            else:  # a partial dataset: the breach fractions from the Weibull alone
+                r = q = np.zeros_like(k)
+            holds = _holds(k, lam, r, q, W, A, start_month, breach_month, clean, reports, like)
+            if not exports:
+                holds = {key: v for key, v in holds.items() if key.startswith("breach_fraction")}
+            out.update(holds)
+            if f"p_accept_{s['monitored_offer']}" in out and "p_hold_monitoring" in out:
+                complies = (
+                    out[f"p_accept_{s['monitored_offer']}"].values
+                    * out["p_hold_monitoring"].values
+                    * out["p_hold_after"].values
+                )
+                out["p_dprk_complies"] = like(complies)
+                out["p_accepts_and_holds_monitoring"] = like(
+                    out[f"p_accept_{s['monitored_offer']}"].values * out["p_hold_monitoring"].values
+                )
+        if {"log_rate", "rate_drift", "rate_steps"} <= has:
+            log_rate = np.asarray(posterior["log_rate"].values, dtype=float)
+            steps = np.asarray(posterior["rate_steps"].values, dtype=float)
+            drift = np.asarray(posterior["rate_drift"].values, dtype=float)
+            next_rate = np.exp(log_rate[..., -1] + drift * steps[..., -1])
+            out["launches_prevented_per_month"] = like(next_rate)
+            if "long_range_share" in has:
+                share = np.asarray(posterior["long_range_share"].values, dtype=float)
+                out["long_range_prevented_per_month"] = like(next_rate * share)
+        if "nuclear_rate" in has:
+            out["nuclear_tests_prevented_per_month"] = like(
+                np.asarray(posterior["nuclear_rate"].values, dtype=float)
+            )
+        return out
+
+
+def _holds(k, lam, r, q, W, A, start_month, breach_month, clean, reports, like) -> dict:
+    """Visible-compliance probabilities, undetected exports and breach fractions per draw."""
+
+    def log_s(t):
+        return -((np.maximum(t, 0.0) / lam) ** k)
+
+    def visible(t):  # no detected test or export through freeze age t
+        return np.exp(log_s(t) + t * np.log1p(-q))
+
+    def held_share(t0: float, t1: float) -> np.ndarray:
+        grid = np.linspace(t0, t1, 201)
+        surv = visible(grid)
+        gap = surv[..., 0] - surv[..., -1]
+        area = np.trapezoid(surv - surv[..., -1:], grid, axis=-1)
+        share = np.where(gap > 1e-12, area / np.maximum(gap, 1e-300) / (t1 - t0), 0.5)
+        return np.clip(share, 0.0, 1.0)
+
+    shape = k.shape[:-1]
+    a_w = W - start_month + 1.0  # freeze age at the window's end
+    a_a = a_w + A  # and at the end of the next cycle
+    breach_age = breach_month - start_month + 1 if breach_month else None
+    q1, r1 = q[..., 0], r[..., 0]
+    by_age = {int(m - start_month + 1): float(c) for m, c in reports}
+
+    def export_factor(ages) -> np.ndarray:
+        out = np.ones(shape)
+        for age in ages:
+            c = by_age.get(int(age))
+            if c is None:
+                out = out * (1 - q1)
+            else:
+                out = out * (1 - c) * (1 - q1) / (c * q1 + (1 - c) * (1 - q1))
+        return out
+
+    window_ages = range(1, int(a_w) + 1)
+    after_ages = range(int(a_w) + 1, int(a_a) + 1)
+    tests_window = np.ones(shape)
+    tests_after = np.ones(shape)
+    if breach_age is not None and breach_age <= a_w:
+        hold_monitoring = np.zeros(shape)
+        hold_after = np.zeros(shape)
+        fraction_monitoring = np.full(shape, min((breach_age - 0.5) / W, 1.0))
+        fraction_after = held_share(a_w, a_a)
+    elif breach_age is not None and breach_age <= a_a:
+        hold_monitoring = export_factor(window_ages)
+        hold_after = np.zeros(shape)
+        fraction_monitoring = np.ones(shape)
+        fraction_after = np.full(shape, min((breach_age - a_w - 0.5) / A, 1.0))
+    else:
+        if breach_age is None:
+            seen = float(min(clean, a_w))
+            tests_window = np.exp(log_s(a_w) - log_s(seen))[..., 0]
+            after_from = float(max(a_w, clean))
+            tests_after = (
+                np.exp(log_s(a_a) - log_s(after_from))[..., 0] if after_from < a_a else tests_after
+            )
+        hold_monitoring = tests_window * export_factor(window_ages)
+        hold_after = tests_after * export_factor(after_ages)
+        seen = float(min(clean, a_w))
+        if breach_age is None and seen < a_w:
+            fraction_monitoring = (seen + held_share(seen, a_w) * (a_w - seen)) / W
+        else:
+            fraction_monitoring = np.ones(shape)
+        after_from = float(max(a_w, clean))
+        if breach_age is None and after_from < a_a:
+            fraction_after = (
+                after_from - a_w + held_share(after_from, a_a) * (a_a - after_from)
+            ) / A
+        else:
+            fraction_after = np.ones(shape)
+    clean_ratio = (1 - r1) / np.maximum(1 - q1, 1e-300)
+    return {
+        "p_hold_monitoring": like(np.clip(hold_monitoring, 0.0, 1.0)),
+        "p_hold_after": like(np.clip(hold_after, 0.0, 1.0)),
+        "p_undetected_export_monitoring": like(1 - clean_ratio**a_w),
+        "p_undetected_export_after": like(1 - clean_ratio**A),
+        "p_hold_new_freeze": like(np.exp(log_s(W))[..., 0] * (1 - q1) ** W),
+        "breach_fraction_monitoring": like(np.clip(fraction_monitoring, 0.0, 1.0)),
+        "breach_fraction_after": like(np.clip(fraction_after, 0.0, 1.0)),
+    }
+
+
+def _label(start, k: int) -> str:
+    total = start.year * 12 + start.month - 1 + k - 1
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+def _freeze_spans(agreements, launches, nuclear, *, kind: str) -> list[tuple[str, str | None]]:
+    """Months under a holding freeze of ``kind`` (``missiles`` or ``nuclear``): [first, end).
+
+    A freeze runs from the month it was signed to the month of its first test of that kind
+    after signing or of its breach, whichever is first; that month itself is status quo.
+    """
+    covers = (
+        ("missiles", "missiles_and_nuclear")
+        if kind == "missiles"
+        else (
+            "nuclear",
+            "missiles_and_nuclear",
+        )
+    )
+    spans = []
+    for row in agreements.itertuples(index=False):
+        if row.testing_freeze not in covers:
+            continue
+        first = pd.Timestamp(row.signed).strftime("%Y-%m")
+        ends = []
+        if bool(row.observed) and pd.notna(row.breach_date):
+            ends.append(pd.Timestamp(row.breach_date).strftime("%Y-%m"))
+        if kind == "missiles":
+            later = launches[(launches["month"] >= first) & (launches["missiles"] > 0)]
+            if len(later):
+                ends.append(str(later["month"].iloc[0]))
+        else:
+            later = nuclear[nuclear["date"] >= pd.Timestamp(row.signed)]
+            if len(later):
+                ends.append(pd.Timestamp(later["date"].iloc[0]).strftime("%Y-%m"))
+        spans.append((first, min(ends) if ends else None))
+    return spans
+
+
+def _nuclear_exposure(nuclear, *, start, as_of, spans) -> tuple[int, int]:
+    """Status-quo months of the nuclear record (complete by ``as_of``) and tests in them."""
+    last_complete = (pd.Timestamp(as_of) + pd.Timedelta(days=1)).to_period("M") - 1
+    coverage = pd.Timestamp(evidence.NUCLEAR_TESTS_COMPLETE_THROUGH).to_period("M")
+    last = min(last_complete, coverage)
+    first = pd.Timestamp(start).to_period("M")
+    if last < first:
+        return 0, 0
+    months = np.array([str(p) for p in pd.period_range(first, last, freq="M")])
+    status_quo = months[~freeze_months_mask(months, spans)]
+    tested = nuclear["date"].dt.strftime("%Y-%m").to_numpy(dtype=str)
+    return len(status_quo), int(np.isin(tested, status_quo).sum())

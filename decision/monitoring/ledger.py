@@ -7,8 +7,9 @@ it only through :func:`add_observation`, which never rewrites or loses an earlie
 
 File
 ----
-UTF-8 CSV, header ``date,actor,kind,value,source,confidence,note`` (the optional columns
-``confidence`` and ``note`` may be absent from a hand-made file; columns in any order),
+UTF-8 CSV, header ``date,actor,kind,value,source,confidence,note,published`` (the optional
+columns ``confidence``, ``note`` and ``published`` may be absent from a hand-made file;
+columns in any order),
 one observation per line, rows in non-decreasing date order. Values, kinds and errors
 are those of :mod:`decision.observations`. Row numbers count CSV lines with the header
 as row 1, so the first observation is row 2.
@@ -25,7 +26,8 @@ Two rows are about the **same event** when they have the same ``date``, ``actor`
   common step (two different steps may be assessed on one day).
 
 Sources are compared ignoring case, leading/trailing blanks and repeated blanks.
-``confidence`` and ``note`` are not compared. For a pair of rows about the same event:
+``confidence``, ``note`` and ``published`` are not compared. For a pair of rows about the
+same event:
 
 * **duplicate**: same ``value`` and same source. Refused.
 * **contradictory**: a different ``value`` (whatever the sources): the DPRK both
@@ -390,7 +392,7 @@ def _cell(value: Any) -> str | None:
 
 
 def _new_cells(
-    date, actor, kind, value, source, confidence, note, file: str, row: int
+    date, actor, kind, value, source, confidence, note, published, file: str, row: int
 ) -> dict[str, str | None]:
     cells = {
         "date": _cell(date),
@@ -400,6 +402,7 @@ def _new_cells(
         "source": _cell(source),
         "confidence": _cell(confidence),
         "note": _cell(note),
+        "published": _cell(published),
     }
     for name, text in cells.items():
         if text is not None and any(ch in text for ch in "\r\n\x00"):
@@ -426,6 +429,7 @@ def _identity(frame: pd.DataFrame) -> list[tuple]:
             r["source"],
             float(r["confidence"]),
             None if pd.isna(r["note"]) else r["note"],
+            pd.Timestamp(r["published"]).strftime("%Y-%m-%d"),
         )
         for r in frame.to_dict("records")
     ]
@@ -441,6 +445,7 @@ def add_observation(
     source: str,
     confidence: float | None = None,
     note: str | None = None,
+    published: Any = None,
     create: bool = True,
     insert_late: bool = False,
     lock_timeout: float = LOCK_TIMEOUT,
@@ -462,6 +467,11 @@ def add_observation(
         The row's fields, as documented in :mod:`decision.observations`. To tie a China
         ``enforcement_step`` or ``trade_level`` to a scheduled step, put the step id in
         square brackets in the note (``"[cn-2017-10] customs data ..."``).
+    published
+        The day the observation became public (``YYYY-MM-DD``), on or after ``date``; leave
+        it out when that is the day of the event (a launch, a test). A monthly figure dated
+        at the end of the month measured is published later: give its release date, so
+        that a cutoff before the release does not use it.
     create
         If the file does not exist (or is empty), create it with the full header; with
         ``create=False`` a missing file is an error.
@@ -506,6 +516,7 @@ def add_observation(
             source=source,
             confidence=confidence,
             note=note,
+            published=published,
             create=create,
             insert_late=insert_late,
         )
@@ -514,7 +525,18 @@ def add_observation(
 
 
 def _add_locked(
-    path: Path, *, date, actor, kind, value, source, confidence, note, create, insert_late
+    path: Path,
+    *,
+    date,
+    actor,
+    kind,
+    value,
+    source,
+    confidence,
+    note,
+    published,
+    create,
+    insert_late,
 ) -> pd.Series:
     file = str(path)
     exists = path.exists()
@@ -543,8 +565,8 @@ def _add_locked(
 
     frame = ledger.frame
     row = _FIRST_ROW + len(frame)
-    cells = _new_cells(date, actor, kind, value, source, confidence, note, file, row)
-    for name in ("confidence", "note"):
+    cells = _new_cells(date, actor, kind, value, source, confidence, note, published, file, row)
+    for name in ("confidence", "note", "published"):
         if cells[name] is not None and name not in ledger.header:
             raise InputError(
                 f"the ledger's header has no '{name}' column: add it to the "

@@ -37,6 +37,7 @@ from scipy import stats
 
 from decision.core.config import DEFAULT_SEED
 from decision.core.errors import InputError
+from decision.models import MODELS
 from decision.sensitivity._common import UtilityScale, record, resolve_seed, settings
 
 __all__ = [
@@ -49,26 +50,12 @@ __all__ = [
     "prior_sensitivity",
 ]
 
-#: Model key -> prior key -> (posterior variable, family). Families use the models' (PyMC)
+#: Model key -> prior key -> (posterior variable, family), as each model declares it in
+#: ``prior_variables``. Families use the models' (PyMC)
 #: parameterisations: lognormal(mu, sigma), beta(alpha, beta), normal(mu, sigma),
 #: halfnormal(sigma), gamma(alpha, beta) with ``beta`` a rate.
 PRIOR_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
-    "dprk": {
-        "breach_shape": ("breach_shape", "lognormal"),
-        "breach_scale": ("breach_scale", "lognormal"),
-        "accept": ("p_accept", "beta"),
-        "export_rate": ("export_rate", "beta"),
-        "export_detection": ("export_detection", "beta"),
-        "launch_rate_init": ("log_rate_init", "normal"),
-        "launch_rate_drift": ("rate_drift", "halfnormal"),
-        "launch_dispersion": ("launch_dispersion", "gamma"),
-        "long_range_share": ("long_range_share", "beta"),
-    },
-    "china": {
-        "cooperation_mean": ("cooperation_mean", "beta"),
-        "cooperation_concentration": ("cooperation_concentration", "gamma"),
-        "accepts": ("p_china_accepts", "beta"),
-    },
+    key: dict(cls.prior_variables) for key, cls in MODELS.items()
 }
 
 #: Settings of :func:`prior_sensitivity`. ``alphas``: power-scaling exponents;

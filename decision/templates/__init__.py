@@ -134,7 +134,23 @@ def _scenario_hashes(value: Any, parameters: Mapping[str, Any]) -> dict[str, str
         hashes["scenario"] = sha256_file(scenario.path)
     hashes["case_tree"] = sha256_file(spec.tree_path)
     hashes["case_spec"] = sha256_file(spec.folder / "__init__.py")
+    records = sorted((spec.folder / "elicitation").glob("*.yaml"))
+    if records:  # the judgments' provenance and the experts compared come from these
+        import hashlib
+
+        digest = hashlib.sha256()
+        for path in records:
+            digest.update(f"{path.name}\0{sha256_file(path)}\n".encode())
+        hashes["case_elicitation"] = digest.hexdigest()
     return hashes
+
+
+def _check_elicitation(value: Any, given: Mapping[str, Any]) -> Any:
+    if value:
+        from decision.elicitation import load_record
+
+        load_record(value)  # a malformed record fails here, naming its field
+    return value
 
 
 #: Template parameters that name an input of the report, by parameter name.
@@ -147,4 +163,5 @@ PARAMETER_INPUTS: dict[str, ParameterInput] = {
     "ledger_file": ParameterInput(check=_check_ledger),
     "schedule_file": ParameterInput(check=_check_schedule, hashes=_schedule_hashes),
     "history_file": ParameterInput(changes_after_render=True),
+    "elicitation_file": ParameterInput(check=_check_elicitation),
 }

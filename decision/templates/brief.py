@@ -31,7 +31,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from decision import case as cases
-from decision import evidence, models, plots, reporting, sensitivity
+from decision import elicitation, evidence, models, plots, reporting, sensitivity
 from decision.observations import load_observations
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -62,6 +62,10 @@ display(
     )
 )
 display(Markdown(reporting.run_header(as_of=as_of, fits=fits, observations=observations)))
+provenance = elicitation.judgment_provenance(analysis.case, analysis.as_of)
+hindsight = reporting.hindsight_text(analysis, provenance)
+if hindsight:
+    display(Markdown(hindsight))
 
 # %% [markdown]
 # ## The recommendation
@@ -247,10 +251,13 @@ if china is not None:
 # ## Assumptions
 #
 # Every parameter of the case tree: posterior draws from the models, or an analyst judgment
-# with its 90% range and the argument it encodes.
+# with its 90% range and the argument it encodes. For each judgment: its distribution (the
+# experts' pool when several answered), the experts' spread (the range of their medians), and
+# its provenance: who judged it, when, and how the answers were read (the case's elicitation
+# records, `docs/elicitation.md`).
 
 # %%
-display(reporting.assumptions_table(analysis))
+display(reporting.assumptions_table(analysis, provenance))
 
 # %%
 if spec.notes:

@@ -26,6 +26,7 @@ two_way_x = ""  # first parameter of the two-way analysis; empty: the top tornad
 two_way_y = ""  # second parameter of the two-way analysis; empty: the second driver
 acceptability_parameter = ""  # parameter varied in the acceptability curve; empty: top driver
 sobol_base = 256  # Sobol base sample size (16..65536)
+elicitation_file = ""  # another expert's elicitation record (YAML) to compare; empty: none
 
 # %%
 import warnings
@@ -34,7 +35,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from decision import case as cases
-from decision import plots, reporting
+from decision import elicitation, plots, reporting
 from decision import sensitivity as sa
 from decision.observations import load_observations
 
@@ -119,6 +120,22 @@ display(reporting.strategy_table(analysis))
 fig = plots.plot_strategy_values(analysis)
 if acceptability_parameter:
     fig = plots.plot_acceptability(sa.acceptability(result, acceptability_parameter))
+
+# %% [markdown]
+# ## Expert disagreement
+#
+# The recommendation under each expert's own judgments alone: the experts of the case's
+# elicitation records (and of `elicitation_file`, if given), each with the distributions fitted
+# to their answers in place of the judgments they answered; the models' posterior draws and the
+# seed are the same in every row. When experts disagree on the recommendation, whose judgments
+# are right matters more than the uncertainty within any one expert's.
+
+# %%
+disagreement = elicitation.expert_disagreement(
+    analysis, extra=[elicitation_file] if elicitation_file else [], seed=seed
+)
+display(Markdown(reporting.expert_disagreement_text(disagreement)))
+display(reporting.expert_disagreement_table(disagreement))
 
 # %% [markdown]
 # ## Value of information

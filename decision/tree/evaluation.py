@@ -21,10 +21,11 @@ import numpy as np
 
 from decision.core.errors import InputError
 from decision.core.suggest import did_you_mean
+from decision.tree import blockwise
 from decision.tree.loading import load_tree
 from decision.tree.model import Tree
 from decision.tree.parameters import _operand
-from decision.tree.rollback import RollbackPass, math_for
+from decision.tree.rollback import OutOfRange, RollbackPass, math_for
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -140,7 +141,12 @@ def evaluate(
     arithmetic = math_for(tree, env, n)
     forced, forced_labels = resolve_force(tree, force)
     main = RollbackPass(tree, env, n, arithmetic, forced=forced)
-    informed, expected = main.run()
+    try:
+        informed, expected = main.run()
+    except OutOfRange:  # payoffs too large for utility space: certainty equivalents instead
+        arithmetic = math_for(tree, env, n, log_space=True)
+        main = RollbackPass(tree, env, n, arithmetic, forced=forced)
+        informed, expected = main.run()
     return TreeResult(
         tree=tree,
         parameters=parameters,
@@ -194,8 +200,8 @@ class TreeResult:
         forced,
         forced_labels,
         main,
-        root_informed,
-        root_expected,
+        root_informed=None,
+        root_expected=None,
     ):
         self.tree = tree
         self.parameters = parameters
@@ -206,8 +212,11 @@ class TreeResult:
         self._math = arithmetic
         self._forced_indices = dict(forced)
         self._main = main
-        self._root_informed = root_informed
-        self._root_expected = root_expected
+        # Root values per draw in the rollback's own terms (see RollbackPass.math); the
+        # expected ones are computed on first use when the main pass left them out.
+        self._informed_at_root = main.root_informed if root_informed is None else root_informed
+        if root_expected is not None:
+            self._expected_at_root = root_expected
         self._evpi: dict[str, float] = {}
         self._evpi_draws: dict[str, np.ndarray] = {}
         root = tree.root
@@ -224,7 +233,7 @@ class TreeResult:
         else:
             self.optimal = None
             self.options = {}
-            self.value = arithmetic.average(root_expected)
+            self.value = main.root_value
 
     # ------------------------------------------------------------------- descriptions
 
@@ -252,28 +261,57 @@ class TreeResult:
     # -------------------------------------------------------------- per-draw values
 
     def _pass(self, **kwargs) -> RollbackPass:
-        rollback = RollbackPass(
-            self.tree, self._env, self.n, self._math, forced=self._forced_indices, **kwargs
-        )
+        kwargs.setdefault("forced", self._forced_indices)
+        rollback = RollbackPass(self.tree, self._env, self.n, self._math, **kwargs)
         rollback.run()
         return rollback
 
     @cached_property
     def _recorded(self) -> RollbackPass:
-        return self._pass(record=True)
+        return self._pass(record=True, policy=self._main.choice)
+
+    @cached_property
+    def _expected_root(self) -> tuple:
+        """The root options' and the root's values per draw under ``policy`` (internal terms).
+
+        The main pass has them unless it ran as a compiled program (many draws); then a
+        second, lighter program computes them, every later decision taking its policy option.
+        """
+        main = self._main
+        if main.root_expected is not None:
+            return main.options_expected.get(self.root_path), main.root_expected
+        if main.blockwise:
+            return blockwise.policy_values(main)
+        forced = dict(main.choice)
+        forced.update(self._forced_indices)
+        policy = self._pass(forced=forced)
+        return policy.options_informed.get(self.root_path), policy.root_informed
+
+    @cached_property
+    def _expected_at_root(self):
+        return self._expected_root[1]
 
     def _options(self, path: str, informed: bool) -> list:
         if path == self.root_path:
-            source = self._main
-        else:
-            source = self._recorded
+            return self._main.options_informed[path] if informed else self._expected_root[0]
+        source = self._recorded
         return (source.options_informed if informed else source.options_expected)[path]
+
+    @cached_property
+    def _root_informed(self) -> np.ndarray | np.float64:
+        """Root value per draw when every decision is taken knowing the parameters."""
+        return self._math.report(self._informed_at_root)
+
+    @cached_property
+    def _root_expected(self) -> np.ndarray | np.float64:
+        """Root value per draw under ``policy``."""
+        return self._math.report(self._expected_at_root)
 
     def _data_array(self, path: str, informed: bool) -> xr.DataArray:
         import xarray as xr
 
         values = self._options(path, informed)
-        data = np.column_stack([_full(v, self.n) for v in values])
+        data = np.column_stack([_full(self._math.report(v), self.n) for v in values])
         return xr.DataArray(
             data,
             dims=("draw", "option"),
@@ -318,8 +356,9 @@ class TreeResult:
 
     def _best_per_draw(self, values: list) -> np.ndarray:
         if all(np.ndim(v) == 0 for v in values):
-            return np.full(self.n, int(np.argmax([float(v) for v in values])))
-        return np.argmax(np.column_stack([_full(v, self.n) for v in values]), axis=1)
+            best = self._math.best_index(np.array([[float(v) for v in values]]))
+            return np.full(self.n, int(best[0]))
+        return self._math.best_index(np.column_stack([_full(v, self.n) for v in values]))
 
     @cached_property
     def policy_per_draw(self) -> Mapping[str, np.ndarray]:
@@ -344,7 +383,7 @@ class TreeResult:
 
     @cached_property
     def _tracked(self) -> RollbackPass:
-        return self._pass(track=True)
+        return self._pass(track=True, policy=self._main.choice)
 
     @property
     def node_values(self) -> dict[str, float]:
@@ -414,7 +453,7 @@ class TreeResult:
             informed.append(vi)
         self._evpi[name] = _clip_rounding(self._math.from_masses(masses) - self.value, self.value)
         per_draw = self._math.combine(beliefs, [None] * len(labels), informed)
-        self._evpi_draws[name] = _full(per_draw - self._root_informed, self.n)
+        self._evpi_draws[name] = _full(self._math.report(per_draw) - self._root_informed, self.n)
 
     def evpi(self, name: str) -> float:
         """Expected value of perfect information about the uncertainty ``name``.
@@ -450,7 +489,8 @@ class TreeResult:
         best policy fixed across draws. For a single root decision this is
         ``E[max_a V_a] - max_a E[V_a]``. Zero when nothing is uncertain.
         """
-        return _clip_rounding(self._math.average(self._root_informed) - self.value, self.value)
+        average = self._math.average(self._informed_at_root)
+        return _clip_rounding(average - self.value, self.value)
 
     # ---------------------------------------------------------------------- output
 

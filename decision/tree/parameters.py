@@ -1,11 +1,13 @@
 """Named quantities of a tree: numbers, distributions, supplied draws and expressions.
 
 Every parameter spec keeps its free-text metadata (``description``, ``rationale``,
-``source``, ``judgment``, ``units``, ``range``, ``bounds``) for the assumptions table.
+``source``, ``judgment``, ``units``, ``range``, ``bounds``, and ``provenance``: who judged it,
+when and how) for the assumptions table.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 import math
 import re
@@ -18,12 +20,14 @@ import numpy as np
 
 from decision.core.errors import InputError
 from decision.core.suggest import did_you_mean
+from decision.tree import samplers
 from decision.tree.expressions import FUNCTIONS, Expression, compile_expression
 
 __all__ = [
     "Parameter",
     "FixedParameter",
     "DistributionParameter",
+    "MixtureParameter",
     "SuppliedParameter",
     "ExpressionParameter",
     "DISTRIBUTIONS",
@@ -46,7 +50,16 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
     "pert": (("low", "mode", "high"), {"lambda": 4.0}),
 }
 
-_METADATA = ("description", "rationale", "source", "judgment", "units", "range", "bounds")
+_METADATA = (
+    "description",
+    "rationale",
+    "source",
+    "judgment",
+    "units",
+    "range",
+    "bounds",
+    "provenance",
+)
 _KINDS = ("value", "distribution", "supplied", "expression")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -67,6 +80,9 @@ class Parameter:
         A plausible ``(low, high)`` for one-way sensitivity analysis, if given.
     bounds
         Hard ``(low, high)`` limits, if given (metadata only).
+    provenance
+        Where a judgment came from (e.g. experts, dates, elicitation method), as written by
+        ``decision elicit fit``; plain data, metadata only.
     """
 
     kind: ClassVar[str] = "parameter"
@@ -78,6 +94,7 @@ class Parameter:
     judgment: bool = False
     range: tuple[float, float] | None = None
     bounds: tuple[float, float] | None = None
+    provenance: Mapping[str, Any] | None = None
 
     @property
     def is_uncertain(self) -> bool:
@@ -165,20 +182,20 @@ class DistributionParameter(Parameter):
         return float(self.frozen().mean())
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` independent draws."""
+        """``n`` independent draws (see :mod:`decision.tree.samplers`)."""
         a = self.arguments
         if self.distribution == "beta":
-            return rng.beta(a["alpha"], a["beta"], n)
+            return samplers.beta(rng, a["alpha"], a["beta"], n)
         if self.distribution == "normal":
             return rng.normal(a["mean"], a["sd"], n)
         if self.distribution == "lognormal":
-            return rng.lognormal(a["mu"], a["sigma"], n)
+            return samplers.lognormal(rng, a["mu"], a["sigma"], n)
         if self.distribution == "uniform":
             return rng.uniform(a["low"], a["high"], n)
         if self.distribution == "triangular":
             return rng.triangular(a["low"], a["mode"], a["high"], n)
         alpha, beta = _pert_shape(a)
-        draws = rng.beta(alpha, beta, n)
+        draws = samplers.beta(rng, alpha, beta, n)
         draws *= a["high"] - a["low"]
         draws += a["low"]
         return draws
@@ -219,6 +236,90 @@ class ExpressionParameter(Parameter):
             value = self.expression.constant
             return np.full(np.shape(q), value)[()] if np.ndim(q) else value
         return super().ppf(q)
+
+
+#: The ``distribution`` name of a weighted mixture (see :class:`MixtureParameter`).
+MIXTURE = "mixture"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MixtureParameter(DistributionParameter):
+    """A weighted mixture of distributions, e.g. a linear opinion pool of experts' judgments.
+
+    A draw picks a component with probability equal to its weight and draws from it; the
+    cumulative distribution is the weighted sum of the components'.
+
+    Attributes
+    ----------
+    components
+        The component distributions (none of them a mixture).
+    weights
+        Their weights, positive and summing to one.
+    """
+
+    distribution: str = MIXTURE
+    components: tuple[DistributionParameter, ...] = ()
+    weights: tuple[float, ...] = ()
+
+    def frozen(self) -> _FrozenMixture:
+        """Return the mixture as an object with ``cdf``, ``pdf``, ``ppf``, ``mean``, ``std``."""
+        return _FrozenMixture(tuple(c.frozen() for c in self.components), self.weights)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` independent draws: a component per draw by weight, then each drawn at once."""
+        which = rng.choice(len(self.weights), size=n, p=np.asarray(self.weights))
+        draws = np.empty(n)
+        for index, component in enumerate(self.components):
+            where = np.flatnonzero(which == index)
+            if where.size:
+                draws[where] = component.sample(where.size, rng)
+        return draws
+
+
+class _FrozenMixture:
+    """A frozen mixture of frozen :mod:`scipy.stats` distributions (what ``frozen()`` gives)."""
+
+    def __init__(self, components, weights) -> None:
+        self.components = components
+        self.weights = np.asarray(weights, dtype=float)
+
+    def cdf(self, x):
+        return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components, strict=True))
+
+    def pdf(self, x):
+        return sum(w * c.pdf(x) for w, c in zip(self.weights, self.components, strict=True))
+
+    def mean(self) -> float:
+        return float(sum(w * c.mean() for w, c in zip(self.weights, self.components, strict=True)))
+
+    def var(self) -> float:
+        second = sum(
+            w * (c.var() + c.mean() ** 2)
+            for w, c in zip(self.weights, self.components, strict=True)
+        )
+        return float(second - self.mean() ** 2)
+
+    def std(self) -> float:
+        return math.sqrt(max(self.var(), 0.0))
+
+    def ppf(self, q):
+        """Quantiles by bisection: the mixture's lies between its components' at ``q``."""
+        q = np.asarray(q, dtype=float)
+        ends = np.stack([c.ppf(q) for c in self.components])
+        low, high = ends.min(axis=0), ends.max(axis=0)
+        inside = (q > 0) & (q < 1) & (low < high)
+        lo, hi, target = low[inside], high[inside], q[inside]
+        for _ in range(200):  # halves the bracket each time: float precision long before
+            middle = 0.5 * (lo + hi)
+            below = self.cdf(middle) < target
+            lo = np.where(below, middle, lo)
+            hi = np.where(below, hi, middle)
+            if np.all(hi - lo <= 1e-12 * np.maximum(1.0, np.abs(middle))):
+                break
+        out = np.where(q <= 0, low, high)  # the ends, and components that agree at q
+        out[inside] = 0.5 * (lo + hi)
+        out[np.isnan(q)] = np.nan
+        return out[()] if out.ndim == 0 else out
 
 
 def _pert_shape(a: Mapping[str, float]) -> tuple[float, float]:
@@ -335,15 +436,18 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
     allowed = set(_METADATA) | {kind}
     if kind == "distribution":
         dist = spec["distribution"]
-        if dist not in DISTRIBUTIONS:
+        if dist == MIXTURE:
+            allowed.add("components")
+        elif not isinstance(dist, str) or dist not in DISTRIBUTIONS:
             raise InputError(
                 f"unknown distribution {dist!r}{did_you_mean(str(dist), DISTRIBUTIONS)}; "
-                "expected one of " + ", ".join(DISTRIBUTIONS),
+                "expected one of " + ", ".join([*DISTRIBUTIONS, MIXTURE]),
                 file=file,
                 field=f"{where}.distribution",
             )
-        required, optional = DISTRIBUTIONS[dist]
-        allowed |= set(required) | set(optional)
+        else:
+            required, optional = DISTRIBUTIONS[dist]
+            allowed |= set(required) | set(optional)
     if kind == "supplied":
         allowed.add("default")
     for key in spec:
@@ -369,6 +473,10 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
     for key in ("range", "bounds"):
         if spec.get(key) is not None:
             meta[key] = _pair(spec[key], file=file, field_name=f"{where}.{key}", what=key)
+    if spec.get("provenance") is not None:
+        meta["provenance"] = _plain_mapping(
+            spec["provenance"], file=file, field_name=f"{where}.provenance"
+        )
     if kind == "value":
         return FixedParameter(
             name=name,
@@ -395,6 +503,14 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
             )
         return SuppliedParameter(name=name, default=default, **meta)
     dist = spec["distribution"]
+    if dist == MIXTURE:
+        return _parse_mixture(name, spec.get("components"), file=file, where=where, meta=meta)
+    arguments = _distribution_arguments(dist, spec, file=file, where=where)
+    return DistributionParameter(name=name, distribution=dist, arguments=arguments, **meta)
+
+
+def _distribution_arguments(dist: str, spec: Mapping, *, file, where: str) -> dict[str, float]:
+    """Check and return the arguments of a named distribution (see :data:`DISTRIBUTIONS`)."""
     required, optional = DISTRIBUTIONS[dist]
     arguments = {}
     for key in required:
@@ -412,7 +528,105 @@ def _parse_one(name: str, spec, names: list[str], *, file) -> Parameter:
             else _number(spec[key], file=file, field_name=f"{where}.{key}", what=key)
         )
     _check_distribution(dist, arguments, file=file, where=where)
-    return DistributionParameter(name=name, distribution=dist, arguments=arguments, **meta)
+    return arguments
+
+
+#: Most components a mixture may have.
+MAX_MIXTURE_COMPONENTS = 100
+
+
+def _parse_mixture(name: str, raw, *, file, where: str, meta: dict) -> MixtureParameter:
+    """Parse a ``mixture``: ``components``, each ``{weight: w, distribution: ..., <args>}``."""
+    where = f"{where}.components"
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_MIXTURE_COMPONENTS:
+        raise InputError(
+            "a mixture needs 'components': a list of 1 to "
+            f"{MAX_MIXTURE_COMPONENTS} mappings {{weight: w, distribution: ..., <arguments>}}",
+            file=file,
+            field=where,
+        )
+    components, weights = [], []
+    for index, item in enumerate(raw):
+        at = f"{where}[{index}]"
+        if not isinstance(item, Mapping):
+            raise InputError(
+                f"expected a mapping {{weight: w, distribution: ...}}, got {item!r}",
+                file=file,
+                field=at,
+            )
+        dist = item.get("distribution")
+        if not isinstance(dist, str) or dist not in DISTRIBUTIONS:
+            raise InputError(
+                f"a component's distribution must be one of {', '.join(DISTRIBUTIONS)} "
+                f"(not a mixture), got {dist!r}",
+                file=file,
+                field=f"{at}.distribution",
+            )
+        required, optional = DISTRIBUTIONS[dist]
+        allowed = {"weight", "distribution", *required, *optional}
+        for key in item:
+            if key not in allowed:
+                raise InputError(
+                    f"unknown key '{key}'{did_you_mean(str(key), allowed)} in a mixture "
+                    "component; allowed: " + ", ".join(sorted(allowed)),
+                    file=file,
+                    field=at,
+                )
+        weight = _number(item.get("weight"), file=file, field_name=f"{at}.weight", what="weight")
+        if weight <= 0:
+            raise InputError(f"weight must be > 0, got {weight}", file=file, field=f"{at}.weight")
+        arguments = _distribution_arguments(dist, item, file=file, where=at)
+        components.append(
+            DistributionParameter(name=f"{name}[{index}]", distribution=dist, arguments=arguments)
+        )
+        weights.append(weight)
+    total = math.fsum(weights)
+    return MixtureParameter(
+        name=name,
+        components=tuple(components),
+        weights=tuple(w / total for w in weights),
+        **meta,
+    )
+
+
+#: Deepest nesting of a ``provenance`` mapping.
+_MAX_PROVENANCE_DEPTH = 6
+
+
+def _plain_mapping(value, *, file, field_name, depth: int = 0) -> dict[str, Any]:
+    """Check a mapping of plain data (text, finite numbers, booleans, dates as text, lists)."""
+    if not isinstance(value, Mapping):
+        raise InputError(
+            f"expected a mapping, got {type(value).__name__}", file=file, field=field_name
+        )
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            raise InputError(f"keys must be text, got {key!r}", file=file, field=field_name)
+        out[key] = _plain(item, file=file, field_name=f"{field_name}.{key}", depth=depth + 1)
+    return out
+
+
+def _plain(value, *, file, field_name, depth: int):
+    if depth > _MAX_PROVENANCE_DEPTH:
+        raise InputError(
+            f"nested more than {_MAX_PROVENANCE_DEPTH} levels", file=file, field=field_name
+        )
+    if isinstance(value, Mapping):
+        return _plain_mapping(value, file=file, field_name=field_name, depth=depth)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, file=file, field_name=field_name, depth=depth + 1) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"must be finite, got {value!r}", file=file, field=field_name)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise InputError(
+        f"expected text, a number, a list or a mapping, got {type(value).__name__}",
+        file=file,
+        field=field_name,
+    )
 
 
 def _check_distribution(dist: str, a: dict[str, float], *, file, where: str) -> None:
@@ -506,11 +720,22 @@ def _as_draws(value, n: int, *, what: str, field_name: str) -> np.ndarray:
             f"{what} must be a number or an array of {n} draws, got shape {array.shape}",
             field=field_name,
         )
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         raise InputError(
             f"{what} has {int(np.sum(~np.isfinite(array)))} non-finite draw(s)", field=field_name
         )
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Tell whether every element is finite (in one pass over a large array)."""
+    if array.size < 65_536:
+        return bool(np.isfinite(array).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if math.isfinite(total):  # an inf or NaN makes the sum so
+        return True
+    return bool(np.isfinite(array).all())  # the sum of finite values may overflow
 
 
 def _supplied_array(value, name: str) -> np.ndarray:
@@ -529,7 +754,7 @@ def _supplied_array(value, name: str) -> np.ndarray:
             f"shape {array.shape}",
             field=where,
         )
-    if not np.all(np.isfinite(array)):
+    if not _all_finite(array):
         raise InputError("supplied draws contain non-finite values", field=where)
     return array
 

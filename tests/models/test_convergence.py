@@ -1,27 +1,133 @@
-"""Slow lane: real NUTS fits with the default budget, convergence checks and known answers."""
+"""Slow lane: real NUTS fits at the default budget, their convergence, and known answers.
+
+Every fit the decision depends on must pass the gates (R-hat <= 1.01, bulk ESS >= 400, no
+divergences): both models at the default ``as_of``, every shipped scenario's prior overrides,
+and the worked 2017-18 ledger through every month from September 2017 to February 2018. Fits
+are shared through one module-wide posterior cache, so identical inputs (a scenario with no
+prior overrides, a ledger month whose data equal another fit's) are sampled once.
+"""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
+from decision import evidence
+from decision.core.dates import month_end
+from decision.core.yaml import read_yaml_file
+from decision.models import MODELS, ChinaFollowThroughModel, DPRKComplianceModel
+from decision.observations import load_observations
 
 pytestmark = pytest.mark.slow
 
+ROOT = Path(__file__).resolve().parents[2]
+LEDGER = ROOT / "examples" / "monitoring-2017" / "observations.csv"
+SCENARIOS = ROOT / "decision" / "cases" / "freeze_plus_pressure" / "scenarios"
+LEDGER_MONTHS = ("2017-09", "2017-10", "2017-11", "2017-12", "2018-01", "2018-02")
 
-@pytest.mark.parametrize("model_cls", [DPRKComplianceModel, ChinaFollowThroughModel])
-def test_default_fit_converges(model_cls):
-    fit = model_cls().fit(use_cache=False)
-    d = fit.diagnostics
+
+def _scenario_priors() -> dict[str, dict]:
+    out = {}
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        priors = (read_yaml_file(path, what="a scenario file (YAML)") or {}).get("priors")
+        if priors:
+            out[path.stem] = priors
+    return out
+
+
+def _cases() -> dict[str, tuple[str, dict]]:
+    """Fit label -> (model key, keyword arguments of the model)."""
+    cases = {f"{key}-default": (key, {}) for key in MODELS}
+    for scenario, priors in _scenario_priors().items():
+        for key, override in priors.items():
+            cases[f"{key}-scenario-{scenario}"] = (key, {"priors": override})
+    ledger = load_observations(LEDGER)
+    for month in LEDGER_MONTHS:
+        as_of = month_end(month)
+        for key in MODELS:
+            cases[f"{key}-ledger-{month}"] = (key, {"as_of": as_of, "observations": ledger})
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """Fit (or serve from the module's cache) any case by label."""
+    cache = tmp_path_factory.mktemp("shared_posteriors")
+    done: dict[str, object] = {}
+
+    def get(label: str, model_cls=None, **kwargs):
+        if label not in done:
+            previous = os.environ.get("DECISION_CACHE_DIR")
+            os.environ["DECISION_CACHE_DIR"] = str(cache)
+            try:
+                if model_cls is None:
+                    key, kwargs = CASES[label]
+                    model_cls = MODELS[key]
+                done[label] = model_cls(**kwargs).fit(use_cache=True)
+                d = done[label].diagnostics
+                print(
+                    f"\n[fit] {label}: max R-hat {d.max_r_hat:.4f}, min bulk ESS "
+                    f"{d.min_ess_bulk:.0f}, {d.divergences} divergences"
+                )
+            finally:
+                if previous is None:
+                    os.environ.pop("DECISION_CACHE_DIR", None)
+                else:
+                    os.environ["DECISION_CACHE_DIR"] = previous
+        return done[label]
+
+    return get
+
+
+def test_the_cases_cover_every_scenario_and_ledger_month():
+    assert {"dprk-default", "china-default"} <= set(CASES)
+    assert "china-scenario-pessimistic-china" in CASES
+    assert {f"china-ledger-{m}" for m in LEDGER_MONTHS} <= set(CASES)
+    assert {f"dprk-ledger-{m}" for m in LEDGER_MONTHS} <= set(CASES)
+
+
+@pytest.mark.parametrize("label", sorted(CASES))
+def test_fit_converges(fitted, label):
+    d = fitted(label).diagnostics
     assert d.ok, d.flags
     assert d.max_r_hat <= 1.01 and d.min_ess_bulk >= 400 and d.divergences == 0
 
 
-def test_china_acceptance_matches_the_beta_binomial_closed_form():
-    # p_china_accepts has no pooling: its posterior is Beta(a + k, b + n - k) exactly.
+def test_the_worked_ledger_after_september_reads_the_tests_as_a_refusal(fitted):
+    for month in LEDGER_MONTHS:
+        fit = fitted(f"dprk-ledger-{month}")
+        assert np.all(fit.draws("p_accepts_and_holds_monitoring") == 0), month
+        assert np.all(fit.draws("p_dprk_complies") == 0), month
+
+
+def test_changing_the_acceptance_table_moves_p_accept(fitted, monkeypatch):
+    base = fitted("dprk-default")
+    original = evidence.dprk_offers
+
+    def all_refused(as_of=None, **kwargs):
+        frame = original(as_of=as_of, **kwargs).copy()
+        frame["dprk_response"] = "refused"
+        return frame
+
+    monkeypatch.setattr(evidence, "dprk_offers", all_refused)
+    refused = fitted("dprk-all-refused", DPRKComplianceModel)
+    assert refused.diagnostics.ok, refused.diagnostics.flags
+    for offer in ("freeze_for_freeze", "freeze_plus_pressure"):
+        before = base.draws(f"p_accept_{offer}").mean()
+        after = refused.draws(f"p_accept_{offer}").mean()
+        assert after < before - 0.3, (offer, before, after)
+
+
+def test_china_acceptance_matches_the_beta_binomial_closed_form(fitted):
+    # The latent propensity has no pooling: Beta(a + w k_rec + k, b + w n_rec + n - k).
     outcomes = [1, 1, 0, 1, 1, 1, 0]
     obs = pd.DataFrame(
         {
@@ -33,20 +139,25 @@ def test_china_acceptance_matches_the_beta_binomial_closed_form():
             "confidence": 1.0,
         }
     )
+    fit = fitted("china-answers", ChinaFollowThroughModel, as_of="2017-12-31", observations=obs)
     model = ChinaFollowThroughModel(as_of="2017-12-31", observations=obs)
-    fit = model.fit(use_cache=False)
     a, b = model.priors["accepts"]["alpha"], model.priors["accepts"]["beta"]
-    exact = stats.beta(a + sum(outcomes), b + len(outcomes) - sum(outcomes))
-    draws = fit.draws("p_china_accepts")
+    w = model.settings["acceptance_record_weight"]
+    yes, no = model.data["record_accepted"], model.data["record_declined"]
+    exact = stats.beta(a + w * yes + sum(outcomes), b + w * no + len(outcomes) - sum(outcomes))
+    assert fit.diagnostics.ok, fit.diagnostics.flags
+    draws = fit.draws("china_accept_propensity")
     ess = float(fit.diagnostics.min_ess_bulk)
     # Tolerance: 4 Monte Carlo standard errors of the mean, from the fit's own ESS.
     assert abs(draws.mean() - exact.mean()) < 4 * exact.std() / np.sqrt(ess)
     assert draws.std() == pytest.approx(exact.std(), rel=0.1)
     for q in (0.05, 0.5, 0.95):
         assert np.quantile(draws, q) == pytest.approx(exact.ppf(q), abs=0.03)
+    # The tree's branch is the latest answer, in every draw.
+    assert np.all(fit.draws("p_china_accepts") == 0)
 
 
-def test_monitoring_updates_move_estimates_the_right_way():
+def test_monitoring_updates_move_estimates_the_right_way(fitted):
     steps = pd.DataFrame(
         {
             "date": ["2017-09-28", "2017-10-28", "2017-11-28", "2017-12-28"],
@@ -57,13 +168,20 @@ def test_monitoring_updates_move_estimates_the_right_way():
             "confidence": 1.0,
         }
     )
-    base = ChinaFollowThroughModel(as_of="2017-12-31").fit(use_cache=False)
-    met = ChinaFollowThroughModel(as_of="2017-12-31", observations=steps).fit(use_cache=False)
-    missed = ChinaFollowThroughModel(as_of="2017-12-31", observations=steps.assign(value=0)).fit(
-        use_cache=False
+    base = fitted("china-2017-12-31", ChinaFollowThroughModel, as_of="2017-12-31")
+    met = fitted("china-steps-met", ChinaFollowThroughModel, as_of="2017-12-31", observations=steps)
+    missed = fitted(
+        "china-steps-missed",
+        ChinaFollowThroughModel,
+        as_of="2017-12-31",
+        observations=steps.assign(value=0),
     )
+    assert all(f.diagnostics.ok for f in (base, met, missed))
     mean = {
         k: f.draws("cooperation").mean()
         for k, f in {"base": base, "met": met, "missed": missed}.items()
     }
     assert mean["missed"] < mean["base"] < mean["met"]
+    assert (
+        met.draws("p_china_follows_through").mean() > base.draws("p_china_follows_through").mean()
+    )

@@ -74,9 +74,9 @@ def test_adding_month_by_month_keeps_every_earlier_byte(tmp_path):
     assert lines[0] == HEADER
     assert lines[2] == (
         "2017-10-20,China,enforcement_step,1,synthetic test data,,"
-        '"[cn-2017-09] synthetic, with a comma and ""quotes"""'
+        '"[cn-2017-09] synthetic, with a comma and ""quotes""",'
     )
-    assert lines[3] == "2017-11-05,DPRK,suspected_export,1,synthetic test data,0.3,"
+    assert lines[3] == "2017-11-05,DPRK,suspected_export,1,synthetic test data,0.3,,"
     # The models' own loader reads the ledger directly.
     frame = load_observations(path)
     assert frame["kind"].tolist() == [r["kind"] for r in MONTHLY]
@@ -120,7 +120,7 @@ def test_blank_lines_after_the_last_row_are_dropped(tmp_path):
     _add(path, date="2017-09-04")
     assert path.read_text() == (
         f"{HEADER}\n2017-09-03,DPRK,nuclear_test,1,{SRC},,\n"
-        f"2017-09-04,DPRK,missile_launch,1,{SRC},,\n"
+        f"2017-09-04,DPRK,missile_launch,1,{SRC},,,\n"
     )
 
 
@@ -288,7 +288,7 @@ def test_out_of_order_date_refused_or_inserted_at_its_place(filled):
     added = _add(filled, date="2017-10-05", kind="nuclear_test", insert_late=True)
     assert added.name == 3
     after = filled.read_text().splitlines(keepends=True)
-    assert after == before[:2] + [f"2017-10-05,DPRK,nuclear_test,1,{SRC},,\n"] + before[2:]
+    assert after == before[:2] + [f"2017-10-05,DPRK,nuclear_test,1,{SRC},,,\n"] + before[2:]
     # Still refused when it contradicts an existing row.
     _refused(
         filled,
@@ -484,3 +484,27 @@ def test_a_held_lock_times_out_without_writing(filled):
             _add(filled, date="2017-10-09", lock_timeout=0.2)
     assert filled.read_bytes() == before
     _add(filled, date="2017-10-09", lock_timeout=1)
+
+
+def test_published_date_is_written_and_used_as_the_cutoff(tmp_path):
+    path = tmp_path / "synthetic_published.csv"
+    _add(
+        path,
+        date="2017-09-30",
+        actor="China",
+        kind="trade_level",
+        value=1.2,
+        published="2017-10-13",
+        note="[cn-2017-09] synthetic customs figure",
+    )
+    assert path.read_text().splitlines()[1].endswith(",2017-10-13")
+    assert len(load_observations(path, as_of="2017-09-30")) == 0
+    assert len(load_observations(path, as_of="2017-10-13")) == 1
+    _refused(path, "on or after date", date="2017-10-02", published="2017-10-01")
+
+
+def test_published_needs_a_column_in_a_hand_made_header(tmp_path):
+    path = tmp_path / "synthetic_old_header.csv"
+    path.write_text(f"date,actor,kind,value,source\n2017-09-03,DPRK,nuclear_test,1,{SRC}\n")
+    _refused(path, "header has no 'published' column", date="2017-09-04", published="2017-09-05")
+    _add(path, date="2017-09-04")  # without it the old header still takes new rows

@@ -43,6 +43,7 @@ def test_a_monthly_report_hashes_everything_it_reads(monthly_params):
         "scenario": sha256_file(baseline),
         "case_tree": sha256_file(spec.tree_path),
         "case_spec": sha256_file(spec.folder / "__init__.py"),
+        "case_elicitation": input_hashes({"scenario": "baseline"})["case_elicitation"],
     }
 
 
