@@ -8,6 +8,11 @@ manifest; :func:`render_all_scenarios` renders the brief for every scenario of a
 
 The exported HTML carries no script and a Content-Security-Policy that forbids fetching
 anything, so text from input files can neither run nor call out when a report is opened.
+
+While a report renders, its stages are shown on a :class:`~decision.core.progress.Progress`:
+the kernel starting, each cell as ``cell k of n: <section>`` (papermill's cell hooks), what the
+notebook's library calls relay from the kernel (a model sampled or served from the cache),
+exporting and publishing.
 """
 
 from __future__ import annotations
