@@ -103,8 +103,9 @@ $(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# Jupyter refuses to run as root unless told (containers often run as root).
 lab: bootstrap $(DEV_STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Regenerate the .ipynb half of each jupytext pair from the .py file (outputs stay empty).
 sync-notebooks: bootstrap

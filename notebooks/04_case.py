@@ -34,7 +34,7 @@ whatif = {"s_readiness": 100.0, "china_keeps_if_full": 0.1}  # judgments to fix,
 from IPython.display import HTML, Markdown, display
 
 from decision import case, plots, reporting
-from decision.tree import evaluate
+from decision.whatif import what_if_control, what_if_table
 
 sampler = {"draws": draws, "tune": tune, "chains": chains, "random_seed": seed}
 
@@ -56,16 +56,20 @@ display(HTML(reporting.tree_html(analysis.result)))
 
 # %% [markdown]
 # ## What if one judgment were fixed?
+#
+# The tree rolled back again with one judgment fixed and everything else at its draws (the
+# models are not refitted). In JupyterLab, pick a judgment and move the slider over its range;
+# without a widget front end (or without ipywidgets) the table shows each judgment at the low
+# and high end of its range.
 
 # %%
-for name, value in whatif.items():
-    result = evaluate(analysis.case.tree, draws=analysis.result.parameters, overrides={name: value})
-    display(
-        Markdown(
-            f"**{name} = {value}**: best strategy {result.optimal}; "
-            + ", ".join(f"{k} {v:.3f}" for k, v in result.options.items())
-        )
-    )
+display(what_if_control(analysis))
+
+# %% [markdown]
+# The judgments fixed in the parameters cell (`whatif`):
+
+# %%
+display(what_if_table(analysis, whatif))
 
 # %% [markdown]
 # ## Assumptions

@@ -20,6 +20,7 @@ from typing import Any
 
 from decision.case.spec import CaseSpec, load_spec
 from decision.core.errors import InputError
+from decision.core.suggest import did_you_mean
 from decision.core.yaml import read_yaml_file
 
 __all__ = ["SCENARIO_KEYS", "Scenario", "list_scenarios", "load_scenario"]
@@ -58,7 +59,15 @@ def load_scenario(path: str | Path | None, case: str | Path | CaseSpec | None = 
         return Scenario(name="baseline")
     path = Path(path)
     if not path.suffix and not path.exists():
-        path = load_spec(case).scenario_folder / f"{path.name}.yaml"
+        spec = load_spec(case)
+        path = spec.scenario_folder / f"{path.name}.yaml"
+        if not path.is_file():
+            names = [p.stem for p in list_scenarios(spec)]
+            raise InputError(
+                f"unknown scenario '{path.stem}'{did_you_mean(path.stem, names)}: expected a "
+                f"scenario of the case {spec.name} ({', '.join(names)}) or a scenario file",
+                field="scenario",
+            )
     data = read_yaml_file(path, what="a scenario file (YAML)")
     if data is None:
         data = {}

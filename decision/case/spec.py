@@ -15,6 +15,7 @@ A case folder is code, like a report template: load only case folders you trust.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import importlib
 import importlib.util
@@ -153,6 +154,9 @@ class CaseSpec:
         differs from an earlier one); trusted text, like ``question``.
     tree_file
         The tree file's name inside ``folder``.
+    proposed
+        The day the decision question was posed (e.g. the proposal's publication), or None:
+        an analysis as of an earlier day is refused, since the question did not exist yet.
     """
 
     name: str
@@ -170,6 +174,7 @@ class CaseSpec:
     reports: ReportTitles = dataclasses.field(default_factory=ReportTitles)
     notes: str = ""
     tree_file: str = "tree.yaml"
+    proposed: dt.date | None = None
 
     def __post_init__(self) -> None:
         """Check the spec's own consistency (the tree is checked by :meth:`check_tree`)."""

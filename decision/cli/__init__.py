@@ -4,7 +4,9 @@ Each command group is a module: ``report`` (report, report sensitivity, report m
 ``analysis`` (analyze, fit, monitor), ``elicit`` (fit, check, new, compare), ``observe``,
 ``sweep`` and ``tree``. Commands import what they run inside their functions, so starting the
 program (``decision --help``) imports no models, papermill or Dask. :func:`main` maps errors to
-exit codes: bad input and a full disk print one line and exit 2.
+exit codes: bad input and a full disk print one line and exit 2. ``options`` holds what
+commands share: the options, the progress reporter each long command shows its stages on
+(``--quiet`` for none), and the checks that make an error name the option the user typed.
 """
 
 from __future__ import annotations
@@ -63,8 +65,13 @@ _STORAGE_ERRORS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
+    import warnings
+
     import click
 
+    # PyTensor's advice to install it with conda instead of pip: nothing a user of the command
+    # can act on (docs/progress.md); the sampler works without a system BLAS.
+    warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
     try:
         result = app(args=argv, standalone_mode=False)
     except DecisionError as exc:

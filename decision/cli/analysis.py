@@ -8,19 +8,35 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import AsOfOpt, CaseOpt
+from decision.cli.options import (
+    AsOfOpt,
+    CaseOpt,
+    QuietOpt,
+    as_of_date,
+    given,
+    ledger_path,
+    progress,
+)
+from decision.cli.options import month as checked_month
 from decision.core.config import DEFAULT_SEED
 
 __all__ = ["analyze", "fit", "monitor"]
 
 
 def monitor(
+    ctx: typer.Context,
     through: Annotated[
         str, typer.Option("--through", help="Month YYYY-MM, or 'latest'.")
     ] = "latest",
     ledger: Annotated[
-        Path, typer.Option("--ledger", envvar="DECISION_LEDGER", help="Observation ledger CSV.")
-    ] = Path("observations.csv"),
+        Path | None,
+        typer.Option(
+            "--ledger",
+            envvar="DECISION_LEDGER",
+            help="Observation ledger CSV (default: observations.csv in this folder).",
+            show_default=False,
+        ),
+    ] = None,
     schedule: Annotated[Path | None, typer.Option("--schedule")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario")] = None,
     case: CaseOpt = None,
@@ -32,20 +48,31 @@ def monitor(
     chains: Annotated[int, typer.Option(min=1)] = 4,
     seed: int = DEFAULT_SEED,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Update both models with the ledger through a month and re-roll the case tree."""
     from decision.monitoring import RunHistory
     from decision.monitoring import monitor as run_monitor
 
-    result = run_monitor(
-        through,
-        ledger=ledger,
-        schedule=schedule,
-        scenario=scenario,
-        case=case,
-        seed=seed,
-        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
-    )
+    the_ledger = ledger_path(ledger, ctx)
+    month = checked_month(through, the_ledger, case=case)
+    _check_case_inputs(case=case, scenario=scenario, scenario_option="--scenario")
+    if schedule is not None:
+        from decision.monitoring.schedule import load_schedule
+
+        with given("--schedule", schedule):
+            load_schedule(schedule)
+    with progress(quiet) as shown:
+        result = run_monitor(
+            month,
+            ledger=the_ledger,
+            schedule=schedule,
+            scenario=scenario,
+            case=case,
+            seed=seed,
+            sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+            progress=shown,
+        )
     info = result.to_dict()
     trend = RunHistory(history).trend() if history is not None and history.exists() else None
     info["trend"] = [] if trend is None else trend[["month", "name", "value"]].to_dict("records")
@@ -85,21 +112,22 @@ def fit(
     ] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Always resample.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit both Bayesian models (or load them from the cache) and print headline estimates."""
     from decision import models
-    from decision.core.config import DEFAULT_AS_OF
-    from decision.observations import load_observations
 
-    as_of = as_of or DEFAULT_AS_OF.isoformat()
-    obs = load_observations(observations, as_of=as_of) if observations else None
-    fits = models.fit_models(
-        as_of=as_of,
-        observations=obs,
-        use_cache=not no_cache,
-        strict=strict,
-        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
-    )
+    as_of = as_of_date(as_of, with_case=False)  # the models alone: the evidence's coverage
+    obs = _observations(observations, as_of)
+    with progress(quiet) as shown:
+        fits = models.fit_models(
+            as_of=as_of,
+            observations=obs,
+            use_cache=not no_cache,
+            strict=strict,
+            sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+            progress=shown,
+        )
     result = {
         key: {
             "headline": {n: float(f.draws(n).mean()) for n in f.headline_names},
@@ -140,23 +168,25 @@ def analyze(
         bool, typer.Option("--strict", help="Fail when a fit does not converge.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Fit (or load) both models, evaluate the case tree, print the recommendation."""
     from decision.case import analyze as run_analysis
-    from decision.core.config import DEFAULT_AS_OF
-    from decision.observations import load_observations
+    from decision.core.progress import activate
 
-    as_of = as_of or DEFAULT_AS_OF.isoformat()
-    obs = load_observations(observations, as_of=as_of) if observations else None
-    analysis = run_analysis(
-        params,
-        case=case,
-        as_of=as_of,
-        observations=obs,
-        seed=seed,
-        strict=strict,
-        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
-    )
+    the_case = _check_case_inputs(case=case, scenario=params, scenario_option="--params")
+    as_of = as_of_date(as_of, case=case)
+    obs = _observations(observations, as_of)
+    with progress(quiet) as shown, activate(shown):
+        analysis = run_analysis(
+            the_case.scenario,
+            case=the_case.spec,
+            as_of=as_of,
+            observations=obs,
+            seed=seed,
+            strict=strict,
+            sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+        )
     result = analysis.to_dict()
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))
@@ -192,3 +222,23 @@ def analyze(
             console.print(f"  {quantity.label}: {shown}")
     for flag in result["flags"]:
         console.print(f"[red]warning:[/red] {flag}")
+
+
+def _observations(path: Path | None, as_of: str):
+    """Read ``--observations`` as of ``as_of`` (None without the option)."""
+    if path is None:
+        return None
+    from decision.observations import load_observations
+
+    with given("--observations", path):
+        return load_observations(path, as_of=as_of)
+
+
+def _check_case_inputs(*, case: str | None, scenario, scenario_option: str):
+    """Load ``--case`` and the scenario before anything is fitted; errors name the option."""
+    from decision.case import load_case, load_spec
+
+    with given("--case", case, field="case"):
+        spec = load_spec(case)
+    with given(scenario_option, scenario, field="scenario"):
+        return load_case(scenario, spec)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import CaseOpt
+from decision.cli.options import CaseOpt, QuietOpt, as_of_date, progress
 from decision.core.config import DEFAULT_SEED
 
 __all__ = ["app"]
@@ -282,21 +282,24 @@ def compare(
         typer.Option("--markdown", help="Also write the comparison as a Markdown section."),
     ] = None,
     as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Show the recommendation under each expert's own judgments alone (models fitted once)."""
     from decision import reporting
     from decision.case import analyze
     from decision.core.atomic import atomic_write_text
+    from decision.core.progress import activate
     from decision.elicitation import expert_disagreement
 
-    date = _as_of(as_of)
-    analysis = analyze(
-        scenario,
-        case=case,
-        as_of=date,
-        seed=seed,
-        sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
-    )
+    date = as_of_date(as_of, case=case)  # within the evidence's coverage, before any fitting
+    with progress(quiet) as shown, activate(shown):
+        analysis = analyze(
+            scenario,
+            case=case,
+            as_of=date,
+            seed=seed,
+            sampler={"draws": draws, "tune": tune, "chains": chains, "random_seed": seed},
+        )
     for fit in analysis.fits.values():
         if fit.flagged_message():
             typer.echo(f"warning: {fit.flagged_message()}", err=True)

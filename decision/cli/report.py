@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from decision.cli.options import AsOfOpt, CaseOpt, SetOpt
+from decision.cli.options import (
+    AsOfOpt,
+    CaseOpt,
+    QuietOpt,
+    SetOpt,
+    from_environment,
+    given,
+    ledger_path,
+    month,
+    progress,
+)
 
 __all__ = ["app"]
 
@@ -19,33 +29,43 @@ app = typer.Typer(
 
 ParamsOpt = Annotated[
     Path | None,
-    typer.Option("--params", help="YAML file of report parameters, or a case scenario file."),
+    typer.Option(
+        "--params",
+        help="YAML file of report parameters, a case scenario file, or a shipped scenario's name.",
+    ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", help="Folder for rendered reports.")]
 
 
 def _report_values(
     params: Path | None, pairs: list[str] | None, as_of: str | None, case: str | None = None
-) -> tuple[dict, str]:
+) -> tuple[dict, dict[str, str]]:
     """Collect report parameters from ``--params``, ``-p``, ``--as-of`` and ``--case``.
 
-    ``--params`` is a parameter file or a scenario file. Returns the values and where they came
-    from (for error messages).
+    ``--params`` is a parameter file, a scenario file or a shipped scenario's name. Returns
+    the values and, for each, the option or file it came from (errors name it).
     """
     from decision.report import is_scenario_file, load_parameter_file, parse_cli_parameters
 
-    values, source = {}, "-p"
-    if params is not None and is_scenario_file(params):
-        values["scenario"] = str(params)
-    elif params is not None:
-        values.update(load_parameter_file(params))
-        source = str(params)
-    values.update(parse_cli_parameters(pairs or []))
-    if as_of is not None:
-        values["as_of"] = as_of
-    if case is not None:
-        values["case"] = case
-    return values, source
+    values: dict = {}
+    sources: dict[str, str] = {}
+    if params is not None:
+        if (not params.suffix and not params.exists()) or is_scenario_file(params):
+            values["scenario"] = str(params)  # a scenario: a shipped one's name, or a file
+            sources["scenario"] = "--params"
+        else:
+            with given("--params", params):
+                loaded = load_parameter_file(params)
+            values.update(loaded)
+            sources.update(dict.fromkeys(loaded, str(params)))
+    pairs_given = parse_cli_parameters(pairs or [])
+    values.update(pairs_given)
+    sources.update(dict.fromkeys(pairs_given, "-p"))
+    for name, value, option in (("as_of", as_of, "--as-of"), ("case", case, "--case")):
+        if value is not None:
+            values[name] = value
+            sources[name] = option
+    return values, sources
 
 
 @app.callback()
@@ -86,6 +106,7 @@ def report(
             "input file has changed since.",
         ),
     ] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Render the decision brief: execute its notebook with papermill and export HTML."""
     if ctx.invoked_subcommand is not None:
@@ -98,17 +119,19 @@ def report(
                 "--from-manifest takes the parameters from the manifest; "
                 "give only --out and --name with it"
             )
-        target, warnings = render_from_manifest(
-            from_manifest, out_dir=out, name=name, allow_changes=allow_changes
-        )
+        with progress(quiet) as shown:
+            target, warnings = render_from_manifest(
+                from_manifest, out_dir=out, name=name, allow_changes=allow_changes, progress=shown
+            )
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         typer.echo(f"report written to {target / 'report.html'}")
         return
 
-    values, source = _report_values(params, set_, as_of, case)
+    values, sources = _report_values(params, set_, as_of, case)
     if all_scenarios:
-        done, failed = render_all_scenarios(values, out_dir=out, source=source)
+        with progress(quiet) as shown:
+            done, failed = render_all_scenarios(values, out_dir=out, source=sources, progress=shown)
         for folder in done:
             typer.echo(f"report written to {folder / 'report.html'}")
         typer.echo(f"index written to {out / 'scenarios.html'}")
@@ -116,7 +139,10 @@ def report(
             typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1 if failed else 0)
     run_name = name or (params.stem if params is not None else "brief")
-    target = render_report(values, template="brief", out_dir=out, name=run_name, source=source)
+    with progress(quiet) as shown:
+        target = render_report(
+            values, template="brief", out_dir=out, name=run_name, source=sources, progress=shown
+        )
     typer.echo(f"report written to {target / 'report.html'}")
 
 
@@ -130,26 +156,40 @@ def report_sensitivity(
     name: Annotated[
         str | None, typer.Option("--name", help="Run name (default: sensitivity[-<scenario>]).")
     ] = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Render the sensitivity and value-of-information report."""
     from decision.report import render_report
 
-    values, source = _report_values(params, set_, as_of, case)
+    values, sources = _report_values(params, set_, as_of, case)
     run_name = name or ("sensitivity" + (f"-{params.stem}" if params is not None else ""))
-    target = render_report(
-        values, template="sensitivity", out_dir=out, name=run_name, source=source
-    )
+    with progress(quiet) as shown:
+        target = render_report(
+            values,
+            template="sensitivity",
+            out_dir=out,
+            name=run_name,
+            source=sources,
+            progress=shown,
+        )
     typer.echo(f"report written to {target / 'report.html'}")
 
 
 @app.command("monitoring")
 def report_monitoring(
+    ctx: typer.Context,
     through: Annotated[
         str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in the ledger.")
     ] = "latest",
     ledger: Annotated[
-        Path, typer.Option("--ledger", envvar="DECISION_LEDGER", help="Observation ledger CSV.")
-    ] = Path("observations.csv"),
+        Path | None,
+        typer.Option(
+            "--ledger",
+            envvar="DECISION_LEDGER",
+            help="Observation ledger CSV (default: observations.csv in this folder).",
+            show_default=False,
+        ),
+    ] = None,
     schedule: Annotated[
         Path | None,
         typer.Option("--schedule", help="Monitoring schedule YAML (default: the shipped one)."),
@@ -166,21 +206,37 @@ def report_monitoring(
         "reports/monitoring"
     ),
     set_: SetOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Render the monthly monitoring report and record the run in the run history."""
     from decision.monitoring import run_monthly_report
     from decision.report import parse_cli_parameters
 
-    run = run_monthly_report(
-        through,
-        ledger=ledger,
-        schedule=schedule,
-        scenario=scenario,
-        case=case,
-        history=history,
-        out_dir=out,
-        parameters=parse_cli_parameters(set_ or []),
-    )
+    the_ledger = ledger_path(ledger, ctx)
+    the_month = month(through, the_ledger, case=case)
+    pairs_given = parse_cli_parameters(set_ or [])
+    sources = {
+        **dict.fromkeys(pairs_given, "-p"),
+        "through": "--through",
+        "ledger_file": "DECISION_LEDGER" if from_environment(ctx, "ledger") else "--ledger",
+        "schedule_file": "--schedule",
+        "scenario": "--scenario",
+        "case": "--case",
+        "history_file": "--history",
+    }
+    with progress(quiet) as shown:
+        run = run_monthly_report(
+            the_month,
+            ledger=the_ledger,
+            schedule=schedule,
+            scenario=scenario,
+            case=case,
+            history=history,
+            out_dir=out,
+            parameters=pairs_given,
+            source=sources,
+            progress=shown,
+        )
     typer.echo(
         f"report written to {run.folder / 'report.html'} "
         f"(run {run.run_id} recorded in {run.history})"

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from decision.cli.options import QuietOpt, progress
+
 __all__ = ["sweep"]
 
 
@@ -44,20 +46,16 @@ def sweep(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count the scenarios; run nothing.")
     ] = False,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar (default: when on a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", hidden=True, help="The same as --quiet.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: QuietOpt = False,
 ) -> None:
     """Run a sweep of scenarios; a re-run finishes only the scenarios still missing."""
     from decision.sweep import finished_ids, load_sweep, run_sweep, sweep_folder
 
-    definition = load_sweep(sweep_file)
+    definition = load_sweep(sweep_file)  # errors name the file, key path and line
     if dry_run:
         info = definition.describe()
         folder = sweep_folder(out, definition.name)
@@ -75,9 +73,15 @@ def sweep(
             )
         return
     try:
-        summary = run_sweep(
-            definition, out, scheduler=scheduler, workers=workers, progress=progress, report=report
-        )
+        with progress(quiet or no_progress) as shown:
+            summary = run_sweep(
+                definition,
+                out,
+                scheduler=scheduler,
+                workers=workers,
+                progress=shown,
+                report=report,
+            )
     except KeyboardInterrupt:
         typer.echo(
             "interrupted: finished scenarios are saved; run the same command again "

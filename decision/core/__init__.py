@@ -14,6 +14,8 @@
 ``tables``       CSV tables validated with pandera, errors naming file, row and field.
 ``provenance``   git commit, package versions, file hashes, host id, process liveness.
 ``suggest``      "did you mean ...?" hints.
+``progress``     ``Progress``: stages with elapsed time, bars on a terminal, lines otherwise,
+                 nothing when quiet; ``current``/``activate``; the relay from report kernels.
 ===============  ==========================================================================
 
 Import the submodules themselves (``from decision.core.errors import InputError``): this

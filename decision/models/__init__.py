@@ -104,12 +104,31 @@ def build_models(
     }
 
 
-def fit_models(*, use_cache: bool = True, strict: bool = False, **kwargs) -> dict[str, Fit]:
-    """Fit (or load from the cache) both models; keyword arguments go to :func:`build_models`."""
-    return {
-        key: model.fit(use_cache=use_cache, strict=strict)
-        for key, model in build_models(**kwargs).items()
-    }
+def fit_models(
+    *, use_cache: bool = True, strict: bool = False, progress=None, **kwargs
+) -> dict[str, Fit]:
+    """Fit (or load from the cache) both models; keyword arguments go to :func:`build_models`.
+
+    ``progress`` (a :class:`decision.core.progress.Progress`; default: the active one, silent
+    unless a command made one active) shows a stage per model, saying whether its posterior
+    is sampled or served from the cache, and hands the terminal to PyMC's sampling bar.
+    """
+    from decision.core.progress import current
+
+    progress = progress or current()
+    fits = {}
+    for key, model in build_models(**kwargs).items():
+        label = MODEL_LABELS.get(key, key)
+        if use_cache and model.cache_path().exists():
+            title = f"{label}: loading the posterior from the cache"
+        else:
+            s = model.sampler
+            title = f"{label}: sampling {s['chains']} chains x {s['draws']} draws"
+        with progress.stage(title), progress.sampler_display() as bar:
+            fits[key] = model.fit(use_cache=use_cache, strict=strict, progressbar=bar)
+    if fits and all(fit.from_cache for fit in fits.values()):
+        progress.note("posteriors served from the cache")
+    return fits
 
 
 def prior_posterior_tables(fits: Mapping[str, Fit]) -> pd.DataFrame:

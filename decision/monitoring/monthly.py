@@ -23,6 +23,7 @@ import pandas as pd
 from decision.core.config import DEFAULT_SEED
 from decision.core.dates import month_end, parse_month
 from decision.core.errors import InputError
+from decision.core.progress import Progress, activate, current
 from decision.core.provenance import sha256_file
 
 __all__ = [
@@ -103,10 +104,13 @@ def monitor(
     seed: int = DEFAULT_SEED,
     use_cache: bool = True,
     strict: bool = False,
+    progress: Progress | None = None,
 ) -> MonitorResult:
     """Update the analysis with the ledger through ``through`` (``YYYY-MM`` or ``latest``).
 
-    Evidence and observations are used as of the last day of that month.
+    Evidence and observations are used as of the last day of that month. ``progress`` shows
+    the stages (reading the ledger, each model's fit, the tree); default: the active
+    reporter, silent unless a command made one active.
     """
     from decision import evidence
     from decision.case import analyze, condition_probabilities
@@ -118,22 +122,25 @@ def monitor(
     )
     from decision.observations import load_observations
 
+    progress = progress or current()
     month = resolve_month(through, ledger)
     as_of = month_end(month, field="through")
+    progress.stage(f"reading the ledger through {month} and the schedule")
     validate_ledger(ledger)
     observations = load_observations(ledger, as_of=as_of)
     the_schedule = load_schedule(schedule)
     status = compare_to_schedule(the_schedule, observations, month)
-    analysis = analyze(
-        scenario,
-        case=case,
-        as_of=as_of,
-        observations=observations,
-        sampler=sampler,
-        seed=seed,
-        use_cache=use_cache,
-        strict=strict,
-    )
+    with activate(progress):
+        analysis = analyze(
+            scenario,
+            case=case,
+            as_of=as_of,
+            observations=observations,
+            sampler=sampler,
+            seed=seed,
+            use_cache=use_cache,
+            strict=strict,
+        )
     levels = condition_probabilities(analysis.result, analysis.spec)
     hashes = {
         "ledger": sha256_file(ledger),
@@ -180,7 +187,8 @@ def run_monthly_report(
     history: str | Path | None = None,
     out_dir: str | Path = Path("reports") / "monitoring",
     parameters: Mapping[str, Any] | None = None,
-    source: str = "-p",
+    source: str | Mapping[str, str] = "-p",
+    progress: Progress | None = None,
 ) -> MonthlyReport:
     """Render the monthly monitoring report for a month and record the run in the run history.
 
@@ -206,7 +214,11 @@ def run_monthly_report(
     parameters
         Further parameters of the monitoring template (sampler budget, seed, ...).
     source
-        Where ``parameters`` came from, for error messages.
+        Where ``parameters`` came from, for error messages: one label, or one per template
+        parameter (``{"ledger_file": "--ledger", ...}``).
+    progress
+        Shows the report's stages (default: the active reporter, silent unless a command
+        made one active).
 
     Returns
     -------
@@ -239,7 +251,7 @@ def run_monthly_report(
         values["case"] = case
     values.update(parameters or {})
     hashes = {"ledger": sha256_file(ledger) if Path(ledger).is_file() else None}
-    with RunHistory(history_path).record(month, values, hashes) as run:
+    with RunHistory(history_path).record(month, values, hashes) as run, activate(progress):
         folder = render_report(
             values, template="monitoring", out_dir=out_dir, name=month, source=source
         )

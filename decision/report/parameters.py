@@ -16,11 +16,12 @@ checked to read back, literal by literal, as the validated values.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as dt
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -86,55 +87,126 @@ def template_parameters(template: str = "brief") -> dict[str, dict[str, Any]]:
 
 
 def validate_parameters(
-    params: Mapping[str, Any], template: str = "brief", *, source: str = "parameters"
+    params: Mapping[str, Any],
+    template: str = "brief",
+    *,
+    source: str | Mapping[str, str] = "parameters",
 ) -> dict[str, Any]:
     """Check names, types, ranges and named inputs; return the full set with defaults filled in.
+
+    Parameters
+    ----------
+    params
+        The given values.
+    template
+        The template they are for.
+    source
+        Where the values came from, for error messages: one label for all (a parameter file,
+        ``-p``), or a label per parameter name (``{"as_of": "--as-of", ...}``; names not in
+        it are labelled ``-p``). A label starting with ``--`` is an option of the command
+        line, and errors then name the option alone (``--ledger: file not found: x.csv``).
 
     Raises
     ------
     InputError
-        Naming ``source`` (the parameter file or ``-p``) and the parameter, or the input file
-        and row a parameter names.
+        Naming the source (the option, the parameter file or ``-p``) and the parameter, or the
+        input file and row a parameter names. ``as_of`` (and a monitoring report's ``through``
+        month) must lie within the evidence's coverage and not before the case's proposal.
     """
     declared = template_parameters(template)
     resolved = {name: spec["default"] for name, spec in declared.items()}
     for name, value in params.items():
+        where = _where(source, name)
         if name not in declared:
             raise InputError(
                 f"unknown parameter{did_you_mean(name, declared)} (known: {', '.join(declared)})",
-                file=source,
-                field=name,
+                **where,
             )
         spec = declared[name]
         kind = spec["type"]
-        _check_plain(value, source=source, field=name)
+        _check_plain(value, **where)
         if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         expected = _TYPES.get(kind, object)
         if not isinstance(value, expected) or (kind != "bool" and isinstance(value, bool)):
-            raise InputError(f"expected {kind}, got {_short(value)}", file=source, field=name)
+            raise InputError(f"expected {kind}, got {_short(value)}", **where)
         if spec["low"] is not None and value < spec["low"]:
-            raise InputError(
-                f"expected a value >= {spec['low']:g}, got {_short(value)}", file=source, field=name
-            )
+            raise InputError(f"expected a value >= {spec['low']:g}, got {_short(value)}", **where)
         if spec["high"] is not None and value > spec["high"]:
-            raise InputError(
-                f"expected a value <= {spec['high']:g}, got {_short(value)}",
-                file=source,
-                field=name,
-            )
+            raise InputError(f"expected a value <= {spec['high']:g}, got {_short(value)}", **where)
         if name == "as_of" or name.endswith("_date"):
-            parse_date(value, field=f"{source}: {name}")
+            with _named(where, name):
+                parse_date(value)
         if name.endswith("_file") and value and not Path(value).is_file():
-            raise InputError(f"file not found: {value}", file=source, field=name)
+            raise InputError(f"file not found: {value}", **where)
         named_input = PARAMETER_INPUTS.get(name)
         if named_input is not None and named_input.check is not None:
-            value = named_input.check(value, params)
+            with _named(where, name, value):
+                value = named_input.check(value, params)
         resolved[name] = value
+    _check_coverage(params, source)
     for name, value in resolved.items():
         if name.endswith("_file") and value:
             resolved[name] = str(Path(value).resolve())
     return resolved
+
+
+def _where(source: str | Mapping[str, str], name: str) -> dict[str, Any]:
+    """Return the ``file=`` and ``field=`` of an error about parameter ``name``."""
+    label = source.get(name, "-p") if isinstance(source, Mapping) else source
+    if label.startswith("--"):  # an option of its own: the option says which parameter
+        return {"file": label, "field": None}
+    return {"file": label, "field": name}
+
+
+@contextlib.contextmanager
+def _named(where: Mapping[str, Any], name: str, value: Any = None) -> Iterator[None]:
+    """Say where a parameter came from in an error about its value.
+
+    An error about what is inside a file the value names (a row, a key), or about another
+    file, already names that file and is left as it is.
+    """
+    try:
+        yield
+    except InputError as exc:
+        same_file = exc.file is None or exc.file in (str(value), str(Path(str(value)).resolve()))
+        if not same_file or exc.row is not None or exc.field not in (None, name):
+            raise
+        detail = exc.detail
+        if exc.file is not None and str(value) not in detail:
+            detail = f"{value}: {detail}"
+        raise InputError(detail, **where) from None
+
+
+def _check_coverage(params: Mapping[str, Any], source: str | Mapping[str, str]) -> None:
+    """Check that the date the evidence is taken as of lies within the evidence's coverage.
+
+    That date is ``as_of``, else the last day of the month ``through`` (a monitoring report);
+    it may not be after the latest evidence row, nor before the evidence starts or the case's
+    proposal (see :meth:`decision.evidence.Coverage.check`).
+    """
+    from decision import evidence
+    from decision.core.dates import month_end
+
+    if params.get("as_of"):
+        name, day = "as_of", parse_date(params["as_of"])
+    elif params.get("through"):
+        name, day = "through", month_end(params["through"])
+    else:
+        return
+    where = _where(source, name)
+    with _named(where, name):
+        evidence.coverage().check(day, not_before=_proposal(params.get("case") or None))
+
+
+def _proposal(case: Any) -> tuple[dt.date, str] | None:
+    """Return the case's proposal date and what it is, if the case has one."""
+    from decision.case import load_spec
+
+    spec = load_spec(case)
+    if spec.proposed is None:
+        return None
+    return spec.proposed, f"the case's proposal ({spec.title}, {spec.proposed.isoformat()})"
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -142,7 +214,7 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _check_plain(value: Any, *, source: str, field: str) -> None:
+def _check_plain(value: Any, *, file: str, field: str | None) -> None:
     """Check that a parameter value is plain data the notebook can receive as a Python literal.
 
     Text, finite numbers, booleans, ``None``, lists and mappings with text keys; at most
@@ -154,7 +226,7 @@ def _check_plain(value: Any, *, source: str, field: str) -> None:
     ------
     InputError
         For anything else (bytes from ``!!binary``, sets, dates inside a mapping, NaN), naming
-        ``source`` and ``field``.
+        ``file`` and ``field``.
     """
     count = 0
     stack = [(value, 0)]
@@ -162,36 +234,34 @@ def _check_plain(value: Any, *, source: str, field: str) -> None:
         item, depth = stack.pop()
         count += 1
         if count > MAX_PARAMETER_VALUES:
-            raise InputError(f"more than {MAX_PARAMETER_VALUES} values", file=source, field=field)
+            raise InputError(f"more than {MAX_PARAMETER_VALUES} values", file=file, field=field)
         if depth > MAX_PARAMETER_DEPTH:
             raise InputError(
-                f"nested more than {MAX_PARAMETER_DEPTH} levels deep", file=source, field=field
+                f"nested more than {MAX_PARAMETER_DEPTH} levels deep", file=file, field=field
             )
         if item is None or isinstance(item, (bool, int)):
             continue
         if isinstance(item, float):
             if not math.isfinite(item):
-                raise InputError(
-                    f"expected a finite number, got {item!r}", file=source, field=field
-                )
+                raise InputError(f"expected a finite number, got {item!r}", file=file, field=field)
         elif isinstance(item, str):
             if len(item) > MAX_PARAMETER_TEXT:
                 raise InputError(
-                    f"text longer than {MAX_PARAMETER_TEXT} characters", file=source, field=field
+                    f"text longer than {MAX_PARAMETER_TEXT} characters", file=file, field=field
                 )
         elif isinstance(item, list):
             stack.extend((x, depth + 1) for x in item)
         elif isinstance(item, dict):
             for key, x in item.items():
                 if not isinstance(key, str):
-                    raise InputError(f"expected text keys, got {key!r}", file=source, field=field)
+                    raise InputError(f"expected text keys, got {key!r}", file=file, field=field)
                 stack.append((key, depth + 1))
                 stack.append((x, depth + 1))
         else:
             raise InputError(
                 f"expected plain data (text, numbers, true/false, lists, "
                 f"mappings), got {type(item).__name__}",
-                file=source,
+                file=file,
                 field=field,
             )
 
@@ -258,7 +328,9 @@ def parse_cli_parameters(pairs: list[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             parsed = value
         except InputError as exc:
-            raise InputError(exc.detail, file="-p", field=name.strip()) from None
+            if not exc.detail.startswith("cannot read a value"):
+                raise InputError(exc.detail, file="-p", field=name.strip()) from None
+            parsed = value  # e.g. 2017-13-01, no date: the parameter's check says what is wrong
         if isinstance(parsed, dt.date):  # keep dates as the ISO text the template expects
             parsed = value.strip()
         out[name.strip()] = parsed

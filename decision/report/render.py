@@ -8,6 +8,11 @@ manifest; :func:`render_all_scenarios` renders the brief for every scenario of a
 
 The exported HTML carries no script and a Content-Security-Policy that forbids fetching
 anything, so text from input files can neither run nor call out when a report is opened.
+
+While a report renders, its stages are shown on a :class:`~decision.core.progress.Progress`:
+the kernel starting, each cell as ``cell k of n: <section>`` (papermill's cell hooks), what the
+notebook's library calls relay from the kernel (a model sampled or served from the cache),
+exporting and publishing.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from decision.core.errors import DecisionError, InputError
+from decision.core.progress import RELAY_VARIABLE, Progress, RelayReader, current
 from decision.report.index import write_index, write_scenario_index
 from decision.report.manifest import build_manifest, check_manifest
 from decision.report.parameters import parameters_code, validate_parameters
@@ -66,8 +72,9 @@ def render_report(
     template: str = "brief",
     out_dir: str | os.PathLike = "reports",
     name: str | None = None,
-    source: str = "parameters",
+    source: str | Mapping[str, str] = "parameters",
     timeout: int = 1800,
+    progress: Progress | None = None,
 ) -> Path:
     """Execute a report template and publish it to ``<out_dir>/<name>/``.
 
@@ -82,9 +89,15 @@ def render_report(
     name
         Run name (letters, digits, ``._-``); defaults to the template name.
     source
-        Where ``params`` came from, for error messages.
+        Where ``params`` came from, for error messages: one label, or one per parameter (see
+        :func:`~decision.report.parameters.validate_parameters`).
     timeout
         Seconds one cell may run.
+    progress
+        Shows the stages (the kernel starting, cell k of n with its section and what the
+        kernel relays, exporting, publishing), each labelled with the run name; default: the
+        active reporter (silent unless a command made one active). Parameters are checked
+        before the first stage, so bad input shows nothing but its error.
 
     Returns
     -------
@@ -101,26 +114,87 @@ def render_report(
     """
     import yaml
 
+    progress = progress or current()
     name = name or template
     check_run_name(name)
+    # Bad input is one line: it is found before the first stage is shown.
     resolved = validate_parameters(params or {}, template, source=source)
     parameters_code(resolved)
     out_dir = Path(out_dir).resolve()
     target = out_dir / name
     started = time.time()
-    with staging_folder(out_dir, name) as staging:
-        executed = _execute(template, resolved, staging, out_dir, name, timeout)
-        (staging / "report.html").write_text(_export_html(executed), encoding="utf-8")
-        (staging / "parameters.yaml").write_text(
-            yaml.safe_dump(resolved, sort_keys=True, allow_unicode=True), encoding="utf-8"
-        )
-        manifest = build_manifest(template, name, resolved, started)
-        (staging / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
-        )
-        publish(staging, target)
-    write_index(out_dir)
+    with progress.labelled(name):
+        with staging_folder(out_dir, name) as staging:
+            executed = _execute(template, resolved, staging, out_dir, name, timeout, progress)
+            progress.stage("exporting HTML")
+            (staging / "report.html").write_text(_export_html(executed), encoding="utf-8")
+            (staging / "parameters.yaml").write_text(
+                yaml.safe_dump(resolved, sort_keys=True, allow_unicode=True), encoding="utf-8"
+            )
+            manifest = build_manifest(template, name, resolved, started)
+            (staging / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8"
+            )
+            with progress.stage("publishing"):
+                publish(staging, target)
+                write_index(out_dir)
     return target
+
+
+class _CellProgress:
+    """Papermill's cell hooks shown as a stage: ``cell k of n: <section>``.
+
+    The section is the latest Markdown heading above the cell ("setting up" before the
+    first). On a terminal the bar advances cell by cell; as lines, one line per section.
+    What the kernel relays (a model being sampled or served from the cache) is shown as the
+    current cell's detail, or as a note.
+    """
+
+    def __init__(self, progress: Progress):
+        self.progress = progress
+        self.stage = progress.stage("starting the kernel")
+        self.cells = 0
+        self.number = 0
+        self.section = "setting up"
+        self.announced = ""
+
+    def on_notebook_start(self, notebook, **_) -> None:
+        """Count the code cells once the kernel is up."""
+        self.cells = sum(
+            1 for c in notebook.cells if c.get("cell_type") == "code" and c.source.strip()
+        )
+        self.stage = self.progress.stage("running the notebook", total=self.cells)
+
+    def on_cell_start(self, cell, cell_index, **_) -> None:
+        """Follow the sections; announce each code cell."""
+        if cell.get("cell_type") == "markdown":
+            heading = next(
+                (line.lstrip("#").strip() for line in cell.source.splitlines() if line[:1] == "#"),
+                None,
+            )
+            if heading:
+                self.section = heading
+            return
+        if cell.get("cell_type") != "code" or not cell.source.strip():
+            return
+        self.number += 1
+        new_section = self.section != self.announced
+        self.announced = self.section
+        self.stage.describe(self._where(), line=new_section)
+
+    def on_cell_executed(self, **_) -> None:
+        """Count a cell done."""
+        self.stage.advance()
+
+    def relay(self, kind: str, text: str) -> None:
+        """Show what the kernel relays: stages as the cell's detail, notes as notes."""
+        if kind == "note":
+            self.progress.note(text)
+        else:
+            self.stage.describe(f"{self._where()}: {text}", line=True)
+
+    def _where(self) -> str:
+        return f"cell {self.number} of {self.cells}: {self.section}"
 
 
 def _execute(
@@ -130,11 +204,15 @@ def _execute(
     out_dir: Path,
     name: str,
     timeout: int,
+    progress: Progress,
 ) -> Path:
     """Execute the template with papermill in ``staging``; return the executed notebook.
 
     A failed run's staging folder is kept under ``<out_dir>/.failed/`` and named in the
-    :class:`ReportFailed` raised; on a full disk nothing is kept.
+    :class:`ReportFailed` raised; on a full disk nothing is kept. The kernel's own log is
+    limited to critical messages: its warning about unencrypted local TCP and the
+    ``KeyboardInterrupt`` it logs when jupyter_client interrupts it before shutting it down
+    are not for the reader (a kernel that dies fails the report, saying so).
     """
     import nbformat
     import papermill
@@ -142,8 +220,9 @@ def _execute(
     source_nb = staging / "template.ipynb"
     source_nb.write_text(nbformat.writes(template_notebook(template)), encoding="utf-8")
     executed = staging / "report.ipynb"
+    cells = _CellProgress(progress)
     try:
-        with _kernel_environment():
+        with _kernel_environment() as relay_file, RelayReader(relay_file, cells.relay):
             papermill.execute_notebook(
                 str(source_nb),
                 str(executed),
@@ -153,6 +232,10 @@ def _execute(
                 progress_bar=False,
                 request_save_on_cell_execute=False,
                 execution_timeout=timeout,
+                extra_arguments=["--log-level=CRITICAL"],
+                on_notebook_start=cells.on_notebook_start,
+                on_cell_start=cells.on_cell_start,
+                on_cell_executed=cells.on_cell_executed,
             )
     except Exception as exc:  # papermill raises PapermillExecutionError and friends
         if is_disk_full(exc):  # keep nothing on a full disk; say so plainly
@@ -170,21 +253,30 @@ def _execute(
 
 
 @contextlib.contextmanager
-def _kernel_environment() -> Iterator[None]:
-    """Set the environment the report kernel inherits.
+def _kernel_environment() -> Iterator[Path]:
+    """Set the environment the report kernel inherits; yield the kernel's relay file.
 
     Figures must render inline whatever ``MPLBACKEND`` the caller has set (a headless ``Agg``
-    would silently drop them).
+    would silently drop them). :data:`~decision.core.progress.RELAY_VARIABLE` names a fresh
+    file (outside the report folder) the kernel relays its stages and notes to.
     """
-    saved = os.environ.get("MPLBACKEND")
-    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    import tempfile
+
+    handle, relay = tempfile.mkstemp(prefix="decision-progress-", suffix=".jsonl")
+    os.close(handle)
+    wanted = {"MPLBACKEND": "module://matplotlib_inline.backend_inline", RELAY_VARIABLE: relay}
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
     try:
-        yield
+        yield Path(relay)
     finally:
-        if saved is None:
-            os.environ.pop("MPLBACKEND", None)
-        else:
-            os.environ["MPLBACKEND"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        with contextlib.suppress(OSError):
+            os.unlink(relay)
 
 
 def _export_html(executed: Path) -> str:
@@ -227,6 +319,7 @@ def render_from_manifest(
     out_dir: str | os.PathLike = "reports",
     name: str | None = None,
     allow_changes: bool = False,
+    progress: Progress | None = None,
 ) -> tuple[Path, list[str]]:
     """Render a report again from its ``manifest.json``: same template, same parameters.
 
@@ -257,7 +350,12 @@ def render_from_manifest(
             file=path,
         )
     target = render_report(
-        check.parameters, template=check.template, out_dir=out_dir, name=name, source=str(path)
+        check.parameters,
+        template=check.template,
+        out_dir=out_dir,
+        name=name,
+        source=str(path),
+        progress=progress,
     )
     return target, check.changed + check.warnings
 
@@ -266,29 +364,37 @@ def render_all_scenarios(
     params: Mapping[str, Any] | None = None,
     *,
     out_dir: str | os.PathLike = "reports",
-    source: str = "parameters",
+    source: str | Mapping[str, str] = "parameters",
+    progress: Progress | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Render the brief for every scenario of the case and an index page comparing them.
 
     Returns the published folders and the messages of scenarios that failed (each failure
-    leaves that scenario's previous report in place; the others still render).
+    leaves that scenario's previous report in place; the others still render). ``progress``
+    shows each report's stages under ``scenario k of n: <name>``.
     """
     from decision.case import list_scenarios, load_spec
 
+    progress = progress or current()
     spec = load_spec((params or {}).get("case") or None)
     out_dir = Path(out_dir)
     done, failed = [], []
-    for path in list_scenarios(spec):
-        try:
-            done.append(
-                render_report(
-                    {**(params or {}), "scenario": str(path)},
-                    out_dir=out_dir,
-                    name=path.stem,
-                    source=source,
+    scenarios = list_scenarios(spec)
+    for number, path in enumerate(scenarios, start=1):
+        with progress.labelled(f"scenario {number} of {len(scenarios)}"):
+            try:
+                done.append(
+                    render_report(
+                        {**(params or {}), "scenario": str(path)},
+                        out_dir=out_dir,
+                        name=path.stem,
+                        source=source,
+                        progress=progress,
+                    )
                 )
-            )
-        except ReportFailed as exc:
-            failed.append(str(exc))
-    write_scenario_index(out_dir, [p.stem for p in list_scenarios(spec)], spec)
+            except ReportFailed as exc:
+                failed.append(str(exc))
+                progress.note(f"failed: {exc}")
+    with progress.stage("writing the scenarios index"):
+        write_scenario_index(out_dir, [p.stem for p in scenarios], spec)
     return done, failed

@@ -136,7 +136,7 @@ def _render_one(values: dict[str, Any], out_dir: str, name: str, source: str) ->
 
 
 def render_reports(
-    sweep: Sweep, client, folder: Path, scenarios: list[SweepScenario], bar
+    sweep: Sweep, client, folder: Path, scenarios: list[SweepScenario], progress
 ) -> list[str]:
     """Render the reports of ``scenarios`` on the Dask ``client``'s workers.
 
@@ -148,8 +148,8 @@ def render_reports(
         A ``distributed.Client``.
     scenarios
         The scenarios to render (see :func:`missing_reports`).
-    bar
-        A ``rich.progress.Progress`` to show them on.
+    progress
+        A :class:`decision.core.progress.Progress` to show them on, as one stage.
 
     Returns
     -------
@@ -160,7 +160,7 @@ def render_reports(
 
     if not scenarios:
         return []
-    task = bar.add_task("reports", total=len(scenarios))
+    stage = progress.stage("rendering reports", total=len(scenarios))
     futures = {}
     for scenario in scenarios:
         path, values = report_inputs(sweep, scenario, folder)
@@ -180,5 +180,5 @@ def render_reports(
             future.result()
         except Exception as exc:
             failures.append(f"{futures[future]}: {one_line(exc)}")
-        bar.advance(task)
+        stage.advance()
     return failures

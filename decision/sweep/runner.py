@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from decision.core.errors import DecisionError, InputError
+from decision.core.progress import Progress, activate, current
 from decision.sweep.evaluate import (
     Batch,
     Posterior,
@@ -157,32 +158,18 @@ def _warm_up_workers(client, sweep: Sweep) -> None:
         )
 
 
-def _progress(enabled: bool | None):
-    """Return a progress bar on standard error (by default only on a terminal)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+def _reporter(progress: Progress | bool | None) -> tuple[Progress, bool]:
+    """Return the reporter to show the sweep on, and whether this run owns (starts) it.
 
-    console = Console(stderr=True)
-    if enabled is None:
-        enabled = console.is_terminal
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("elapsed"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not enabled,
-    )
+    A :class:`Progress` is used as given, ``None`` means the active one (silent unless a
+    command made one active), ``True`` a new one (bars on a terminal, lines otherwise),
+    ``False`` none.
+    """
+    if isinstance(progress, Progress):
+        return progress, False
+    if progress is None:
+        return current(), False
+    return Progress("auto" if progress else "quiet"), True
 
 
 # ------------------------------------------------------------------------ batches
@@ -233,8 +220,7 @@ class _Runner:
         *,
         retries: int,
         base_posterior: Posterior | None,
-        progress,
-        task,
+        stage,
         summary: SweepSummary,
         on_batch: Callable[[dict], None] | None,
     ):
@@ -243,7 +229,7 @@ class _Runner:
         self.claims = folder / "_claims"
         self.retries = retries
         self.base_posterior = base_posterior
-        self.progress, self.task, self.summary = progress, task, summary
+        self.stage, self.summary = stage, summary
         self.on_batch = on_batch
         self.base_future = None
         self.fit_futures: dict[str, Any] = {}
@@ -337,7 +323,7 @@ class _Runner:
                 self.release(batch.part)
                 self.done_with(source)
                 self.summary.by_other += len(batch.items)
-                self.progress.advance(self.task, len(batch.items))
+                self.stage.advance(len(batch.items))
                 return True
             return False
 
@@ -378,7 +364,7 @@ class _Runner:
                 self.release(batch.part)
                 self.done_with(source)
                 self.summary.computed += len(rows)
-                self.progress.advance(self.task, len(rows))
+                self.stage.advance(len(rows))
                 if self.on_batch is not None:
                     self.on_batch(
                         {
@@ -406,7 +392,7 @@ def run_sweep(
     scheduler: str | None = None,
     workers: int | None = None,
     processes: bool = True,
-    progress: bool | None = None,
+    progress: Progress | bool | None = None,
     report: bool = False,
     retries: int = 2,
     base_posterior: Posterior | None = None,
@@ -432,7 +418,10 @@ def run_sweep(
     processes
         Whether the local cluster's workers are processes (else threads of this process).
     progress
-        Show a progress bar (default: when standard error is a terminal).
+        Where to show the stages (the base fit, the scenarios done out of all, the reports):
+        a :class:`~decision.core.progress.Progress`; ``True`` for bars on a terminal and lines
+        otherwise; ``False`` for nothing; default: the active reporter (silent unless a
+        command made one active).
     report
         Also render a report per scenario (``reports/<scenario id>/report.html``).
     retries
@@ -476,38 +465,47 @@ def run_sweep(
     summary = SweepSummary(sweep.name, str(folder), len(ids), sum(1 for i in ids if i in done))
     batches = _batches_to_run(sweep, done, schema)
     need_reports = missing_reports(sweep, folder, done) if report else []
+    shown, own = _reporter(progress)
     if batches or need_reports:
         with (
-            _cluster(client, scheduler, workers, processes) as dask_client,
-            _progress(progress) as bar,
+            shown if own else contextlib.nullcontext(shown),
+            shown.labelled(f"sweep {sweep.name}"),
+            activate(shown),
         ):
-            _warm_up_workers(dask_client, sweep)
-            task = bar.add_task(
-                f"sweep {sweep.name}", total=len(ids), completed=summary.done_before
+            shown.stage(
+                "starting the Dask cluster"
+                if scheduler is None and client is None
+                else "connecting to the cluster"
             )
-            if any(source == "base" for source, _ in batches) and base_posterior is None:
-                # Once, here: every tree-only scenario shares these draws.
-                bar.update(task, description=f"sweep {sweep.name} (base fit)")
-                base_posterior = fit_posterior(sweep.fits[sweep.base_fit_key], raise_errors=True)
-                bar.update(task, description=f"sweep {sweep.name}")
-            runner = _Runner(
-                sweep,
-                dask_client,
-                folder,
-                schema,
-                retries=retries,
-                base_posterior=base_posterior,
-                progress=bar,
-                task=task,
-                summary=summary,
-                on_batch=on_batch,
-            )
-            runner.run(batches)
-            if report:
-                to_render = missing_reports(sweep, folder, finished_ids(results))
-                summary.report_failures += render_reports(
-                    sweep, dask_client, folder, to_render, bar
+            with _cluster(client, scheduler, workers, processes) as dask_client:
+                _warm_up_workers(dask_client, sweep)
+                if any(source == "base" for source, _ in batches) and base_posterior is None:
+                    # Once, here: every tree-only scenario shares these draws.
+                    shown.stage("fitting the base models")
+                    base_posterior = fit_posterior(
+                        sweep.fits[sweep.base_fit_key], raise_errors=True
+                    )
+                stage = shown.stage(
+                    "scenarios", total=len(ids), completed=summary.done_before, estimate=True
                 )
+                runner = _Runner(
+                    sweep,
+                    dask_client,
+                    folder,
+                    schema,
+                    retries=retries,
+                    base_posterior=base_posterior,
+                    stage=stage,
+                    summary=summary,
+                    on_batch=on_batch,
+                )
+                runner.run(batches)
+                stage.done()
+                if report:
+                    to_render = missing_reports(sweep, folder, finished_ids(results))
+                    summary.report_failures += render_reports(
+                        sweep, dask_client, folder, to_render, shown
+                    )
     final = finished_ids(results)
     summary.missing = sum(1 for i in ids if i not in final)
     summary.errors = sum(1 for i in ids if i in final and final[i] is not None)

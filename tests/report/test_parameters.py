@@ -60,7 +60,7 @@ def test_every_named_input_is_a_parameter_some_template_declares():
         ({"as_of": "2017-13-40"}, r"as_of.*expected a date"),
         ({"observations_file": "/no/such.csv"}, r"observations_file.*file not found"),
         ({"strict": 1}, r"field 'strict': expected bool"),
-        ({"case": "no_such_case"}, r"no_such_case, field 'case': unknown case"),
+        ({"case": "no_such_case"}, r"params\.yaml, field 'case': no_such_case: unknown case"),
     ],
 )
 def test_bad_parameters_are_rejected_with_file_and_field(params, match):

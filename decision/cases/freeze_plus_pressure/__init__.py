@@ -5,6 +5,7 @@ conditional counter-proposal, or keep the status quo. The tree is ``tree.yaml``;
 are in ``scenarios/``.
 """
 
+import datetime as dt
 from pathlib import Path
 
 from decision.case.spec import CaseSpec, HeadlineQuantity, ReportTitles, SecondStage
@@ -26,6 +27,7 @@ SPEC = CaseSpec(
     name="freeze_plus_pressure",
     folder=Path(__file__).parent,
     title="Freeze-plus-pressure",
+    proposed=dt.date(2017, 8, 20),  # the article's publication (DEFAULT_AS_OF)
     question=(
         'Should the US and South Korea accept China\'s "freeze-for-freeze", make the conditional '
         '"freeze-plus-pressure" counter-proposal (R. D. Williams, *Lawfare*, 20 Aug 2017), or keep '
