@@ -84,6 +84,10 @@ _SOURCE = Col("source")
 _NOTES = Col("notes", required=False)
 _PUBLISHED = Col("published", "date")
 _JUDGMENT = Col("coding", choices=("analyst judgment",))
+_ID = col_check(
+    lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
+    "expected an id of lower-case letters, digits and underscores",
+)
 
 
 def _published_after(*fields: str) -> pa.Check:
@@ -244,13 +248,7 @@ CHINA = TableSpec(
     (
         Col(
             "episode",
-            checks=(
-                unique("episode id"),
-                col_check(
-                    lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
-                    "expected an id of lower-case letters, digits and underscores",
-                ),
-            ),
+            checks=(unique("episode id"), _ID),
         ),
         Col("commitment"),
         Col("commitment_date", "date", checks=(nondecreasing("commitment-date"),)),
@@ -434,11 +432,6 @@ EXERCISES = TableSpec(
         _published_after("start", "end"),
     ),
     date_field="published",
-)
-
-_ID = col_check(
-    lambda s: s.str.fullmatch(r"[a-z0-9_]+").astype(bool),
-    "expected an id of lower-case letters, digits and underscores",
 )
 
 DPRK_OFFERS = TableSpec(
