@@ -52,7 +52,6 @@ Example: ``decision/data/observations_example.csv`` (real events, Sep 2017 - Feb
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 from importlib.resources import as_file, files
@@ -63,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from decision.core.atomic import atomic_write_text
-from decision.core.dates import parse_date
+from decision.core.dates import complete_months, month_index, parse_date
 from decision.core.errors import InputError
 from decision.core.tables import (
     Col,
@@ -266,19 +265,6 @@ def example_path() -> Path:
         return Path(path)
 
 
-def _month_index(start: dt.date, day: dt.date) -> int:
-    """1-based calendar month of ``day`` counted from the month of ``start`` (= month 1)."""
-    return (day.year - start.year) * 12 + day.month - start.month + 1
-
-
-def _complete_months(start: dt.date, through: dt.date) -> int:
-    """Calendar months from the month of ``start`` whose last day is on or before ``through``."""
-    months = _month_index(start, through)
-    if through.day < calendar.monthrange(through.year, through.month)[1]:
-        months -= 1
-    return max(months, 0)
-
-
 def summarise_monitoring(
     df: pd.DataFrame, start: dt.date | str, through: dt.date | str, *, min_confidence: float = 0.0
 ) -> dict[str, Any]:
@@ -350,7 +336,7 @@ def summarise_monitoring(
     test_months: set[int] = set()
     for rec in window.to_dict("records"):
         day = rec["date"].date()
-        month = _month_index(start_d, day)
+        month = month_index(day, start_d)
         kind, value, conf = rec["kind"], float(rec["value"]), float(rec["confidence"])
         if kind in ("missile_launch", "nuclear_test"):
             if conf < min_confidence:
@@ -377,7 +363,7 @@ def summarise_monitoring(
         elif kind == "accepts_proposal":
             china["accepts_proposal"] = value == 1
     dprk["test_months"] = sorted(test_months)
-    months_observed = _complete_months(start_d, through_d)
+    months_observed = complete_months(start_d, through_d)
     return {
         "start": start_d,
         "through": through_d,

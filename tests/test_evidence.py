@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import decision
 from decision import evidence
 from decision.core.config import DEFAULT_AS_OF
 from decision.core.errors import InputError
@@ -55,7 +56,7 @@ def test_every_table_loads_and_validates(name):
     assert (frame["source"].str.strip() != "").all()
     assert evidence.sources(name)
     assert evidence.data_path(name).is_file()
-    assert evidence.data_path(name).parent == Path(evidence.__file__).parent / "data"
+    assert evidence.data_path(name).parent == Path(decision.__file__).parent / "data"
 
 
 def test_names_and_convenience_functions_agree():

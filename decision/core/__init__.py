@@ -5,7 +5,8 @@
                  ``ConvergenceError``: the CLI prints these as one line and exits 2.
 ``config``       ``deep_merge`` (overrides over documented defaults; unknown keys are
                  errors), ``DEFAULT_AS_OF``, ``DEFAULT_SEED``.
-``dates``        ``parse_date``, ``parse_month``, ``month_end``: dates and ``YYYY-MM`` months.
+``dates``        ``parse_date``, ``parse_month``, ``month_end``: dates and ``YYYY-MM`` months;
+                 ``month_index``, ``complete_months``: months counted from a start.
 ``atomic``       Writes that complete or leave the old file (file and folder fsynced);
                  atomic folder exchange.
 ``yaml``         The one YAML reader: safe loaders, size/nesting/alias limits, errors as

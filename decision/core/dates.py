@@ -9,7 +9,15 @@ from typing import Any
 
 from decision.core.errors import InputError
 
-__all__ = ["MONTH_PATTERN", "is_month", "month_end", "parse_date", "parse_month"]
+__all__ = [
+    "MONTH_PATTERN",
+    "complete_months",
+    "is_month",
+    "month_end",
+    "month_index",
+    "parse_date",
+    "parse_month",
+]
 
 #: A month as ``YYYY-MM`` (use with ``fullmatch``).
 MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -60,3 +68,19 @@ def month_end(month: Any, *, field: str = "month") -> dt.date:
     text = parse_month(month, field=field)
     year, number = int(text[:4]), int(text[5:])
     return dt.date(year, number, calendar.monthrange(year, number)[1])
+
+
+def month_index(day: dt.date, start: dt.date) -> int:
+    """Return the 1-based calendar month of ``day`` counted from the month of ``start``.
+
+    The month containing ``start`` is month 1; a day in an earlier month gives 0 or less.
+    """
+    return (day.year - start.year) * 12 + day.month - start.month + 1
+
+
+def complete_months(start: dt.date, through: dt.date) -> int:
+    """Return how many calendar months from the month of ``start`` end on or before ``through``."""
+    months = month_index(through, start)
+    if through.day < calendar.monthrange(through.year, through.month)[1]:
+        months -= 1
+    return max(months, 0)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from decision.core.dates import parse_date
+from decision.core.dates import complete_months, month_end, month_index, parse_date
 
 __all__ = [
     "NOT_REPORTED",
@@ -56,11 +56,6 @@ NOT_REPORTED = "not reported"
 STATUS_KINDS = ("missile_launch", "nuclear_test", "suspected_export", "enforcement_step")
 
 
-def month_index(date: dt.date, start: dt.date) -> int:
-    """1-based index of the month of ``date`` counted from the month of ``start``."""
-    return (date.year - start.year) * 12 + date.month - start.month + 1
-
-
 def _month_label(start: dt.date, k: int) -> str:
     """``YYYY-MM`` of monitoring month ``k`` (1-based)."""
     total = start.year * 12 + start.month - 1 + k - 1
@@ -68,17 +63,8 @@ def _month_label(start: dt.date, k: int) -> str:
 
 
 def _month_last_day(start: dt.date, k: int) -> dt.date:
-    label = _month_label(start, k)
-    return (pd.Timestamp(f"{label}-01") + pd.offsets.MonthEnd(0)).date()
-
-
-def _complete_months(start: dt.date, cutoff: dt.date) -> int:
-    """Months from ``start`` whose last day is on or before ``cutoff``."""
-    if cutoff < start:
-        return 0
-    months = month_index(cutoff, start)
-    next_day = cutoff + dt.timedelta(days=1)
-    return months if next_day.month != cutoff.month else months - 1
+    """Last day of monitoring month ``k`` (1-based)."""
+    return month_end(_month_label(start, k))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,7 +197,7 @@ def monitoring_record(
     start = parse_date(settings["monitoring_start"], field="monitoring_start")
     cutoff = parse_date(settings["through"], field="through") if settings.get("through") else as_of
     cutoff = min(cutoff, as_of)
-    months = _complete_months(start, cutoff)
+    months = complete_months(start, cutoff)
     obs = _window_rows(observations, start, cutoff)
 
     def rows(actor: str, kind: str) -> pd.DataFrame:
@@ -266,7 +252,7 @@ def monitoring_record(
     for k in range(1, last_month + 1):
         label = _month_label(start, k)
         complete = k <= months
-        month_end = _month_last_day(start, k)
+        last_day = _month_last_day(start, k)
         if k in launch_months:
             launch_status, launch_n, launch_src = OBSERVED, launch_months[k], "launches_monthly"
         elif k in ledger_launch_months:
@@ -279,7 +265,7 @@ def monitoring_record(
         if n_nuclear:
             source = "nuclear_tests" if k in table_nuclear_months else "ledger"
             nuclear_status, nuclear_src = OBSERVED, source
-        elif complete and month_end <= coverage:
+        elif complete and last_day <= coverage:
             nuclear_status, nuclear_src = OBSERVED, "nuclear_tests"
         else:
             nuclear_status, nuclear_src = NOT_REPORTED, ""

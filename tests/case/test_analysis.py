@@ -168,14 +168,15 @@ def test_a_detected_launch_lowers_compliance_and_never_favours_scale_down(fake_s
 
 def test_analyze_as_of_uses_nothing_dated_later(fake_sampling, monkeypatch):
     seen = []
-    original = evidence.load
+    original = evidence.loading.load
 
     def recording_load(name, **kwargs):
         frame = original(name, **kwargs)
         seen.append((name, frame))
         return frame
 
-    monkeypatch.setattr(evidence, "load", recording_load)
+    # The loaders of each table call load in its own module, so record it there.
+    monkeypatch.setattr(evidence.loading, "load", recording_load)
     late = _obs([("2017-09-03", "DPRK", "nuclear_test", 1, "synthetic test data", 1.0)])
     sampler = {"draws": 50, "tune": 0, "chains": 2, "cores": 1, "prior_predictive_draws": 10}
     as_of = pd.Timestamp("2017-08-20")
