@@ -50,6 +50,7 @@ __all__ = [
     "title_text",
     "percent",
     "preposterior_table",
+    "prior_posterior_table",
     "prior_sensitivity_table",
     "run_header",
     "save_analysis",
@@ -169,6 +170,78 @@ def headline_text(analysis) -> str:
             shown = f"**{mean:.2f}** (90% interval {lo:.2f} to {hi:.2f})"
         lines.append(f"- {escape(quantity.label)}: {shown}.")
     return "\n".join(lines)
+
+
+def prior_posterior_table(fits: Mapping, case) -> pd.DataFrame:
+    """Prior beside posterior for every probability the case supplies to its tree.
+
+    One row per entry of the case spec's ``supplied`` map that is a probability or a share
+    (a tree parameter without units; rates such as missiles a month are left out). A
+    parameter the tree still takes from a model shows that model quantity's prior (what the
+    priors alone imply, from the fit's prior draws) and posterior; one the scenario has
+    replaced by a number or a distribution is a **judgment**, not learned from data: its
+    source says so with its 90% range, and its prior and posterior are that judgment.
+
+    Parameters
+    ----------
+    fits
+        The fitted models by key (a fit without prior draws shows NaN on the prior side).
+    case
+        The case (:class:`decision.case.Case`): its spec's ``supplied`` map and its tree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``parameter`` (the tree's name): ``source`` (``"<model> model:
+        <variable>"`` or ``"judgment (90% range a to b)"``), ``description``, ``prior mean``,
+        ``prior 5%``, ``prior 95%``, ``posterior mean``, ``posterior 5%``, ``posterior 95%``
+        and ``shift`` (posterior mean minus prior mean).
+    """
+    rows = []
+    nan3 = (np.nan, np.nan, np.nan)
+    for name, (model, variable) in case.spec.supplied.items():
+        param = case.tree.parameters.get(name)
+        if param is None or getattr(param, "units", None):
+            continue
+        if param.kind == "supplied":
+            fit = fits.get(model)
+            if fit is None:
+                continue
+            posterior = _interval(np.asarray(fit.draws(variable), dtype=float))
+            prior_draws = getattr(fit, "prior_draws", lambda _: None)(variable)
+            prior = nan3 if prior_draws is None else _interval(np.asarray(prior_draws, float))
+            source = f"{model} model: {variable}"
+        else:
+            lo, hi = (float(x) for x in param.ppf(np.array([0.05, 0.95])))
+            mean = float(param.mean())
+            prior = posterior = (mean, lo, hi)
+            source = f"judgment (90% range {lo:.2f} to {hi:.2f})"
+        rows.append(
+            {
+                "parameter": name,
+                "source": source,
+                "description": param.description or "",
+                "prior mean": prior[0],
+                "prior 5%": prior[1],
+                "prior 95%": prior[2],
+                "posterior mean": posterior[0],
+                "posterior 5%": posterior[1],
+                "posterior 95%": posterior[2],
+                "shift": posterior[0] - prior[0],
+            }
+        )
+    columns = [
+        "source",
+        "description",
+        "prior mean",
+        "prior 5%",
+        "prior 95%",
+        "posterior mean",
+        "posterior 5%",
+        "posterior 95%",
+        "shift",
+    ]
+    return pd.DataFrame.from_records(rows, columns=["parameter", *columns]).set_index("parameter")
 
 
 def model_section_text(fit) -> str:

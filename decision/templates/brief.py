@@ -152,6 +152,17 @@ display(reporting.headline_table(fits, spec))
 # Every figure below comes from the package's data files, each row with its source, limited
 # to what was public on the report's *as of* date.
 
+# %% [markdown]
+# ### How far the data moved each probability
+#
+# For every probability the models supply to the tree: its prior (what the priors alone
+# imply) beside its posterior (after the evidence and any monitoring observations), means
+# and 90% intervals, and the shift of the mean. A probability the scenario sets by judgment
+# is not learned from data: its source says "judgment" with its range.
+
+# %%
+display(reporting.prior_posterior_table(fits, analysis.case).round(3))
+
 # %%
 dprk, china = fits.get("dprk"), fits.get("china")
 if dprk is not None:
