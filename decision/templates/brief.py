@@ -185,9 +185,14 @@ if dprk is not None:
 if china is not None:
     trade = evidence.trade_annual(as_of=as_of)
     if len(trade):
+        series, rows = plots.trade_series(trade)
+        sources = "; ".join(dict.fromkeys(rows["source"]))
         plots.show(
             plots.plot_trade(trade),
-            "Read: China-DPRK trade by year, the lever China would pull to enforce the plan.",
+            f"Read: China-DPRK trade by year, the lever China would pull to enforce the plan. "
+            f"One statistical series ({series or 'as recorded'}; source: {sources}); other "
+            "series differ in "
+            "level and are in the evidence tables.",
         )
     enforcement = evidence.china_enforcement(as_of=as_of)
     plots.show(
