@@ -190,9 +190,8 @@ if china is not None:
         plots.show(
             plots.plot_trade(trade),
             f"Read: China-DPRK trade by year, the lever China would pull to enforce the plan. "
-            f"One statistical series ({series or 'as recorded'}; source: {sources}); other "
-            "series differ in "
-            "level and are in the evidence tables.",
+            f"One statistical series ({series or 'as recorded'}; source: {sources}); the "
+            "other series differ in level and are in the evidence tables.",
         )
     enforcement = evidence.china_enforcement(as_of=as_of)
     plots.show(
