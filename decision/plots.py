@@ -31,6 +31,7 @@ __all__ = [
     "plot_prior_posterior",
     "plot_trace",
     "plot_trade",
+    "trade_series",
 ]
 
 _BLUE, _RED, _GREY, _ORANGE = "#1f4e79", "#b22222", "#888888", "#d9822b"
@@ -213,8 +214,29 @@ def plot_agreement_survival(
     return fig
 
 
+def trade_series(trade: pd.DataFrame) -> tuple[str | None, pd.DataFrame]:
+    """Pick one statistical series of annual trade figures: the one with the most years.
+
+    ``trade_annual.csv`` holds one row per year and series (KOTRA, China customs, ITC/WTO);
+    their levels differ, so a line joining two of them would show a change that is only a
+    change of source. Ties go to the series with the latest year. A frame without a
+    ``series`` column is returned whole (name ``None``).
+    """
+    if "series" not in trade or trade["series"].nunique() <= 1:
+        name = None if "series" not in trade or not len(trade) else str(trade["series"].iloc[0])
+        return name, trade
+    counts = trade.groupby("series")["year"].agg(["count", "max"])
+    name = str(counts.sort_values(["count", "max"], ascending=False).index[0])
+    return name, trade[trade["series"] == name]
+
+
 def plot_trade(trade: pd.DataFrame) -> plt.Figure:
-    """Annual China-DPRK goods trade, total and by direction, in US$ millions."""
+    """Annual China-DPRK goods trade, total and by direction, in US$ millions: one series.
+
+    When ``trade`` holds several statistical series, only :func:`trade_series`'s choice is
+    drawn (its name in the title); never a line across two series.
+    """
+    name, trade = trade_series(trade)
     fig, ax = plt.subplots(figsize=(8, 3.4))
     ax.plot(trade["year"], trade["total_usd_m"], marker="o", color=_BLUE, label="total")
     for col, color, label in (
@@ -225,7 +247,7 @@ def plot_trade(trade: pd.DataFrame) -> plt.Figure:
             ax.plot(trade["year"], trade[col], marker="s", color=color, label=label)
     ax.set_ylabel("US$ millions per year")
     ax.set_xlabel("year")
-    ax.set_title("China-DPRK trade")
+    ax.set_title("China-DPRK trade" + (f" ({name})" if name else ""))
     ax.set_ylim(bottom=0)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.legend(frameon=False)

@@ -27,7 +27,9 @@ __all__ = [
     "schedule_table",
     "smallest_switches_text",
     "monitoring_text",
+    "open_decision_text",
     "recommendation_text",
+    "second_stage_choice_table",
     "strategy_table",
     "value_by_attribute_table",
     "value_by_attribute_text",
@@ -48,6 +50,7 @@ __all__ = [
     "title_text",
     "percent",
     "preposterior_table",
+    "prior_posterior_table",
     "prior_sensitivity_table",
     "run_header",
     "save_analysis",
@@ -167,6 +170,78 @@ def headline_text(analysis) -> str:
             shown = f"**{mean:.2f}** (90% interval {lo:.2f} to {hi:.2f})"
         lines.append(f"- {escape(quantity.label)}: {shown}.")
     return "\n".join(lines)
+
+
+def prior_posterior_table(fits: Mapping, case) -> pd.DataFrame:
+    """Prior beside posterior for every probability the case supplies to its tree.
+
+    One row per entry of the case spec's ``supplied`` map that is a probability or a share
+    (a tree parameter without units; rates such as missiles a month are left out). A
+    parameter the tree still takes from a model shows that model quantity's prior (what the
+    priors alone imply, from the fit's prior draws) and posterior; one the scenario has
+    replaced by a number or a distribution is a **judgment**, not learned from data: its
+    source says so with its 90% range, and its prior and posterior are that judgment.
+
+    Parameters
+    ----------
+    fits
+        The fitted models by key (a fit without prior draws shows NaN on the prior side).
+    case
+        The case (:class:`decision.case.Case`): its spec's ``supplied`` map and its tree.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``parameter`` (the tree's name): ``source`` (``"<model> model:
+        <variable>"`` or ``"judgment (90% range a to b)"``), ``description``, ``prior mean``,
+        ``prior 5%``, ``prior 95%``, ``posterior mean``, ``posterior 5%``, ``posterior 95%``
+        and ``shift`` (posterior mean minus prior mean).
+    """
+    rows = []
+    nan3 = (np.nan, np.nan, np.nan)
+    for name, (model, variable) in case.spec.supplied.items():
+        param = case.tree.parameters.get(name)
+        if param is None or getattr(param, "units", None):
+            continue
+        if param.kind == "supplied":
+            fit = fits.get(model)
+            if fit is None:
+                continue
+            posterior = _interval(np.asarray(fit.draws(variable), dtype=float))
+            prior_draws = getattr(fit, "prior_draws", lambda _: None)(variable)
+            prior = nan3 if prior_draws is None else _interval(np.asarray(prior_draws, float))
+            source = f"{model} model: {variable}"
+        else:
+            lo, hi = (float(x) for x in param.ppf(np.array([0.05, 0.95])))
+            mean = float(param.mean())
+            prior = posterior = (mean, lo, hi)
+            source = f"judgment (90% range {lo:.2f} to {hi:.2f})"
+        rows.append(
+            {
+                "parameter": name,
+                "source": source,
+                "description": param.description or "",
+                "prior mean": prior[0],
+                "prior 5%": prior[1],
+                "prior 95%": prior[2],
+                "posterior mean": posterior[0],
+                "posterior 5%": posterior[1],
+                "posterior 95%": posterior[2],
+                "shift": posterior[0] - prior[0],
+            }
+        )
+    columns = [
+        "source",
+        "description",
+        "prior mean",
+        "prior 5%",
+        "prior 95%",
+        "posterior mean",
+        "posterior 5%",
+        "posterior 95%",
+        "shift",
+    ]
+    return pd.DataFrame.from_records(rows, columns=["parameter", *columns]).set_index("parameter")
 
 
 def model_section_text(fit) -> str:
@@ -628,6 +703,92 @@ def current_plan_text(result) -> str:
             f"**{escape(option)}** for the spring exercises."
         )
     return text
+
+
+def open_decision_text(result) -> str:
+    """Say which decision is open at the month's date and answer it (a monthly report).
+
+    The first-stage choice is history ("decided in August 2017: ..."), never re-recommended.
+    While the monitoring window runs: whether the deal still stands, and the contingent plan.
+    Once it has closed: what closed it, read from the evidence, and the second-stage decision
+    itself with the evidence at hand (see :mod:`decision.monitoring.open_decision`).
+    """
+    open_ = result.open_decision
+    spec = result.analysis.spec
+    stage = spec.second_stage
+    if open_ is None or stage is None:
+        return recommendation_text(result.analysis)
+    when = f"in {open_.decided_on:%B %Y}" if open_.decided_on else "before monitoring began"
+    lines = [
+        f"**Decided {when}:** {escape(spec.strategy_words(open_.decided))}. Monitoring follows "
+        "that choice; this report does not re-open it.",
+        "",
+    ]
+    state = open_.state
+    decision = escape(stage.decision)
+    if not state.closed:
+        dprk = (
+            f"the DPRK accepted on {state.dprk_accepted_on:%d %b %Y}"
+            if state.dprk_answer == 1 and state.dprk_accepted_on
+            else "the DPRK has not answered yet"
+        )
+        china = "China accepted" if state.china_answer == 1 else "China has not answered yet"
+        lines += [
+            f"**The deal still stands** after {state.months_monitored} of "
+            f"{state.window_months} months of monitoring (to {state.end:%d %b %Y}): no refusal "
+            f"and no breach on record; {dprk}; {china}.",
+            "",
+            f"**The decision open: {decision}, at the window's end.** {escape(stage.plan_intro)}",
+            "",
+        ]
+        for level, option in result.analysis.contingent_plan.items():
+            share = result.analysis.contingent_plan_probability.get(level)
+            share_text = f" (best in {percent(share)} of draws)" if share is not None else ""
+            words = stage.condition_words.format(level=escape(level), option=escape(option))
+            lines.append(f"- {words}{share_text}")
+        return "\n".join(lines)
+    first, *others = state.events
+    closed = f"**The monitoring window has closed:** {escape(first.words)}."
+    if others:
+        closed += " Since then: " + "; ".join(escape(e.words) for e in others) + "."
+    lines += [closed, "", f"**The decision open now: {decision}.**", ""]
+    choice = open_.choice
+    if open_.closed is not None and open_.no_action is not None:
+        gone = open_.closed
+        observed = " or ".join(f"*{escape(o)}*" for o in gone.observed) or "another outcome"
+        lines.append(
+            f"Given the evidence, the case tree's branch *{escape(gone.node)}: "
+            f"{escape(gone.branch)}* on the way to this decision has probability 0 (observed: "
+            f"{observed}). The tree has no {decision} decision on the observed branch: the "
+            f"proposal's terms answer it, **{escape(open_.no_action)}**. The table shows what "
+            f"each option would be worth, with the evidence at hand, on the branch the evidence "
+            "closed."
+        )
+    elif choice is not None and len(choice):
+        best = open_.best_option
+        ranked = choice["value"].sort_values(ascending=False)
+        runner = ranked.index[1] if len(ranked) > 1 else None
+        text = f"With the evidence at hand: **{escape(best)}**, value {ranked.iloc[0]:.3f} points"
+        if runner is not None:
+            text += f" against {ranked.iloc[1]:.3f} for {escape(runner)}"
+        text += f"; best in {percent(choice.loc[best, 'probability best'])} of the draws."
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def second_stage_choice_table(result) -> pd.DataFrame:
+    """Tabulate the second-stage options with the evidence at hand (empty while the window runs).
+
+    Columns: value, 90% interval over draws, probability best, and whether the option is the
+    case's "no action" option.
+    """
+    open_ = result.open_decision
+    if open_ is None or open_.choice is None:
+        return pd.DataFrame()
+    table = open_.choice.copy()
+    table[["value", "5%", "95%"]] = table[["value", "5%", "95%"]].round(3)
+    table["probability best"] = table["probability best"].map(percent)
+    return table
 
 
 def schedule_table(result) -> pd.DataFrame:

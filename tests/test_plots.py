@@ -167,3 +167,24 @@ def test_show_puts_an_escaped_caption_under_the_figure(monkeypatch):
         '<p class="figure-caption"><em>Read: &lt;b&gt;this&lt;/b&gt; &amp; that.</em></p>'
     )
     assert not plt.fignum_exists(figure.number)  # not drawn a second time at the cell's end
+
+
+def test_trade_plot_draws_one_statistical_series_never_a_line_across_two():
+    import pandas as pd
+
+    trade = pd.DataFrame(  # synthetic figures in the shape of trade_annual.csv
+        {
+            "year": [2013, 2014, 2015, 2016, 2016, 2017],
+            "series": ["KOTRA", "KOTRA", "KOTRA", "ITC/WTO", "GACC", "GACC"],
+            "total_usd_m": [6500.0, 6400.0, 5700.0, 5500.0, 5650.0, 5060.0],
+            "source": ["synthetic test data"] * 6,
+        }
+    )
+    name, rows = plots.trade_series(trade)
+    assert name == "KOTRA" and list(rows["year"]) == [2013, 2014, 2015]
+    figure = plots.plot_trade(trade)
+    (line,) = figure.axes[0].get_lines()
+    assert list(line.get_xdata()) == [2013, 2014, 2015]
+    assert figure.axes[0].get_title() == "China-DPRK trade (KOTRA)"
+    tie = trade[trade["series"] != "ITC/WTO"].iloc[1:]  # KOTRA 2014-15 and GACC 2016-17
+    assert plots.trade_series(tie)[0] == "GACC"  # same count: the latest year wins

@@ -67,9 +67,19 @@ def _records(frame) -> list[dict]:
                 "source": rec["source"],
                 "confidence": float(rec["confidence"]),
                 "note": None if not isinstance(note, str) else note,
+                "published": _day(rec.get("published"), rec["date"]),
             }
         )
     return out
+
+
+def _day(value, default) -> str:
+    """``YYYY-MM-DD`` of ``value``, or of ``default`` when it is blank."""
+    import pandas as pd
+
+    return (default if value is None or pd.isna(value) else pd.Timestamp(value)).strftime(
+        "%Y-%m-%d"
+    )
 
 
 @app.command()
@@ -85,6 +95,15 @@ def add(
         typer.Option("--confidence", help="Probability the report is true (blank = 1)."),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    published: Annotated[
+        str | None,
+        typer.Option(
+            "--published",
+            help="Day the fact became public, YYYY-MM-DD, not before --date (default: the "
+            "event's date). A monthly figure dated at the month's end is published later: "
+            "give its release date, so an earlier cutoff does not use it.",
+        ),
+    ] = None,
     step: Annotated[
         str | None,
         typer.Option(
@@ -120,6 +139,7 @@ def add(
         source=source,
         confidence=confidence,
         note=note,
+        published=published,
         create=create,
         insert_late=insert_late,
     )
@@ -131,9 +151,11 @@ def add(
         if math.isclose(float(row["confidence"]), 1.0)
         else (f", confidence {_number(row['confidence'])}")
     )
+    public = _day(row.get("published"), row["date"])
+    when = f", published {public}" if public != f"{row['date']:%Y-%m-%d}" else ""
     typer.echo(
         f"added row {row.name} to {ledger}: {row['date']:%Y-%m-%d} {row['actor']} "
-        f"{row['kind']} = {_number(row['value'])}{conf} ({row['source']})"
+        f"{row['kind']} = {_number(row['value'])}{conf}{when} ({row['source']})"
     )
 
 

@@ -1,8 +1,11 @@
 """The monthly monitoring update: ledger through a month -> updated models -> re-rolled case tree.
 
 :func:`monitor` reads the observation ledger up to the end of a month, refits both models with
-it (evidence as of the same day), re-evaluates the case tree, and compares what was observed
-with the monitoring schedule. :func:`run_monthly_report` renders the monthly report (which
+it (evidence as of the same day), re-evaluates the case tree, compares what was observed
+with the monitoring schedule, and finds the decision still open at that date
+(:func:`decision.monitoring.open_decision.open_decision`: while the window runs, whether the
+deal stands and the contingent plan; once it has closed, the second-stage decision itself).
+:func:`run_monthly_report` renders the monthly report (which
 calls :func:`monitor` inside its notebook) and records the run in the run history
 (:class:`~decision.monitoring.history.RunHistory`): started before the render, failed with the
 error if it fails or is interrupted, finished with the headline numbers if it succeeds. The
@@ -62,6 +65,7 @@ class MonitorResult:
     current_level: str
     level_probabilities: dict[str, float]
     hashes: dict[str, str]
+    open_decision: Any = None
 
     @property
     def current_option(self) -> str | None:
@@ -88,6 +92,7 @@ class MonitorResult:
             .astype(str)
             .to_dict(orient="records"),
             "headline": self.headline(),
+            "open_decision": None if self.open_decision is None else self.open_decision.to_dict(),
             "flags": self.analysis.to_dict()["flags"],
             "hashes": self.hashes,
         }
@@ -115,6 +120,7 @@ def monitor(
     from decision import evidence
     from decision.case import analyze, condition_probabilities
     from decision.monitoring.ledger import validate_ledger
+    from decision.monitoring.open_decision import open_decision
     from decision.monitoring.schedule import (
         compare_to_schedule,
         default_schedule_path,
@@ -155,6 +161,7 @@ def monitor(
         max(levels, key=levels.get) if levels else "",
         levels,
         hashes,
+        open_decision(analysis, observations),
     )
 
 

@@ -56,6 +56,7 @@ from pydantic import (
 from decision.core.dates import MONTH_PATTERN, is_month
 from decision.core.errors import InputError
 from decision.core.validation import KeyPathError, read_yaml_document
+from decision.models.monitoring import NOT_REPORTED, OBSERVED
 from decision.monitoring.ledger import step_tags, validate_ledger
 from decision.observations import COLUMNS, validate_observations
 
@@ -76,7 +77,7 @@ __all__ = [
 MEASURES: tuple[str, ...] = ("trade", "financial", "weapons_technology")
 
 #: Values of the ``observed`` column of :func:`compare_to_schedule`.
-STATUSES: tuple[str, ...] = ("met", "missed", "not yet reported", "breached")
+STATUSES: tuple[str, ...] = ("met", "missed", "not yet reported", "breached", "not reported")
 
 _MONTH = f"^{MONTH_PATTERN.pattern}$"
 _ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -311,6 +312,14 @@ def _observations_frame(observations: Any) -> pd.DataFrame:
     return checked
 
 
+def _monitoring_record(schedule: Schedule, frame: pd.DataFrame, cutoff: dt.date):
+    """Build the monitoring record of the schedule's window as published by ``cutoff``."""
+    from decision.models.monitoring import monitoring_record
+
+    start = f"{schedule.monitoring.start}-01"
+    return monitoring_record(frame, {"monitoring_start": start, "through": None}, cutoff)
+
+
 def _num(value: float) -> str:
     value = float(value)
     return str(int(value)) if value.is_integer() else f"{value:g}"
@@ -327,7 +336,9 @@ def _evidence_text(frame: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
-def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> pd.DataFrame:
+def compare_to_schedule(
+    schedule: Schedule, observations: Any, through: Any, *, record: Any = None
+) -> pd.DataFrame:
     """Set the observations against every scheduled item due through a month.
 
     Parameters
@@ -337,12 +348,15 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
     observations
         A ledger path, or an observations frame (as
         :func:`decision.monitoring.ledger.validate_ledger` or
-        :func:`decision.observations.load_observations` returns it). Rows dated after the end
-        of ``through`` are ignored.
+        :func:`decision.observations.load_observations` returns it). Rows dated or
+        published after the end of ``through`` are ignored.
     through
-        The last month to compare (``YYYY-MM``, or a date in it). The caller asserts the
-        ledger is complete through that month: a DPRK commitment month with no breach
-        recorded is ``met``.
+        The last month to compare (``YYYY-MM``, or a date in it).
+    record
+        The monitoring record (:func:`decision.models.monitoring.monitoring_record`) that
+        says, per kind and month, whether anything is on record; default: built from the
+        evidence tables and ``observations`` as published by the end of ``through``, with
+        monitoring starting at the schedule's first month.
 
     Matching
     --------
@@ -352,9 +366,13 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
     (1 ``met``, 0 ``missed``); without one, the latest ``trade_level`` (>= 1 ``met``,
     below ``missed``); with neither, ``not yet reported``.
 
-    DPRK commitment: one item per month it applies. Its evidence is the rows of its kind
-    dated in that month; any with confidence >= ``breach_confidence`` makes it
-    ``breached``, else ``met`` (reports below the threshold are still listed).
+    DPRK commitment: one item per month it applies. Its evidence is the ledger rows of its
+    kind dated in that month; any with confidence >= ``breach_confidence`` makes it
+    ``breached``, and so does a test the evidence tables record that month (the monitoring
+    record's count). Otherwise it is ``met`` only when the monitoring record has the kind
+    *observed* that month (the launch table's count, a complete month of the nuclear-test
+    table, a ledger report below the threshold), and ``not reported`` when nothing is on
+    record: silence is never read as compliance.
 
     Returns
     -------
@@ -370,8 +388,14 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
     through_m = _month_of(through, "through")
     frame = _observations_frame(observations)
     end = pd.Period(through_m, freq="M").end_time.normalize()
-    frame = frame[frame["date"] <= end]
+    published = frame["published"] if "published" in frame else frame["date"]
+    frame = frame[(frame["date"] <= end) & (published.fillna(frame["date"]) <= end)]
     months = frame["date"].dt.strftime("%Y-%m")
+    if record is None:
+        record = _monitoring_record(schedule, frame, end.date())
+    on_record = {
+        (r.month, r.kind): (r.status, int(r.events)) for r in record.status.itertuples(index=False)
+    }
     step_ids = {s.id for s in schedule.china_steps}
     tags = frame["note"].map(step_tags)
 
@@ -425,6 +449,17 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
                 (frame["actor"] == "DPRK") & (frame["kind"] == commitment.kind) & (months == month)
             ]
             breaches = sel[sel["confidence"] >= commitment.breach_confidence]
+            status, events = on_record.get((month, commitment.kind), (NOT_REPORTED, 0))
+            if commitment.kind != "suspected_export":  # tests: the tables count them too
+                events = max(events, len(breaches))
+            else:  # exports: only the ledger reports them, with a confidence
+                events = len(breaches)
+            if events:
+                observed = "breached"
+            elif status == OBSERVED or len(sel):
+                observed = "met"
+            else:
+                observed = "not reported"
             records.append(
                 {
                     "item": commitment.id,
@@ -438,8 +473,8 @@ def compare_to_schedule(schedule: Schedule, observations: Any, through: Any) -> 
                         if commitment.breach_confidence
                         else ""
                     ),
-                    "observed": "breached" if len(breaches) else "met",
-                    "value": float(len(breaches)),
+                    "observed": observed,
+                    "value": float(events),
                     "evidence_rows": tuple(int(r) for r in sel.index),
                     "evidence": _evidence_text(sel),
                 }

@@ -152,6 +152,17 @@ display(reporting.headline_table(fits, spec))
 # Every figure below comes from the package's data files, each row with its source, limited
 # to what was public on the report's *as of* date.
 
+# %% [markdown]
+# ### How far the data moved each probability
+#
+# For every probability the models supply to the tree: its prior (what the priors alone
+# imply) beside its posterior (after the evidence and any monitoring observations), means
+# and 90% intervals, and the shift of the mean. A probability the scenario sets by judgment
+# is not learned from data: its source says "judgment" with its range.
+
+# %%
+display(reporting.prior_posterior_table(fits, analysis.case).round(3))
+
 # %%
 dprk, china = fits.get("dprk"), fits.get("china")
 if dprk is not None:
@@ -174,9 +185,13 @@ if dprk is not None:
 if china is not None:
     trade = evidence.trade_annual(as_of=as_of)
     if len(trade):
+        series, rows = plots.trade_series(trade)
+        sources = "; ".join(dict.fromkeys(rows["source"]))
         plots.show(
             plots.plot_trade(trade),
-            "Read: China-DPRK trade by year, the lever China would pull to enforce the plan.",
+            f"Read: China-DPRK trade by year, the lever China would pull to enforce the plan. "
+            f"One statistical series ({series or 'as recorded'}; source: {sources}); the "
+            "other series differ in level and are in the evidence tables.",
         )
     enforcement = evidence.china_enforcement(as_of=as_of)
     plots.show(

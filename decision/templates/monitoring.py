@@ -55,9 +55,9 @@ display(
     Markdown(
         reporting.title_text(
             analysis.spec.reports.monitoring,
-            "What was observed this month against the monitoring schedule, the updated "
-            "probabilities, the recommendation and contingent plan they now imply, and how "
-            "every headline number has moved since monitoring began.",
+            "What was observed this month against the monitoring schedule, the decision "
+            "still open at this date and its answer with the evidence at hand, the updated "
+            "probabilities, and how every headline number has moved since monitoring began.",
         )
     )
 )
@@ -71,11 +71,14 @@ display(
 )
 
 # %% [markdown]
-# ## This month's recommendation
+# ## The decision open this month
 
 # %%
-display(Markdown(reporting.recommendation_text(analysis)))
-display(Markdown(reporting.current_plan_text(result)))
+display(Markdown(reporting.open_decision_text(result)))
+if result.open_decision is not None and result.open_decision.choice is not None:
+    display(reporting.second_stage_choice_table(result))
+else:
+    display(Markdown(reporting.current_plan_text(result)))
 
 # %% [markdown]
 # ## Observed against scheduled
@@ -85,6 +88,9 @@ display(reporting.schedule_table(result))
 
 # %% [markdown]
 # ## Updated probabilities and strategies
+#
+# The first-stage strategies re-valued with this month's evidence, for the record: the choice
+# among them was made when the question was posed and is not re-opened here.
 
 # %%
 display(reporting.headline_table(analysis.fits, analysis.spec))

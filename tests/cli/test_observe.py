@@ -228,3 +228,25 @@ def test_status_against_the_schedule(workspace, capsys):
     assert "through 2017-09" in out and "breached" in out
     assert main(["observe", "status", "--through", "Sept"]) == 2
     assert "field 'through'" in capsys.readouterr().err
+
+
+def test_published_is_recorded_and_may_not_precede_the_event(workspace, capsys):
+    args = ["--date", "2017-09-30", "--actor", "China", "--kind", "trade_level", "--value", "1.2"]
+    assert _add(*args, "--published", "2017-10-13", "--step", "cn-2017-09") == 0
+    assert "published 2017-10-13" in capsys.readouterr().out
+    header, line = (workspace / "observations.csv").read_text().splitlines()
+    assert dict(zip(header.split(","), line.split(","), strict=True))["published"] == "2017-10-13"
+    before = (workspace / "observations.csv").read_bytes()
+    late = ["--date", "2017-10-31", "--actor", "China", "--kind", "trade_level", "--value", "1"]
+    assert _add(*late, "--published", "2017-10-30", "--step", "cn-2017-10") == 2
+    err = capsys.readouterr().err
+    assert "published" in err and "on or after date" in err
+    assert (workspace / "observations.csv").read_bytes() == before  # nothing written
+    assert (
+        _add("--date", "2017-11-03", "--actor", "DPRK", "--kind", "nuclear_test", "--value", "1")
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["observe", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["published"] for r in rows] == ["2017-10-13", "2017-11-03"]  # default: the date

@@ -212,3 +212,47 @@ def test_bad_through(plan):
     with pytest.raises(InputError, match="YYYY-MM") as info:
         sch.compare_to_schedule(plan, load_observations(example_path()), "late 2017")
     assert info.value.field == "through"
+
+
+def test_a_month_with_nothing_on_record_is_not_reported_never_met(tmp_path, plan):
+    """Check that silence is not compliance: only a kind on record for a month can be met.
+
+    The synthetic ledger holds one China step and nothing on exports. Exports are reported
+    only through the ledger, so every month is "not reported"; missile launches are counted by
+    the launch table, so a month it covers with no launch is "met".
+    """
+    path = tmp_path / "synthetic_ledger.csv"
+    add_observation(
+        path,
+        date="2017-10-20",
+        actor="China",
+        kind="enforcement_step",
+        value=1,
+        source=SRC,
+        note="[cn-2017-10]",
+    )
+    out = sch.compare_to_schedule(plan, path, "2017-12")
+    exports = out[out["item"] == "dprk-no-nuclear-technology-exports"].set_index("month")
+    assert list(exports["observed"]) == ["not reported"] * 4
+    launches = out[out["item"] == "dprk-no-missile-launches"].set_index("month")
+    assert launches.loc["2017-10", "observed"] == "met"  # the table counts zero launches
+    assert launches.loc["2017-09", "observed"] == "breached"  # from the table, not the ledger
+    assert set(out["observed"]) <= set(sch.STATUSES)
+
+
+def test_a_figure_published_after_the_month_is_not_used(tmp_path, plan):
+    path = tmp_path / "synthetic_ledger.csv"
+    add_observation(
+        path,
+        date="2017-09-30",
+        actor="China",
+        kind="trade_level",
+        value=1.2,
+        source=SRC,
+        note="[cn-2017-09] synthetic: released in October",
+        published="2017-10-13",
+    )
+    september = sch.compare_to_schedule(plan, path, "2017-09").set_index("item")
+    assert september.loc["cn-2017-09", "observed"] == "not yet reported"
+    october = sch.compare_to_schedule(plan, path, "2017-10").set_index("item")
+    assert october.loc["cn-2017-09", "observed"] == "met"

@@ -73,6 +73,9 @@ def test_report_html_shows_evidence_and_posteriors_without_code(rendered):
     assert html.count("<svg") >= 2 and 'href="tree.svg"' in html  # compact, whole, the file
     analysis = json.loads((target / "analysis.json").read_text())
     assert analysis["recommendation"] in html
+    assert "How far the data moved each probability" in html
+    assert "dprk model: p_hold_monitoring" in html  # a row of the prior-vs-posterior table
+    assert "China-DPRK trade by year" in html and "One statistical series (" in html
 
 
 def test_failed_render_keeps_previous_report_and_says_where(rendered, monkeypatch):
