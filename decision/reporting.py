@@ -760,9 +760,9 @@ def open_decision_text(result) -> str:
             f"Given the evidence, the case tree's branch *{escape(gone.node)}: "
             f"{escape(gone.branch)}* on the way to this decision has probability 0 (observed: "
             f"{observed}). The tree has no {decision} decision on the observed branch: the "
-            f"proposal's terms answer it, **{escape(open_.no_action)}**. The table shows what "
-            f"each option would be worth, with the evidence at hand, on the branch the evidence "
-            "closed."
+            f"proposal's terms answer it, **{escape(open_.no_action)}**. A scale-down without "
+            "the deal is not a branch of this case tree, so the options' values on the closed "
+            "branch (which assume the deal held) are not shown as an answer."
         )
     elif choice is not None and len(choice):
         best = open_.best_option
@@ -777,13 +777,16 @@ def open_decision_text(result) -> str:
 
 
 def second_stage_choice_table(result) -> pd.DataFrame:
-    """Tabulate the second-stage options with the evidence at hand (empty while the window runs).
+    """Tabulate the second-stage options with the evidence at hand.
+
+    Empty while the window runs, and when the evidence closed the tree's path to the decision
+    (the values there assume the deal held, so they are no answer).
 
     Columns: value, 90% interval over draws, probability best, and whether the option is the
     case's "no action" option.
     """
     open_ = result.open_decision
-    if open_ is None or open_.choice is None:
+    if open_ is None or open_.choice is None or open_.closed is not None:
         return pd.DataFrame()
     table = open_.choice.copy()
     table[["value", "5%", "95%"]] = table[["value", "5%", "95%"]].round(3)

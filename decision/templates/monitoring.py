@@ -75,10 +75,10 @@ display(
 
 # %%
 display(Markdown(reporting.open_decision_text(result)))
-if result.open_decision is not None and result.open_decision.choice is not None:
-    display(reporting.second_stage_choice_table(result))
-else:
+if result.open_decision is None or result.open_decision.choice is None:
     display(Markdown(reporting.current_plan_text(result)))
+elif result.open_decision.closed is None:
+    display(reporting.second_stage_choice_table(result))
 
 # %% [markdown]
 # ## Observed against scheduled

@@ -43,7 +43,7 @@ def test_report_folder_holds_html_notebook_parameters_and_manifest(rendered):
         "tree.svg",
     ]
     params = yaml.safe_load((target / "parameters.yaml").read_text())
-    assert params["draws"] == 40 and params["as_of"] == "2017-08-20"
+    assert params["draws"] == TINY["draws"] and params["as_of"] == "2017-08-20"
     manifest = json.loads((target / "manifest.json").read_text())
     for key in ("versions", "data_hashes", "seed", "git_commit", "parameters"):
         assert key in manifest
