@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from decision.models.backend import configure_compile_caches
+from decision.core.backend import configure_compile_caches
 from decision.testing import FAKE_SAMPLER, fake_sample
 
 # Compiled model code is shared by every test and every report kernel of the session: its

@@ -23,16 +23,16 @@ import numpy as np
 import pandas as pd
 
 from decision.core.atomic import atomic_path
-from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
-from decision.core.dates import parse_date
-from decision.core.errors import ConvergenceError, InputError
-from decision.models.backend import (
+from decision.core.backend import (
     DEFAULT_NUTS_SAMPLER,
     backend_info,
     cache_root,
     check_nuts_sampler,
     configure_compile_caches,
 )
+from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
+from decision.core.dates import parse_date
+from decision.core.errors import ConvergenceError, InputError
 
 __all__ = [
     "DEFAULT_SAMPLER",
@@ -53,7 +53,7 @@ configure_compile_caches()
 #: bulk ESS well above 400 for these small models; ``target_accept`` is high because the
 #: hierarchical parts have funnel-shaped posteriors (the China model diverges under numpyro
 #: at PyMC's default of 0.8). ``nuts_sampler`` is the NUTS backend
-#: (:mod:`decision.models.backend`: ``"numpyro"``, or ``"pymc"`` for PyMC's own sampler;
+#: (:mod:`decision.core.backend`: ``"numpyro"``, or ``"pymc"`` for PyMC's own sampler;
 #: ``cores`` applies to ``"pymc"`` only, numpyro runs the chains in one process).
 DEFAULT_SAMPLER: dict[str, Any] = {
     "nuts_sampler": DEFAULT_NUTS_SAMPLER,

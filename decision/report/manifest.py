@@ -77,7 +77,7 @@ def package_sha256() -> str:
 
 def _sampler_backend(params: Mapping[str, Any]) -> dict[str, str | None]:
     """Return the NUTS backend the report's models are sampled with, and its version."""
-    from decision.models.backend import DEFAULT_NUTS_SAMPLER, backend_info
+    from decision.core.backend import DEFAULT_NUTS_SAMPLER, backend_info
 
     return backend_info(params.get("nuts_sampler") or DEFAULT_NUTS_SAMPLER)
 

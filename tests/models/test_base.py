@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from decision.core import backend
 from decision.core.errors import ConvergenceError, InputError
 from decision.models import (
     DEFAULT_SAMPLER,
     ChinaFollowThroughModel,
     Diagnostics,
-    backend,
     build_models,
 )
 

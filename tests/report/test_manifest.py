@@ -93,7 +93,7 @@ def _published(tmp_path, params, template="brief"):
 
 
 def test_the_manifest_records_the_environment_it_was_rendered_in():
-    from decision.models.backend import DEFAULT_NUTS_SAMPLER
+    from decision.core.backend import DEFAULT_NUTS_SAMPLER
     from decision.report.manifest import lock_file, lock_sha256, package_sha256
 
     manifest = build_manifest("brief", "brief", validate_parameters({}, "brief"), time.time())
