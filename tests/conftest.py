@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
+from decision.core.backend import configure_compile_caches
 from decision.testing import FAKE_SAMPLER, fake_sample
+
+# Compiled model code is shared by every test and every report kernel of the session: its
+# place is fixed here, before a test points DECISION_CACHE_DIR at its own empty folder.
+configure_compile_caches()
 
 
 @pytest.fixture(autouse=True)

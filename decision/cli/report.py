@@ -106,12 +106,25 @@ def report(
             "input file has changed since.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Render even if the published report is up to date (same template, "
+            "parameters, inputs and environment).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Render the decision brief: execute its notebook with papermill and export HTML."""
     if ctx.invoked_subcommand is not None:
         return
-    from decision.report import render_all_scenarios, render_from_manifest, render_report
+    from decision.report import (
+        published_if_current,
+        render_all_scenarios,
+        render_from_manifest,
+        render_report,
+    )
 
     if from_manifest is not None:
         if params is not None or set_ or as_of is not None or case is not None or all_scenarios:
@@ -139,6 +152,16 @@ def report(
             typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1 if failed else 0)
     run_name = name or (params.stem if params is not None else "brief")
+    if not force:
+        current = published_if_current(
+            values, template="brief", out_dir=out, name=run_name, source=sources
+        )
+        if current is not None:
+            typer.echo(
+                f"report up to date: {current / 'report.html'} "
+                "(same template, parameters, inputs and environment; --force renders again)"
+            )
+            return
     with progress(quiet) as shown:
         target = render_report(
             values, template="brief", out_dir=out, name=run_name, source=sources, progress=shown

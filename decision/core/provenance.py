@@ -44,6 +44,9 @@ VERSIONED_PACKAGES = (
     "dask",
     "SALib",
     "preliz",
+    "numpyro",
+    "jax",
+    "jaxlib",
 )
 
 

@@ -19,6 +19,7 @@ Quantities the case tree reads (``Fit.draws(name)``; each model's docstring defi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -119,12 +120,15 @@ def fit_models(
     fits = {}
     for key, model in build_models(**kwargs).items():
         label = MODEL_LABELS.get(key, key)
-        if use_cache and model.cache_path().exists():
+        cached = use_cache and model.cache_path().exists()
+        if cached:
             title = f"{label}: loading the posterior from the cache"
         else:
             s = model.sampler
             title = f"{label}: sampling {s['chains']} chains x {s['draws']} draws"
-        with progress.stage(title), progress.sampler_display() as bar:
+        # A cached posterior needs no sampler, nor its display (which imports PyMC).
+        display = contextlib.nullcontext(False) if cached else progress.sampler_display()
+        with progress.stage(title), display as bar:
             fits[key] = model.fit(use_cache=use_cache, strict=strict, progressbar=bar)
     if fits and all(fit.from_cache for fit in fits.values()):
         progress.note("posteriors served from the cache")

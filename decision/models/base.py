@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +23,13 @@ import numpy as np
 import pandas as pd
 
 from decision.core.atomic import atomic_path
+from decision.core.backend import (
+    DEFAULT_NUTS_SAMPLER,
+    backend_info,
+    cache_root,
+    check_nuts_sampler,
+    configure_compile_caches,
+)
 from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
 from decision.core.dates import parse_date
 from decision.core.errors import ConvergenceError, InputError
@@ -40,10 +46,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# Before PyMC or JAX is imported: they read their compile-cache settings on import.
+configure_compile_caches()
+
 #: Sampler settings used unless the caller overrides them. Four chains of 1,000 draws give a
 #: bulk ESS well above 400 for these small models; ``target_accept`` is high because the
-#: hierarchical parts have funnel-shaped posteriors.
+#: hierarchical parts have funnel-shaped posteriors (the China model diverges under numpyro
+#: at PyMC's default of 0.8). ``nuts_sampler`` is the NUTS backend
+#: (:mod:`decision.core.backend`: ``"numpyro"``, or ``"pymc"`` for PyMC's own sampler;
+#: ``cores`` applies to ``"pymc"`` only, numpyro runs the chains in one process).
 DEFAULT_SAMPLER: dict[str, Any] = {
+    "nuts_sampler": DEFAULT_NUTS_SAMPLER,
     "draws": 1000,
     "tune": 1000,
     "chains": 4,
@@ -85,8 +98,7 @@ def _interval(values: np.ndarray) -> tuple[float, float, float]:
 
 def cache_dir() -> Path:
     """Folder holding cached posteriors: ``$DECISION_CACHE_DIR`` or ``~/.cache/decision``."""
-    root = os.environ.get("DECISION_CACHE_DIR") or Path.home() / ".cache" / "decision"
-    return Path(root) / "posteriors"
+    return cache_root() / "posteriors"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -309,6 +321,7 @@ class BayesianModel:
         self.priors = deep_merge(self.default_priors, priors, where=f"{self.name}.priors")
         self._validate_priors()
         self.sampler = deep_merge(DEFAULT_SAMPLER, sampler, where="sampler")
+        check_nuts_sampler(self.sampler["nuts_sampler"])
         self.settings = deep_merge(self.default_settings(), settings, where=f"{self.name}.settings")
         self.as_of = parse_date(as_of)
         self.observations = observations
@@ -456,30 +469,46 @@ class BayesianModel:
 
         s = self.sampler
         seed = int(s["random_seed"])
+        backend = s["nuts_sampler"]
         model = self.build()
+        nuts = {
+            "draws": int(s["draws"]),
+            "tune": int(s["tune"]),
+            "chains": int(s["chains"]),
+            "target_accept": float(s["target_accept"]),
+            "random_seed": seed,
+            "progressbar": progressbar,
+            "compute_convergence_checks": False,
+            "nuts_sampler": backend,
+        }
+        if backend == "pymc":
+            nuts["cores"] = int(s["cores"])
+        else:
+            from decision.models.special import register_jax
+
+            register_jax()
+        # Predictive draws need no gradient and run once: PyTensor's Python linker costs
+        # 0.3 s where compiling them to C costs 7 s on an empty compile cache, and draws the
+        # same numbers (random variables are drawn by NumPy either way).
+        predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
         with model:
-            idata = pm.sample(
-                draws=int(s["draws"]),
-                tune=int(s["tune"]),
-                chains=int(s["chains"]),
-                cores=int(s["cores"]),
-                target_accept=float(s["target_accept"]),
-                random_seed=seed,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-            )
+            idata = pm.sample(**nuts)
             with warnings.catch_warnings():
                 # Potentials here are likelihood terms (censoring, recency weights, soft
                 # evidence): the prior predictive shows the priors alone, and posterior draws
                 # already reflect the potentials, so PyMC's warning does not apply.
                 warnings.filterwarnings("ignore", message="The effect of Potentials")
                 prior = pm.sample_prior_predictive(
-                    draws=int(s["prior_predictive_draws"]), random_seed=seed + 1
+                    draws=int(s["prior_predictive_draws"]), random_seed=seed + 1, **predictive
                 )
                 idata.extend(prior)
                 if model.observed_RVs:
                     pm.sample_posterior_predictive(
-                        idata, random_seed=seed + 2, extend_inferencedata=True, progressbar=False
+                        idata,
+                        random_seed=seed + 2,
+                        extend_inferencedata=True,
+                        progressbar=False,
+                        **predictive,
                     )
         for name, values in self.derived(idata.posterior).items():
             idata.posterior[name] = values
@@ -489,4 +518,7 @@ class BayesianModel:
         idata.posterior.attrs["decision_inputs"] = json.dumps(
             self.inputs(), sort_keys=True, default=str
         )
+        info = backend_info(backend)
+        idata.posterior.attrs["nuts_sampler"] = info["nuts_sampler"]
+        idata.posterior.attrs["nuts_sampler_version"] = info["version"] or "unknown"
         return idata

@@ -209,6 +209,8 @@ class ChinaFollowThroughModel(BayesianModel):
         import pymc as pm
         import pytensor.tensor as pt
 
+        from decision.models.special import beta_cdf
+
         p, d, s = self.priors, self.data, self.settings
         with pm.Model(
             coords={
@@ -232,9 +234,8 @@ class ChinaFollowThroughModel(BayesianModel):
                 beta=hyper("cooperation_concentration", "beta"),
             )
             a, b = mean * conc, (1 - mean) * conc
-            cdf = pt.stack(
-                [pt.exp(pm.logcdf(pm.Beta.dist(alpha=a, beta=b), edge)) for edge in CODE_EDGES]
-            )
+            # The Beta CDF at each edge, differentiable under every NUTS backend.
+            cdf = pt.stack([beta_cdf(a, b, edge) for edge in CODE_EDGES])
             edges = pt.concatenate([pt.zeros(1), cdf, pt.ones(1)])
             code_p = pt.maximum(edges[1:] - edges[:-1], 1e-12)
             codes = pm.Data("codes", d["codes"], dims="episode")

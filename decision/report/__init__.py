@@ -34,6 +34,7 @@ from decision.report.publish import check_run_name
 from decision.report.render import (
     CONTENT_SECURITY_POLICY,
     ReportFailed,
+    published_if_current,
     render_all_scenarios,
     render_from_manifest,
     render_report,
@@ -54,6 +55,7 @@ __all__ = [
     "load_parameter_file",
     "parameters_code",
     "parse_cli_parameters",
+    "published_if_current",
     "render_all_scenarios",
     "render_from_manifest",
     "render_report",

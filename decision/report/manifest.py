@@ -2,15 +2,20 @@
 
 ``manifest.json`` records the template and its hash, every parameter (the seed among them),
 the SHA-256 of every input the parameters make the report read (:func:`input_hashes`), package
-versions, the git commit and the platform. :func:`check_manifest` reads a manifest and compares
-it with today's template and inputs, which :func:`decision.report.render_from_manifest` does
-before rendering a report again.
+versions, the NUTS backend and its version, the SHA-256 of the lock file the environment was
+installed from and of the package's own files, the git commit and the platform.
+:func:`check_manifest` reads a manifest and compares it with today's template and inputs,
+which :func:`decision.report.render_from_manifest` does before rendering a report again;
+:func:`manifest_is_current` says whether rendering again would change nothing at all (then
+``decision report`` says the report is up to date and renders nothing).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
 import platform
@@ -26,10 +31,74 @@ from decision.report.parameters import validate_parameters
 from decision.report.template import TEMPLATES, template_sha256
 from decision.templates import PARAMETER_INPUTS
 
-__all__ = ["ManifestCheck", "build_manifest", "check_manifest", "input_hashes"]
+__all__ = [
+    "ManifestCheck",
+    "build_manifest",
+    "check_manifest",
+    "environment_fingerprint",
+    "input_hashes",
+    "lock_sha256",
+    "manifest_is_current",
+    "package_sha256",
+]
 
 #: Largest manifest read (bytes).
 MAX_MANIFEST_BYTES = 10_000_000
+
+#: The package's own folder (code, templates, shipped data).
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def lock_file() -> Path:
+    """Return where the lock file of exact, hashed versions is (a source checkout's root)."""
+    return _PACKAGE_DIR.parent / "requirements.lock"
+
+
+def lock_sha256() -> str | None:
+    """Return the SHA-256 of ``requirements.lock``, or None where there is none (a wheel)."""
+    path = lock_file()
+    return sha256_file(path) if path.is_file() else None
+
+
+@functools.lru_cache(maxsize=1)
+def package_sha256() -> str:
+    """Return one SHA-256 over every file of the ``decision`` package, names included.
+
+    Unlike the git commit it needs no git and sees uncommitted edits, so a report rendered
+    from an edited package is never taken for an up-to-date one.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE_DIR.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            digest.update(path.relative_to(_PACKAGE_DIR).as_posix().encode() + b"\0")
+            digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+def _sampler_backend(params: Mapping[str, Any]) -> dict[str, str | None]:
+    """Return the NUTS backend the report's models are sampled with, and its version."""
+    from decision.core.backend import DEFAULT_NUTS_SAMPLER, backend_info
+
+    return backend_info(params.get("nuts_sampler") or DEFAULT_NUTS_SAMPLER)
+
+
+def environment_fingerprint(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Return what, besides template and inputs, decides a report's numbers.
+
+    Package versions, the NUTS backend, the lock file's and the package's SHA-256, and the
+    platform: equal fingerprints mean the same code in the same environment.
+    """
+    return {
+        "versions": package_versions(),
+        "sampler": _sampler_backend(params),
+        "lock_sha256": lock_sha256(),
+        "package_sha256": package_sha256(),
+        "platform": {
+            "system": platform.system(),
+            "machine": platform.machine(),
+            "python_implementation": platform.python_implementation(),
+        },
+    }
 
 
 def input_hashes(params: Mapping[str, Any]) -> dict[str, str]:
@@ -70,17 +139,38 @@ def build_manifest(
         "parameters": dict(params),
         "seed": params.get("seed"),
         "data_hashes": input_hashes(params),
-        "versions": package_versions(),
+        **environment_fingerprint(params),
         "git_commit": git_commit(),
-        "platform": {
-            "system": platform.system(),
-            "machine": platform.machine(),
-            "python_implementation": platform.python_implementation(),
-        },
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.time() - started, 2),
         "rerender": "decision report --from-manifest <this file>",
     }
+
+
+def manifest_is_current(
+    manifest_file: str | os.PathLike, template: str, params: Mapping[str, Any]
+) -> bool:
+    """Whether rendering ``template`` with ``params`` would reproduce the published report.
+
+    True when the manifest exists and its template hash, parameters (``params`` validated),
+    input hashes and environment (:func:`environment_fingerprint`) all equal today's, and the
+    report's HTML is beside it. Anything unreadable counts as not current.
+    """
+    path = Path(manifest_file)
+    try:
+        info = json.loads(read_limited(path, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, InputError):
+        return False
+    if not isinstance(info, dict) or not (path.parent / "report.html").is_file():
+        return False
+    expected = {
+        "template": template,
+        "template_sha256": template_sha256(template),
+        "parameters": json.loads(json.dumps(dict(params), sort_keys=True)),
+        "data_hashes": input_hashes(params),
+        **json.loads(json.dumps(environment_fingerprint(params))),
+    }
+    return all(info.get(key) == value for key, value in expected.items())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,7 +4,9 @@
 the template in a staging folder (:mod:`decision.report.publish`), exports the HTML, writes the
 parameters and the manifest (:mod:`decision.report.manifest`), publishes the folder in one step
 and updates the reports index. :func:`render_from_manifest` renders a report again from its
-manifest; :func:`render_all_scenarios` renders the brief for every scenario of a case.
+manifest; :func:`render_all_scenarios` renders the brief for every scenario of a case;
+:func:`published_if_current` finds a published report that rendering again would reproduce
+exactly (``decision report`` then says it is up to date instead of rendering).
 
 The exported HTML carries no script and a Content-Security-Policy that forbids fetching
 anything, so text from input files can neither run nor call out when a report is opened.
@@ -30,7 +32,7 @@ from typing import Any
 from decision.core.errors import DecisionError, InputError
 from decision.core.progress import RELAY_VARIABLE, Progress, RelayReader, current
 from decision.report.index import write_index, write_scenario_index
-from decision.report.manifest import build_manifest, check_manifest
+from decision.report.manifest import build_manifest, check_manifest, manifest_is_current
 from decision.report.parameters import parameters_code, validate_parameters
 from decision.report.publish import (
     check_run_name,
@@ -44,6 +46,7 @@ from decision.report.template import template_notebook
 __all__ = [
     "CONTENT_SECURITY_POLICY",
     "ReportFailed",
+    "published_if_current",
     "render_all_scenarios",
     "render_from_manifest",
     "render_report",
@@ -139,6 +142,32 @@ def render_report(
                 publish(staging, target)
                 write_index(out_dir)
     return target
+
+
+def published_if_current(
+    params: Mapping[str, Any] | None = None,
+    *,
+    template: str = "brief",
+    out_dir: str | os.PathLike = "reports",
+    name: str | None = None,
+    source: str | Mapping[str, str] = "parameters",
+) -> Path | None:
+    """Return the published folder if rendering again would reproduce it, else None.
+
+    Current means the folder's ``manifest.json`` records the same template, the same
+    parameters (``params`` validated as :func:`render_report` does), the same input hashes
+    and the same environment (package versions and files, NUTS backend, lock file, platform):
+    see :func:`~decision.report.manifest.manifest_is_current`.
+
+    Raises
+    ------
+    InputError
+        For bad parameters or run name, as :func:`render_report` would.
+    """
+    name = check_run_name(name or template)
+    resolved = validate_parameters(params or {}, template, source=source)
+    target = Path(out_dir).resolve() / name
+    return target if manifest_is_current(target / "manifest.json", template, resolved) else None
 
 
 class _CellProgress:

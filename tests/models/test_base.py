@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import sys
 
 import arviz as az
 import numpy as np
 import pytest
 import xarray as xr
 
+from decision.core import backend
 from decision.core.errors import ConvergenceError, InputError
-from decision.models import ChinaFollowThroughModel, Diagnostics, build_models
+from decision.models import (
+    DEFAULT_SAMPLER,
+    ChinaFollowThroughModel,
+    Diagnostics,
+    build_models,
+)
 
 
 def test_prior_overrides_merge_over_defaults():
@@ -110,3 +118,49 @@ def test_cache_key_follows_the_model_code(monkeypatch):
     key = model.cache_key()
     monkeypatch.setattr(ChinaFollowThroughModel, "source_hash", classmethod(lambda cls: "edited"))
     assert ChinaFollowThroughModel().cache_key() != key
+
+
+def test_models_sample_with_numpyro_by_default_and_pymc_on_request():
+    assert DEFAULT_SAMPLER["nuts_sampler"] == "numpyro"
+    assert ChinaFollowThroughModel().sampler["nuts_sampler"] == "numpyro"
+    model = ChinaFollowThroughModel(sampler={"nuts_sampler": "pymc"})
+    assert model.sampler["nuts_sampler"] == "pymc"
+    assert model.cache_key() != ChinaFollowThroughModel().cache_key()
+
+
+def test_an_unknown_nuts_backend_is_refused_naming_the_field():
+    with pytest.raises(InputError, match="unknown NUTS backend 'stan'") as err:
+        ChinaFollowThroughModel(sampler={"nuts_sampler": "stan"})
+    assert err.value.field == "sampler.nuts_sampler"
+
+
+@pytest.mark.parametrize("backend", ["numpyro", "pymc"])
+def test_the_backend_and_its_version_are_recorded_on_the_posterior(
+    fake_sampling, tiny_sampler, backend
+):
+    fit = ChinaFollowThroughModel(sampler={**tiny_sampler, "nuts_sampler": backend}).fit()
+    attrs = fit.idata.posterior.attrs
+    assert attrs["nuts_sampler"] == backend
+    assert attrs["nuts_sampler_version"] == importlib.metadata.version(backend)
+    assert json.loads(attrs["decision_inputs"])["sampler"]["nuts_sampler"] == backend
+    cached = ChinaFollowThroughModel(sampler={**tiny_sampler, "nuts_sampler": backend}).fit()
+    assert cached.from_cache and cached.idata.posterior.attrs["nuts_sampler"] == backend
+
+
+def test_compile_caches_live_in_the_package_cache_unless_already_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(tmp_path))
+    for name in ("JAX_COMPILATION_CACHE_DIR", "PYTENSOR_FLAGS"):
+        monkeypatch.delenv(name, raising=False)
+    # As in a fresh process: neither library imported yet.
+    monkeypatch.delitem(sys.modules, "pytensor", raising=False)
+    monkeypatch.delitem(sys.modules, "jax", raising=False)
+    settings = backend.configure_compile_caches()
+    assert settings["PYTENSOR_FLAGS"] == f"base_compiledir={tmp_path / 'compile' / 'pytensor'}"
+    assert settings["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "compile" / "jax")
+    assert settings["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    # A user's own settings win.
+    monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float64,base_compiledir=/elsewhere")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere-jax")
+    settings = backend.configure_compile_caches()
+    assert settings["PYTENSOR_FLAGS"] == "floatX=float64,base_compiledir=/elsewhere"
+    assert settings["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere-jax"

@@ -185,3 +185,31 @@ def test_monitoring_updates_move_estimates_the_right_way(fitted):
     assert (
         met.draws("p_china_follows_through").mean() > base.draws("p_china_follows_through").mean()
     )
+
+
+_ONE_RUN = """
+import sys
+from decision.models import fit_models
+fits = fit_models(sampler={"draws": 200, "tune": 200, "chains": 2}, use_cache=False)
+for key, fit in fits.items():
+    fit.idata.posterior.to_netcdf(f"{sys.argv[1]}-{key}.nc")
+"""
+
+
+def test_an_identical_seed_gives_identical_posteriors_across_runs(tmp_path):
+    import subprocess
+    import sys
+
+    import xarray as xr
+
+    for run in ("first", "second"):  # two processes: nothing is shared but the compile caches
+        subprocess.run(
+            [sys.executable, "-c", _ONE_RUN, str(tmp_path / run)], check=True, cwd=tmp_path
+        )
+    for key in MODELS:
+        first = xr.load_dataset(tmp_path / f"first-{key}.nc")
+        second = xr.load_dataset(tmp_path / f"second-{key}.nc")
+        assert first.attrs["nuts_sampler"] == "numpyro"
+        assert set(first.data_vars) == set(second.data_vars)
+        for name in first.data_vars:
+            np.testing.assert_array_equal(first[name].values, second[name].values, err_msg=name)

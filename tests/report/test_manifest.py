@@ -80,3 +80,68 @@ def test_a_bad_manifest_is_a_clear_error(tmp_path, content, match):
     path.write_text(content)
     with pytest.raises(InputError, match=match):
         check_manifest(path)
+
+
+def _published(tmp_path, params, template="brief"):
+    """Publish a stand-in report folder whose manifest is what a render would write."""
+    folder = tmp_path / "reports" / template
+    folder.mkdir(parents=True)
+    (folder / "report.html").write_text("synthetic report")
+    manifest = build_manifest(template, template, params, time.time())
+    (folder / "manifest.json").write_text(json.dumps(manifest, sort_keys=True))
+    return folder / "manifest.json"
+
+
+def test_the_manifest_records_the_environment_it_was_rendered_in():
+    from decision.core.backend import DEFAULT_NUTS_SAMPLER
+    from decision.report.manifest import lock_file, lock_sha256, package_sha256
+
+    manifest = build_manifest("brief", "brief", validate_parameters({}, "brief"), time.time())
+    assert manifest["lock_sha256"] == sha256_file(lock_file()) == lock_sha256()
+    assert manifest["package_sha256"] == package_sha256()
+    assert manifest["sampler"]["nuts_sampler"] == DEFAULT_NUTS_SAMPLER
+    assert manifest["sampler"]["version"] == manifest["versions"][DEFAULT_NUTS_SAMPLER]
+    assert {"jax", "jaxlib", "pymc"} <= set(manifest["versions"])
+
+
+def test_a_report_is_current_only_while_nothing_it_depends_on_changed(tmp_path, monkeypatch):
+    from decision.report import manifest as manifest_module
+    from decision.report.manifest import manifest_is_current
+
+    params = validate_parameters({"draws": 50}, "brief")
+    path = _published(tmp_path, params)
+    assert manifest_is_current(path, "brief", params)
+    assert not manifest_is_current(path, "brief", validate_parameters({"draws": 60}, "brief"))
+    assert not manifest_is_current(path, "sensitivity", params)
+    monkeypatch.setattr(manifest_module, "lock_sha256", lambda: "0" * 64)
+    assert not manifest_is_current(path, "brief", params)
+    monkeypatch.undo()
+    monkeypatch.setattr(manifest_module, "package_sha256", lambda: "edited")
+    assert not manifest_is_current(path, "brief", params)
+    monkeypatch.undo()
+    assert manifest_is_current(path, "brief", params)
+    (path.parent / "report.html").unlink()
+    assert not manifest_is_current(path, "brief", params)
+    path.write_text("{not json")
+    assert not manifest_is_current(path, "brief", params)
+
+
+def test_decision_report_says_up_to_date_and_force_renders_again(tmp_path, monkeypatch, capsys):
+    from decision import report as report_package
+    from decision.cli import main
+
+    _published(tmp_path, validate_parameters({"draws": 50}, "brief"))
+    rendered = []
+
+    def fake_render(values, **kwargs):
+        rendered.append(values)
+        return tmp_path / "reports" / "brief"
+
+    monkeypatch.setattr(report_package, "render_report", fake_render)
+    out = ["--out", str(tmp_path / "reports")]
+    assert main(["report", "-p", "draws=50", *out]) == 0
+    assert "report up to date" in capsys.readouterr().out and rendered == []
+    assert main(["report", "-p", "draws=50", "--force", *out]) == 0
+    assert rendered == [{"draws": 50}]
+    assert main(["report", "-p", "draws=60", *out]) == 0  # a changed parameter renders
+    assert rendered[-1] == {"draws": 60}
