@@ -412,7 +412,7 @@ def model_forecast(
 # ------------------------------------------------------------------------ for tests
 
 
-def oracle_forecast(outcome: Outcome, *, scale: float = 1.0, noise: float = 0.02) -> np.ndarray:
+def oracle_forecast(outcome: Outcome, *, scale: float = 1.0, noise: float = 1e-4) -> np.ndarray:
     """Return a forecast that knows the outcome: mass ``1 - noise`` on ``scale x observed``.
 
     ``noise`` is spread as a Poisson around the same point. With ``scale=1`` it is a
@@ -421,8 +421,8 @@ def oracle_forecast(outcome: Outcome, *, scale: float = 1.0, noise: float = 0.02
     """
     centre = int(round(scale * outcome.observed))
     if outcome.quantity in ("nuclear_test", "agreement_breach"):
-        centre = min(centre, 1)
-        return _event(1 - noise if centre else noise)
+        p = 1 - noise if min(centre, 1) else noise  # not floored: it is meant to be sharp
+        return np.array([1 - p, p])
     spread = _poisson(max(centre, 1))
     pmf = np.zeros(max(spread.size, centre + 1))
     pmf[: spread.size] += noise * spread
