@@ -390,8 +390,9 @@ def run_backtest(
             summary.skipped.append(origin)
     done = finished_ids(results)
     done_replay = finished_ids(replayed)
-    todo = [("origin", o) for o in covered if o not in done]
-    todo += [("replay", m) for m in (replay or []) if m not in done_replay]
+    # The replay's few months first: they are what a reader of the case looks at first.
+    todo = [("replay", m) for m in (replay or []) if m not in done_replay]
+    todo += [("origin", o) for o in covered if o not in done]
     summary.done_before = len(covered) - sum(1 for kind, _ in todo if kind == "origin")
     summary.replay_months = len(replay or [])
     shown = progress if isinstance(progress, Progress) else None
