@@ -143,3 +143,27 @@ def test_another_setting_in_the_same_folder_is_refused(backtest, tmp_path):
 
 def test_as_of_is_the_day_before_the_origin():
     assert as_of_for("2018-03") == dt.date(2018, 2, 28)
+
+
+def test_the_report_renders_every_section(backtest, tmp_path):
+    import nbformat
+
+    from decision.report import render_report
+
+    summary, _, _ = backtest
+    target = render_report(
+        {"backtest_folder": summary.folder}, template="backtest", out_dir=tmp_path, name="bt"
+    )
+    html = (target / "report.html").read_text(encoding="utf-8")
+    for heading in (
+        "The model against the best baseline",
+        "Where the model loses",
+        "Calibration",
+        "Predicted against actual launches",
+        "Counterfactual replay",
+    ):
+        assert heading in html
+    notebook = nbformat.read(target / "report.ipynb", as_version=4)
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3  # coverage, PIT, fan
