@@ -47,6 +47,14 @@ def plot_coverage(coverage: pd.DataFrame) -> plt.Figure:
     fig, axes = plt.subplots(1, max(len(names), 1), figsize=(3.1 * max(len(names), 1), 3.0))
     axes = np.atleast_1d(axes)
     markers = {"model": "o", "last_12_months": "s", "long_run_mean": "^", "poisson_mle": "v"}
+    colours = {
+        "model": "#1f3b73",
+        "last_12_months": "#dd8452",
+        "long_run_mean": "#55a868",
+        "poisson_mle": "#8172b3",
+    }
+    horizons = sorted(coverage["horizon"].unique())
+    styles = dict(zip(horizons, ("-", "--", ":", "-."), strict=False))
     for ax, quantity in zip(axes, names, strict=False):
         rows = coverage[coverage["quantity"] == quantity]
         for (forecaster, horizon), group in rows.groupby(["forecaster", "horizon"]):
@@ -59,10 +67,12 @@ def plot_coverage(coverage: pd.DataFrame) -> plt.Figure:
                 [0.5, 0.9],
                 observed,
                 marker=markers.get(forecaster, "x"),
+                color=colours.get(forecaster, "grey"),
+                ls=styles.get(horizon, "-"),
                 lw=2 if forecaster == "model" else 0.8,
                 label=f"{forecaster} {horizon}m",
             )
-        ax.plot([0, 1], [0, 1], color="black", lw=1, ls="--")
+        ax.plot([0, 1], [0, 1], color="black", lw=0.6)
         ax.set(xlim=(0.3, 1.0), ylim=(0, 1.02), xlabel="nominal", title=QUANTITY_LABELS[quantity])
         ax.title.set_fontsize(8)
     axes[0].set_ylabel("share of outcomes inside")
