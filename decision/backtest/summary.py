@@ -192,8 +192,12 @@ def verdicts(table: pd.DataFrame) -> dict[str, str]:
                     "the model makes no forecast (the China model has no distribution of "
                     "enforcement lags); only the baselines are scored"
                     if quantity == "china_lag_days"
-                    else "no baseline could be computed at the origins the model forecast, "
-                    "so there is no comparison"
+                    else "no outcome in the scored windows"
+                    if not (
+                        (table["quantity"] == quantity) & (table["forecaster"] == "model")
+                    ).any()
+                    else "no baseline could be computed at the origins the model forecast "
+                    "(no earlier record public then), so there is no comparison"
                 )
                 + "."
             )
