@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/bench_backtest.py`` (``make bench`` runs every ``bench_*.py``).
 
-Eight quarterly origins (2016-01 .. 2017-10), horizons 6 and 12 months, no replay, each origin
+Four quarterly origins (2016-01 .. 2016-10), horizons 6 and 12 months, no replay, each origin
 refitting both models with a small real sampler budget (``use_cache=False``: always sampled),
 first on one worker (the baseline, measured in this run) and then on two. Each cluster first
 runs one origin untimed (imports and PyTensor's compiled graphs, compiled once per machine).
@@ -25,7 +25,7 @@ from decision.sweep import local_cluster
 
 SPEEDUP_GOAL = 1.7
 SAMPLER = {"draws": 200, "tune": 200, "chains": 2, "prior_predictive_draws": 50}
-ORIGINS = origin_months("2016-01", "2017-10", "3M")
+ORIGINS = origin_months("2016-01", "2016-10", "3M")
 HORIZONS = (6, 12)
 
 
