@@ -227,7 +227,5 @@ def verdicts(table: pd.DataFrame) -> dict[str, str]:
             "months"
             for r in cov.itertuples()
         )
-        out[quantity] = (
-            f"{label.capitalize()}: " + "; ".join(sentences) + f". Calibration: {calib}."
-        )
+        out[quantity] = f"{_upper(label)}: " + "; ".join(sentences) + f". Calibration: {calib}."
     return out
