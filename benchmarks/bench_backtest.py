@@ -5,7 +5,8 @@ Run: ``python benchmarks/bench_backtest.py`` (``make bench`` runs every ``bench_
 Four quarterly origins (2016-01 .. 2016-10), horizons 6 and 12 months, no replay, each origin
 refitting both models with a small real sampler budget (``use_cache=False``: always sampled),
 first on one worker (the baseline, measured in this run) and then on two. Each cluster first
-runs one origin per worker untimed (imports and PyTensor's compiled graphs, compiled once per machine).
+runs one origin per worker untimed (imports and PyTensor's compiled graphs, compiled once per
+machine).
 Goal: a speed-up of at least 1.7x from one to two workers on 2 cores. The per-origin time at
 this budget, scaled by the default budget's draws, gives a rough estimate of ``make backtest``
 (the real run is timed by ``time make backtest``; docs/backtest.md gives the last one).
