@@ -14,7 +14,7 @@ LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
 
 .PHONY: help bootstrap system-deps test-deps report test lint test-fast test-slow notebooks lab bench clean lock \
-	sync-notebooks monthly monthly-example all-scenarios
+	sync-notebooks monthly monthly-example all-scenarios backtest
 
 help:
 	@echo "make report      render the default report into reports/brief/report.html"
@@ -28,6 +28,7 @@ help:
 	@echo "make monthly     monthly monitoring report for the latest month in \$$LEDGER (cron-friendly)"
 	@echo "make monthly-example  the worked Sep 2017 - Feb 2018 example: six monthly reports"
 	@echo "make all-scenarios    the brief for every scenario, plus reports/scenarios.html"
+	@echo "make backtest    score the models at 32 quarterly origins (2 Dask workers) + its report"
 
 # Graphviz's `dot` draws decision trees; on Debian it is installed here when missing.
 system-deps:
@@ -116,3 +117,11 @@ bench: bootstrap
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The backtest of docs/backtest.md: 32 quarterly origins 2013-01..2020-10 (windows of 6 and 12
+# months, all inside the evidence), the replay Sep 2017 - Jun 2018, on 2 Dask workers; resumable.
+BACKTEST_OUT ?= backtests
+backtest: bootstrap
+	$(BIN)/decision backtest --start 2013-01 --end 2020-10 --every 3M --horizon 6,12 \
+	  --workers 2 --out $(BACKTEST_OUT)
+	$(BIN)/decision report backtest --folder $(BACKTEST_OUT)/backtest

@@ -2,11 +2,12 @@
 
 Each command group is a module: ``report`` (report, report sensitivity, report monitoring),
 ``analysis`` (analyze, fit, monitor), ``elicit`` (fit, check, new, compare), ``observe``,
-``sweep`` and ``tree``. Commands import what they run inside their functions, so starting the
-program (``decision --help``) imports no models, papermill or Dask. :func:`main` maps errors to
-exit codes: bad input and a full disk print one line and exit 2. ``options`` holds what
-commands share: the options, the progress reporter each long command shows its stages on
-(``--quiet`` for none), and the checks that make an error name the option the user typed.
+``sweep``, ``backtest`` and ``tree``. Commands import what they run inside their functions, so
+starting the program (``decision --help``) imports no models, papermill or Dask. :func:`main`
+maps errors to exit codes: bad input and a full disk print one line and exit 2. ``options``
+holds what commands share: the options, the progress reporter each long command shows its
+stages on (``--quiet`` for none), and the checks that make an error name the option the user
+typed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import errno
 
 import typer
 
-from decision.cli import analysis, elicit, observe, report, sweep, tree
+from decision.cli import analysis, backtest, elicit, observe, report, sweep, tree
 from decision.core.errors import DecisionError
 
 __all__ = ["app", "main"]
@@ -30,6 +31,7 @@ app.add_typer(tree.app, name="tree")
 app.add_typer(observe.app, name="observe")
 app.add_typer(elicit.app, name="elicit")
 app.command(name="sweep")(sweep.sweep)
+app.command(name="backtest")(backtest.backtest)
 app.add_typer(report.app, name="report")
 app.command(name="monitor")(analysis.monitor)
 app.command(name="fit")(analysis.fit)

@@ -1,4 +1,4 @@
-"""``decision report``: the decision brief, ``report sensitivity`` and ``report monitoring``."""
+"""``decision report``: the brief and the sensitivity, monitoring and backtest reports."""
 
 from __future__ import annotations
 
@@ -264,3 +264,35 @@ def report_monitoring(
         f"report written to {run.folder / 'report.html'} "
         f"(run {run.run_id} recorded in {run.history})"
     )
+
+
+@app.command("backtest")
+def report_backtest(
+    folder: Annotated[
+        Path,
+        typer.Option(
+            "--folder", help="The backtest folder `decision backtest` wrote (<out>/<name>)."
+        ),
+    ] = Path("backtests/backtest"),
+    set_: SetOpt = None,
+    out: OutOpt = Path("reports"),
+    name: Annotated[str, typer.Option("--name", help="Run name.")] = "backtest",
+    quiet: QuietOpt = False,
+) -> None:
+    """Render the backtest report: scores against baselines, calibration, the replay."""
+    from decision.core.errors import InputError
+    from decision.report import parse_cli_parameters, render_report
+
+    if not (folder / "results").is_dir():
+        raise InputError(
+            "no backtest results here; run `decision backtest --out <out>` first",
+            file=folder,
+            field="--folder",
+        )
+    values = {**parse_cli_parameters(set_ or []), "backtest_folder": str(folder.resolve())}
+    sources = {**dict.fromkeys(values, "-p"), "backtest_folder": "--folder"}
+    with progress(quiet) as shown:
+        target = render_report(
+            values, template="backtest", out_dir=out, name=name, source=sources, progress=shown
+        )
+    typer.echo(f"report written to {target / 'report.html'}")

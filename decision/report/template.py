@@ -10,7 +10,12 @@ from decision.core.errors import InputError
 __all__ = ["TEMPLATES", "template_notebook", "template_sha256"]
 
 #: Report templates by name: the file in ``decision/templates`` and the default run name.
-TEMPLATES = {"brief": "brief.py", "monitoring": "monitoring.py", "sensitivity": "sensitivity.py"}
+TEMPLATES = {
+    "brief": "brief.py",
+    "monitoring": "monitoring.py",
+    "sensitivity": "sensitivity.py",
+    "backtest": "backtest.py",
+}
 
 
 def _template_source(template: str):

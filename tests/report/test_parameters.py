@@ -37,7 +37,8 @@ def test_template_declares_typed_literal_parameters():
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_every_template_declares_defaults_inside_their_ranges(template):
     params = template_parameters(template)
-    assert {"case", "scenario", "draws", "seed"} <= set(params)
+    if template != "backtest":  # the backtest report reads a finished run and fits nothing
+        assert {"case", "scenario", "draws", "seed"} <= set(params)
     for name, spec in params.items():
         assert spec["help"], f"{template}: {name} has no help comment"
         if spec["low"] is not None:
