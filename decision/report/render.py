@@ -39,6 +39,7 @@ from decision.report.publish import (
     is_disk_full,
     keep_failed_run,
     publish,
+    remove_stale_staging,
     staging_folder,
 )
 from decision.report.template import template_notebook
@@ -167,7 +168,10 @@ def published_if_current(
     name = check_run_name(name or template)
     resolved = validate_parameters(params or {}, template, source=source)
     target = Path(out_dir).resolve() / name
-    return target if manifest_is_current(target / "manifest.json", template, resolved) else None
+    if not manifest_is_current(target / "manifest.json", template, resolved):
+        return None
+    remove_stale_staging(target.parent)  # what killed runs left, as a render would clear it
+    return target
 
 
 class _CellProgress:

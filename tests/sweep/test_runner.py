@@ -303,7 +303,7 @@ def test_worker_and_sweep_killed_then_rerun_finishes_exactly_once(
 
     started = []
     try:
-        _wait_for(parts, 60, "the first part file")
+        _wait_for(parts, 180, "the first part file")
         workers = [p for p in _descendants(proc.pid) if "spawn_main" in " ".join(p.cmdline())]
         assert len(workers) == 2
         started += workers
