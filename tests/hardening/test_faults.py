@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -344,12 +345,17 @@ def fill(disk: Path, leave: int = 0) -> None:
                 size //= 2
 
 
+#: A stage line of the progress reporter without a terminal: ``[   1.2s] brief: ...``.
+PROGRESS_LINE = re.compile(r"\[\s*\d+(\.\d+)?s\] ")
+
+
 def _enospc(*args, **kwargs):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 def _one_clear_line(err: str, path: Path) -> None:
-    lines = err.strip().splitlines()
+    """Check that, after the progress lines, the error is one clear line."""
+    lines = [line for line in err.strip().splitlines() if not PROGRESS_LINE.match(line)]
     assert len(lines) == 1, err
     assert lines[0].startswith("error: ") and "no space left on device" in lines[0], err
     assert "nothing was overwritten" in lines[0] and str(path) in lines[0], err
