@@ -41,7 +41,7 @@ from decision.backtest.truth import EVENT_QUANTITIES, outcomes
 from decision.core.atomic import atomic_write_text
 from decision.core.config import DEFAULT_SEED
 from decision.core.errors import DecisionError, InputError
-from decision.core.progress import Progress, activate, current
+from decision.core.progress import Progress, activate
 
 __all__ = [
     "BACKTEST_SAMPLER_OVERRIDES",
@@ -354,7 +354,7 @@ def run_backtest(
     """
     from decision import __version__
     from decision.models import DEFAULT_SAMPLER
-    from decision.sweep.runner import _cluster
+    from decision.sweep.runner import dask_client_for, reporter_for
     from decision.sweep.store import clean_stale_temps, finished_ids, part_name, write_part
 
     start = time.perf_counter()
@@ -395,10 +395,7 @@ def run_backtest(
     todo += [("origin", o) for o in covered if o not in done]
     summary.done_before = len(covered) - sum(1 for kind, _ in todo if kind == "origin")
     summary.replay_months = len(replay or [])
-    shown = progress if isinstance(progress, Progress) else None
-    own = shown is None and progress is True
-    if shown is None:
-        shown = Progress("auto") if own else (current() if progress is None else Progress("quiet"))
+    shown, own = reporter_for(progress)
     schemas = {"origin": (results, results_schema()), "replay": (replayed, replay_schema())}
     if todo:
         with (
@@ -411,7 +408,7 @@ def run_backtest(
                 if scheduler is None and client is None
                 else "connecting to the cluster"
             )
-            with _cluster(client, scheduler, workers, processes) as dask_client:
+            with dask_client_for(client, scheduler, workers, processes) as dask_client:
                 summary.workers = len(dask_client.scheduler_info().get("workers", {}))
                 stage = shown.stage("origins and replayed months", total=len(todo), estimate=True)
                 _run_tasks(

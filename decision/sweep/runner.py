@@ -57,7 +57,7 @@ from decision.sweep.store import (
     write_part,
 )
 
-__all__ = ["SweepSummary", "local_cluster", "run_sweep"]
+__all__ = ["SweepSummary", "dask_client_for", "local_cluster", "reporter_for", "run_sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,9 @@ def local_cluster(n_workers: int, *, processes: bool = True):
 
 
 @contextlib.contextmanager
-def _cluster(client, scheduler: str | None, workers: int | None, processes: bool) -> Iterator[Any]:
+def dask_client_for(
+    client, scheduler: str | None, workers: int | None, processes: bool
+) -> Iterator[Any]:
     """Yield ``client``, a client of ``scheduler``, or one of a new local cluster."""
     if client is not None:
         yield client
@@ -158,8 +160,8 @@ def _warm_up_workers(client, sweep: Sweep) -> None:
         )
 
 
-def _reporter(progress: Progress | bool | None) -> tuple[Progress, bool]:
-    """Return the reporter to show the sweep on, and whether this run owns (starts) it.
+def reporter_for(progress: Progress | bool | None) -> tuple[Progress, bool]:
+    """Return the reporter to show a run on, and whether this run owns (starts) it.
 
     A :class:`Progress` is used as given, ``None`` means the active one (silent unless a
     command made one active), ``True`` a new one (bars on a terminal, lines otherwise),
@@ -465,7 +467,7 @@ def run_sweep(
     summary = SweepSummary(sweep.name, str(folder), len(ids), sum(1 for i in ids if i in done))
     batches = _batches_to_run(sweep, done, schema)
     need_reports = missing_reports(sweep, folder, done) if report else []
-    shown, own = _reporter(progress)
+    shown, own = reporter_for(progress)
     if batches or need_reports:
         with (
             shown if own else contextlib.nullcontext(shown),
@@ -477,7 +479,7 @@ def run_sweep(
                 if scheduler is None and client is None
                 else "connecting to the cluster"
             )
-            with _cluster(client, scheduler, workers, processes) as dask_client:
+            with dask_client_for(client, scheduler, workers, processes) as dask_client:
                 _warm_up_workers(dask_client, sweep)
                 if any(source == "base" for source, _ in batches) and base_posterior is None:
                     # Once, here: every tree-only scenario shares these draws.
