@@ -11,6 +11,7 @@ import typer
 from decision.cli.options import (
     AsOfOpt,
     CaseOpt,
+    LedgerOpt,
     QuietOpt,
     as_of_date,
     given,
@@ -28,15 +29,7 @@ def monitor(
     through: Annotated[
         str, typer.Option("--through", help="Month YYYY-MM, or 'latest'.")
     ] = "latest",
-    ledger: Annotated[
-        Path | None,
-        typer.Option(
-            "--ledger",
-            envvar="DECISION_LEDGER",
-            help="Observation ledger CSV (default: observations.csv in this folder).",
-            show_default=False,
-        ),
-    ] = None,
+    ledger: LedgerOpt = None,
     schedule: Annotated[Path | None, typer.Option("--schedule")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario")] = None,
     case: CaseOpt = None,

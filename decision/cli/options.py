@@ -21,6 +21,7 @@ from decision.core.errors import InputError
 __all__ = [
     "AsOfOpt",
     "CaseOpt",
+    "LedgerOpt",
     "QuietOpt",
     "SetOpt",
     "as_of_date",
@@ -39,6 +40,15 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Use evidence known
 CaseOpt = Annotated[
     str | None,
     typer.Option("--case", help="A shipped case's name, or a case folder (see docs/cases.md)."),
+]
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        envvar="DECISION_LEDGER",
+        help="Observation ledger CSV (default: observations.csv in this folder).",
+        show_default=False,
+    ),
 ]
 QuietOpt = Annotated[
     bool,

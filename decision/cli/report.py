@@ -10,6 +10,7 @@ import typer
 from decision.cli.options import (
     AsOfOpt,
     CaseOpt,
+    LedgerOpt,
     QuietOpt,
     SetOpt,
     from_environment,
@@ -204,15 +205,7 @@ def report_monitoring(
     through: Annotated[
         str, typer.Option("--through", help="Month YYYY-MM, or 'latest' in the ledger.")
     ] = "latest",
-    ledger: Annotated[
-        Path | None,
-        typer.Option(
-            "--ledger",
-            envvar="DECISION_LEDGER",
-            help="Observation ledger CSV (default: observations.csv in this folder).",
-            show_default=False,
-        ),
-    ] = None,
+    ledger: LedgerOpt = None,
     schedule: Annotated[
         Path | None,
         typer.Option("--schedule", help="Monitoring schedule YAML (default: the shipped one)."),
