@@ -8,26 +8,10 @@ import textwrap
 import pytest
 
 from decision.core.errors import InputError
-from decision.tree import evaluate, load_tree, loading
+from decision.tree import evaluate, example_path, load_tree, loading
 
-GOFERBROKE = textwrap.dedent("""\
-    name: Goferbroke
-    units: thousand USD
-    parameters:
-      p_oil: 0.25
-    root:
-      type: decision
-      name: Drill or sell
-      options:
-        drill:
-          type: chance
-          name: Oil
-          uncertainty: deposit
-          outcomes:
-            oil: {probability: p_oil, payoff: 700}
-            dry: {probability: 1 - p_oil, payoff: -100}
-        sell: {payoff: 90}
-    """)
+#: The shipped Goferbroke example (Hillier & Lieberman), as text the tests can vary.
+GOFERBROKE = example_path("goferbroke").read_text()
 
 
 def write(tmp_path, text, name="tree.yaml"):
