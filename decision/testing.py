@@ -193,6 +193,8 @@ def synthetic_fits(
         "log_rate_init": rng.normal(0.9, 0.2, n),
         "rate_drift": np.abs(rng.normal(0.0, 0.3, n)),
         "launch_dispersion": rng.gamma(4.0, 0.5, n),
+        "long_range_share_init": share,
+        "long_range_drift": np.abs(rng.normal(0.0, 0.3, n)),
     }
     # The model's own derived quantities (acceptance branches, visible compliance, undetected
     # exports, breach fractions, the nuclear-test rate) on these draws (one chain).

@@ -8,15 +8,17 @@ The model (``model``)
     the models read evidence by publication date, and fits are served from the posterior
     cache when unchanged). Per posterior draw:
 
-    * launches: the DPRK model's negative binomial with the yearly random-walk rate: the
-      rate of the last year with status-quo data, one more step of the walk for the next
-      year (the model's own ``rate_steps[-1]``) and further steps drawn from the walk for
-      later years; long-range missiles are the binomial share of them (a thinned negative
-      binomial is again negative binomial). The sum over the window is a negative binomial
-      matched to its mean and variance, and the predictive is the mixture over draws. The
-      model's launch rate is the **status-quo** rate: it does not lower it while a freeze
-      holds (it credits a freeze with preventing those launches).
-    * nuclear test: ``1 - exp(-nuclear_rate * horizon)``, averaged over draws.
+    * launches: the DPRK model's negative binomial with the random-walk rate (quarterly by
+      default): the walk's steps over the twelve months after its last status-quo period
+      are sampled with the model, later steps drawn from the walk; long-range missiles are
+      the walk's long-range share of them (a thinned negative binomial is again negative
+      binomial). The sum over the window is a negative binomial matched to its mean and
+      variance, and the predictive is the mixture over draws. The walk is the
+      **status-quo** rate; when a freeze of missile tests holds at the origin (the 2018
+      moratorium until May 2019), a month counts at that rate only after the freeze breaks,
+      with each draw's breach time from its Weibull given the freeze's age.
+    * nuclear test: ``1 - exp(-nuclear_rate * months)``, averaged over draws; ``months`` is
+      the horizon, or, under a holding nuclear-test freeze, the months after its breach.
     * agreement breach: the Weibull breach model given the agreement's age at the origin,
       ``1 - S(age + horizon) / S(age)``, averaged over draws.
     * China's extent: the coded extent of a new episode, from the enforcement population
@@ -310,19 +312,31 @@ def fit_models_at(
 
 @dataclasses.dataclass
 class ModelDraws:
-    """The posterior draws a model forecast needs, as flat arrays (one value per draw)."""
+    """The posterior draws a model forecast needs, as flat arrays (one value per draw).
 
-    last_year: int
+    The launch walk is kept in absolute periods (``year * 12 + month - 1`` divided by
+    ``period_months``): ``last_period`` is the walk's last period with status-quo data,
+    ``log_rate_ahead`` and ``logit_share_ahead`` its next ``periods_ahead`` periods (draws x
+    periods, sampled with the model); later periods continue the walk with fresh steps.
+    ``freeze_ages`` holds the age in months of each kind of freeze (``missiles``,
+    ``nuclear``) holding at the origin (:func:`decision.models.dprk.holding_freezes`).
+    """
+
+    period_months: int
+    last_period: int
     log_rate_last: np.ndarray
-    next_step: np.ndarray
+    log_rate_ahead: np.ndarray
     drift: np.ndarray
     dispersion: np.ndarray
-    long_range_share: np.ndarray
+    logit_share_last: np.ndarray
+    logit_share_ahead: np.ndarray
+    share_drift: np.ndarray
     nuclear_rate: np.ndarray
     breach_shape: np.ndarray
     breach_scale: np.ndarray
     cooperation_mean: np.ndarray
     cooperation_concentration: np.ndarray
+    freeze_ages: dict[str, float] = dataclasses.field(default_factory=dict)
     diagnostics_ok: bool = True
     flags: tuple[str, ...] = ()
     from_cache: bool = False
@@ -330,6 +344,8 @@ class ModelDraws:
     @classmethod
     def from_fits(cls, models: Mapping, fits: Mapping, *, seed: int) -> ModelDraws:
         """Take the draws from fitted ``dprk`` and ``china`` models (a seeded subsample)."""
+        from decision.models.dprk import holding_freezes
+
         dprk, china = fits["dprk"], fits["china"]
         n = len(dprk.draws("rate_drift"))
         rng = np.random.default_rng(seed)
@@ -339,16 +355,23 @@ class ModelDraws:
             values = np.asarray(fit.draws(name), dtype=float)
             return values if keep is None or len(values) != n else values[keep]
 
+        def logit(p: np.ndarray) -> np.ndarray:
+            p = np.clip(p, 1e-12, 1 - 1e-12)
+            return np.log(p) - np.log1p(-p)
+
         m = len(china.draws("cooperation_mean"))
         china_keep = np.sort(rng.choice(m, min(m, MIXTURE_DRAWS), replace=False))
-        months = models["dprk"].data["launch_months"]
+        data, settings = models["dprk"].data, models["dprk"].settings
         return cls(
-            last_year=int(str(months[-1])[:4]),
+            period_months=int(settings["launch_period_months"]),
+            last_period=int(data["first_launch_period"] + data["n_periods"] - 1),
             log_rate_last=take(dprk, "log_rate")[:, -1],
-            next_step=take(dprk, "rate_steps")[:, -1],
+            log_rate_ahead=take(dprk, "log_rate_ahead"),
             drift=take(dprk, "rate_drift"),
             dispersion=take(dprk, "launch_dispersion"),
-            long_range_share=take(dprk, "long_range_share"),
+            logit_share_last=logit(take(dprk, "long_range_share")[:, -1]),
+            logit_share_ahead=logit(take(dprk, "long_range_share_ahead")),
+            share_drift=take(dprk, "long_range_drift"),
             nuclear_rate=take(dprk, "nuclear_rate"),
             breach_shape=take(dprk, "breach_shape"),
             breach_scale=take(dprk, "breach_scale"),
@@ -356,23 +379,56 @@ class ModelDraws:
             cooperation_concentration=np.asarray(china.draws("cooperation_concentration"))[
                 china_keep
             ],
+            freeze_ages=holding_freezes(models["dprk"].as_of),
             diagnostics_ok=all(f.diagnostics.ok for f in fits.values()),
             flags=tuple(m for m in (f.flagged_message() for f in fits.values()) if m),
             from_cache=all(f.from_cache for f in fits.values()),
         )
 
-    def monthly_rates(self, months: list[str], rng: np.random.Generator) -> np.ndarray:
-        """Return the status-quo missiles-a-month rate per draw (rows) and month (columns)."""
-        years = sorted({int(m[:4]) for m in months})
-        log_rate = {}
-        current = self.log_rate_last.copy()
-        for year in range(self.last_year, max(years) + 1):
-            if year == self.last_year + 1:
-                current = current + self.drift * self.next_step
-            elif year > self.last_year + 1:
-                current = current + self.drift * rng.standard_normal(current.size)
-            log_rate[year] = current
-        return np.stack([np.exp(log_rate[int(m[:4])]) for m in months], axis=1)
+    def _walk(
+        self, last: np.ndarray, ahead: np.ndarray, drift: np.ndarray, steps: int, rng
+    ) -> list[np.ndarray]:
+        """Return the walk's value per draw for 0..``steps`` periods after the last one."""
+        values = [last, *(ahead[:, k] for k in range(min(steps, ahead.shape[1])))]
+        while len(values) <= steps:
+            values.append(values[-1] + drift * rng.standard_normal(last.size))
+        return values
+
+    def monthly_rates(
+        self, months: list[str], rng: np.random.Generator, *, long_range: bool = False
+    ) -> np.ndarray:
+        """Return the status-quo missiles-a-month rate per draw (rows) and month (columns).
+
+        ``long_range`` gives the long-range part (the rate times the walk's long-range share).
+        """
+        periods = [(int(m[:4]) * 12 + int(m[5:7]) - 1) // self.period_months for m in months]
+        offsets = [max(p - self.last_period, 0) for p in periods]
+        steps = max(offsets)
+        rates = self._walk(self.log_rate_last, self.log_rate_ahead, self.drift, steps, rng)
+        out = np.stack([np.exp(rates[k]) for k in offsets], axis=1)
+        if long_range:
+            logits = self._walk(
+                self.logit_share_last, self.logit_share_ahead, self.share_drift, steps, rng
+            )
+            out = out * np.stack([1 / (1 + np.exp(-logits[k])) for k in offsets], axis=1)
+        return out
+
+    def status_quo_share(self, kind: str, months: int, rng: np.random.Generator) -> np.ndarray:
+        """Return the share of each window month after a holding freeze of ``kind`` ends.
+
+        Draws x months. Without a freeze holding at the origin every month is status quo
+        (1). Otherwise each draw's breach time comes from its Weibull given that the freeze
+        has lasted its age, and a month counts from the breach on (a fraction for the month
+        of the breach): the model's own view that a freeze holds until it breaks.
+        """
+        n = self.breach_shape.size
+        if kind not in self.freeze_ages:
+            return np.ones((n, months))
+        age, k, lam = self.freeze_ages[kind], self.breach_shape, self.breach_scale
+        u = rng.uniform(size=n)
+        breach = lam * ((age / lam) ** k - np.log(u)) ** (1 / k) - age  # months from origin
+        edges = np.arange(months + 1, dtype=float)
+        return np.clip(edges[None, 1:] - breach[:, None], 0.0, 1.0)
 
 
 def model_forecast(
@@ -381,15 +437,17 @@ def model_forecast(
     """Return the models' posterior predictive of ``outcome`` (None where they make none)."""
     q, h = outcome.quantity, outcome.horizon
     if q in ("launches_all", "launches_long_range"):
-        rates = draws.monthly_rates(window_months(outcome.origin, h), rng)
-        if q == "launches_long_range":
-            rates = rates * draws.long_range_share[:, None]
+        rates = draws.monthly_rates(
+            window_months(outcome.origin, h), rng, long_range=q == "launches_long_range"
+        )
+        rates = rates * draws.status_quo_share("missiles", h, rng)
         mean = rates.sum(axis=1)
         var = (rates + rates**2 / draws.dispersion[:, None]).sum(axis=1)
         size = _support(float(np.quantile(mean, 0.999)), float(np.quantile(var, 0.999)))
         return _nb_pmf(mean, var, size)
     if q == "nuclear_test":
-        return _event(np.mean(1 - np.exp(-draws.nuclear_rate * h)))
+        exposure = draws.status_quo_share("nuclear", h, rng).sum(axis=1)
+        return _event(np.mean(1 - np.exp(-draws.nuclear_rate * exposure)))
     if q == "agreement_breach":
         ages = standing_agreements(history.as_of).set_index("agreement")["duration_months"]
         age = float(ages[outcome.item])

@@ -237,9 +237,9 @@ def test_a_freeze_month_with_zero_launches_leaves_the_prevented_rate_unchanged(
     )
     before = DPRKComplianceModel(sampler=tiny_sampler, as_of="2017-11-30", settings=settings)
     assert freeze.data["launch_freeze_months"][-4:] == ["2017-12", "2018-01", "2018-02", "2018-03"]
-    for key in ("missiles", "long_range", "launch_year_index"):
+    for key in ("missiles", "long_range", "launch_period_index"):
         np.testing.assert_array_equal(freeze.data[key], before.data[key])
-    assert freeze.data["n_years"] == before.data["n_years"]
+    assert freeze.data["n_periods"] == before.data["n_periods"]
     # Without the freeze those zero months are status quo and enter the record.
     status_quo = DPRKComplianceModel(as_of="2018-03-31", settings=settings)
     assert len(status_quo.data["missiles"]) == len(before.data["missiles"]) + 4
