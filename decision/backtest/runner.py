@@ -9,7 +9,8 @@ so a re-run with another horizon or scoring change re-reads every fit instead of
 ::
 
     <out>/<name>/
-      backtest.json   the settings (horizons, sampler, seed, replay): a folder holds one set
+      backtest.json   the settings (horizons, sampler, seed, replay, code hashes): a folder
+                      holds one set
       results/        the score table, one row per origin x quantity x item x horizon x forecaster
       replay/         the counterfactual replay, one row per month x strategy
 """
@@ -223,6 +224,24 @@ def _replay_task(month: str, ledger, sampler, seed, use_cache) -> list[dict[str,
 # ------------------------------------------------------------------------ the folder
 
 
+def _code_hashes() -> dict[str, str]:
+    """Hash the code behind a score: each model's source and the forecasts module.
+
+    Recorded in ``backtest.json``, so a folder scored by an earlier model is refused, not
+    resumed with a mixture of old and new rows.
+    """
+    import hashlib
+    import inspect
+
+    from decision.backtest import forecasts
+    from decision.models import MODELS
+
+    out = {key: cls.source_hash() for key, cls in MODELS.items()}
+    source = Path(inspect.getfile(forecasts)).read_bytes()
+    out["forecasts"] = hashlib.sha256(source).hexdigest()[:16]
+    return out
+
+
 def _settings_manifest(folder: Path, settings: Mapping[str, Any]) -> None:
     """Write ``backtest.json`` once; refuse a folder holding other settings."""
     from filelock import FileLock
@@ -375,6 +394,7 @@ def run_backtest(
             "seed": seed,
             "ledger": None if ledger is None else str(Path(ledger).resolve()),
             "package_version": __version__,
+            "code": _code_hashes(),
         },
     )
     results, replayed = folder / "results", folder / "replay"

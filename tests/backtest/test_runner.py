@@ -141,6 +141,16 @@ def test_another_setting_in_the_same_folder_is_refused(backtest, tmp_path):
         run_backtest(["2023-01"], (12,), tmp_path, workers=1, processes=False, progress=False)
 
 
+def test_a_folder_scored_by_other_model_code_is_refused(tmp_path, monkeypatch):
+    from decision.core.errors import InputError
+    from decision.models import DPRKComplianceModel
+
+    run_backtest(["2023-01"], (6,), tmp_path, workers=1, processes=False, progress=False)
+    monkeypatch.setattr(DPRKComplianceModel, "source_hash", classmethod(lambda cls: "0" * 16))
+    with pytest.raises(InputError, match="code"):
+        run_backtest(["2023-01"], (6,), tmp_path, workers=1, processes=False, progress=False)
+
+
 def test_as_of_is_the_day_before_the_origin():
     assert as_of_for("2018-03") == dt.date(2018, 2, 28)
 
