@@ -4,6 +4,11 @@ A model subclass declares its documented default priors and builds a ``pymc.Mode
 evidence that :mod:`decision.evidence` loads as of a date. :meth:`BayesianModel.fit` samples
 it (or serves an identical earlier fit from the cache) and returns a :class:`Fit` that holds
 the ArviZ ``InferenceData``, the convergence diagnostics and every input that produced it.
+
+Each cached posterior (``<model>-<key>.nc``) has a companion ``<model>-<key>.draws.npz`` holding
+what a decision needs without ArviZ: every posterior variable's draws, chains stacked, and the
+numbers behind the diagnostics, with the SHA-256 of the ``.nc`` file they were read from. A fit
+served through it reads the ``.nc`` (and imports ArviZ) only when asked for its ``idata``.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ import hashlib
 import json
 import logging
 import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import arviz as az
 import numpy as np
 import pandas as pd
 
@@ -34,6 +39,9 @@ from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
 from decision.core.dates import parse_date
 from decision.core.errors import ConvergenceError, InputError
 
+if TYPE_CHECKING:
+    import arviz as az
+
 __all__ = [
     "DEFAULT_SAMPLER",
     "CONVERGENCE_THRESHOLDS",
@@ -42,6 +50,7 @@ __all__ = [
     "Fit",
     "cache_dir",
     "dataset_like",
+    "draws_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -119,6 +128,8 @@ class Diagnostics:
     @classmethod
     def from_idata(cls, idata: az.InferenceData, var_names: list[str]) -> Diagnostics:
         """Compute R-hat, bulk ESS and divergences over ``var_names``."""
+        import arviz as az
+
         posterior = idata.posterior[var_names]
         n_chains = posterior.sizes["chain"]
         if n_chains > 1:
@@ -131,6 +142,21 @@ class Diagnostics:
         divergences = 0
         if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
             divergences = int(idata.sample_stats["diverging"].sum())
+        return cls.from_values(max_r_hat, min_ess, divergences)
+
+    @classmethod
+    def from_values(cls, max_r_hat: float, min_ess: float, divergences: int) -> Diagnostics:
+        """Flag the largest R-hat, the smallest bulk ESS and the divergences of a fit.
+
+        Parameters
+        ----------
+        max_r_hat
+            Largest R-hat over the free variables (NaN with one chain).
+        min_ess
+            Smallest bulk effective sample size.
+        divergences
+            Number of divergent transitions.
+        """
         limits = CONVERGENCE_THRESHOLDS
         flags = []
         if not np.isfinite(max_r_hat):
@@ -154,21 +180,72 @@ class Diagnostics:
         }
 
 
-@dataclasses.dataclass
 class Fit:
-    """A fitted model: posterior, diagnostics, inputs, and whether it came from the cache."""
+    """A fitted model: posterior, diagnostics, inputs, and whether it came from the cache.
 
-    model_name: str
-    idata: az.InferenceData
-    diagnostics: Diagnostics
-    inputs: dict[str, Any]
-    headline_names: tuple[str, ...]
-    from_cache: bool = False
+    Parameters
+    ----------
+    model_name
+        The model's name.
+    idata
+        The ArviZ ``InferenceData``; None for a fit served from the cache's draws file, which
+        reads it from ``posterior_file`` on first use of :attr:`idata`.
+    diagnostics
+        Convergence diagnostics.
+    inputs
+        Everything that determined the posterior (:meth:`BayesianModel.inputs`).
+    headline_names
+        The quantities a decision tree consumes.
+    from_cache
+        True when the posterior was not sampled by this fit.
+    posterior_draws
+        Variable name -> draws with chains stacked (as :meth:`draws` returns them), already read.
+    posterior_file
+        The cached posterior that ``idata`` is read from when it is not given.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        idata: az.InferenceData | None,
+        diagnostics: Diagnostics,
+        inputs: dict[str, Any],
+        headline_names: tuple[str, ...],
+        from_cache: bool = False,
+        *,
+        posterior_draws: Mapping[str, np.ndarray] | None = None,
+        posterior_file: Path | None = None,
+    ):
+        if idata is None and posterior_file is None:
+            raise ValueError("a fit needs its InferenceData or the file to read it from")
+        self.model_name = model_name
+        self._idata = idata
+        self.diagnostics = diagnostics
+        self.inputs = inputs
+        self.headline_names = tuple(headline_names)
+        self.from_cache = from_cache
+        self._posterior_draws = dict(posterior_draws or {})
+        self._posterior_file = posterior_file
+
+    def __repr__(self) -> str:
+        """Name the model, the diagnostics and where the posterior came from."""
+        return (
+            f"Fit(model_name={self.model_name!r}, diagnostics={self.diagnostics!r}, "
+            f"from_cache={self.from_cache!r})"
+        )
+
+    @property
+    def idata(self) -> az.InferenceData:
+        """The ArviZ ``InferenceData`` (read from the cached posterior on first use)."""
+        if self._idata is None:
+            self._idata = _read_posterior_file(self._posterior_file)
+        return self._idata
 
     def draws(self, name: str) -> np.ndarray:
         """Posterior draws of one variable, chains stacked, as a flat array (for scalars)."""
-        values = self.idata.posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
-        return np.asarray(values.values)
+        if name in self._posterior_draws:
+            return self._posterior_draws[name].copy()
+        return _stacked_draws(self.idata.posterior, name)
 
     def headline_draws(self) -> dict[str, np.ndarray]:
         """Draws of the quantities a decision tree consumes, keyed by variable name."""
@@ -180,6 +257,8 @@ class Fit:
         A quantity that is constant over the draws (a branch probability fixed at 1 or 0 by
         an observation) has no R-hat or ESS: those cells are NaN.
         """
+        import arviz as az
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # constant quantities: no R-hat
             return az.summary(
@@ -273,6 +352,97 @@ class Fit:
         if self.diagnostics.ok:
             return None
         return f"{self.model_name}: convergence check failed ({'; '.join(self.diagnostics.flags)})"
+
+
+def _stacked_draws(posterior, name: str) -> np.ndarray:
+    """Return the draws of ``name`` in ``posterior`` (xarray) with chains stacked, sample first."""
+    values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+    return np.asarray(values.values)
+
+
+def _read_posterior_file(path: Path) -> az.InferenceData:
+    """Read a cached posterior into memory."""
+    import arviz as az
+
+    idata = az.from_netcdf(path)
+    idata.load()
+    return idata
+
+
+#: Version of the draws file's layout; a file of another version is rewritten.
+_DRAWS_FORMAT = 1
+#: Prefix of the draws file's keys that hold a variable's draws (the others hold its metadata).
+_DRAW_PREFIX = "draws:"
+
+
+def draws_path(posterior_path: Path) -> Path:
+    """Return the draws file that belongs to a cached posterior (``.nc`` -> ``.draws.npz``)."""
+    return posterior_path.with_suffix(".draws.npz")
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write_draws_file(posterior_path: Path, fit: Fit) -> None:
+    """Store ``fit``'s posterior draws and diagnostics beside its cached posterior.
+
+    Written after the ``.nc`` file, with that file's hash: a draws file whose hash does not
+    match the ``.nc`` beside it (rewritten, damaged) is ignored. A draws file that cannot be
+    written only costs speed, so the failure is logged and the fit goes on.
+    """
+    diagnostics = fit.diagnostics
+    posterior = fit.idata.posterior
+    arrays = {_DRAW_PREFIX + str(name): _stacked_draws(posterior, name) for name in posterior}
+    meta = {
+        "__format__": np.array(_DRAWS_FORMAT),
+        "__posterior_sha256__": np.array(_file_sha256(posterior_path)),
+        "__diagnostics__": np.array(
+            json.dumps(
+                {
+                    "max_r_hat": diagnostics.max_r_hat,
+                    "min_ess_bulk": diagnostics.min_ess_bulk,
+                    "divergences": diagnostics.divergences,
+                }
+            )
+        ),
+    }
+    target = draws_path(posterior_path)
+    try:
+        with atomic_path(target, suffix=".npz") as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays, **meta)
+    except OSError as exc:
+        log.warning("could not write the draws file %s: %s", target, exc)
+
+
+def _read_draws_file(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagnostics] | None:
+    """Return the draws and diagnostics stored beside ``posterior_path``, or None.
+
+    None when there is no draws file, it is unreadable, of another format, or was written for
+    another content of ``posterior_path``.
+    """
+    path = draws_path(posterior_path)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            if int(stored["__format__"]) != _DRAWS_FORMAT:
+                return None
+            if str(stored["__posterior_sha256__"]) != _file_sha256(posterior_path):
+                return None
+            numbers = json.loads(str(stored["__diagnostics__"]))
+            draws = {
+                key.removeprefix(_DRAW_PREFIX): stored[key]
+                for key in stored.files
+                if key.startswith(_DRAW_PREFIX)
+            }
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("ignoring unreadable draws file %s: %s", path, exc)
+        return None
+    diagnostics = Diagnostics.from_values(
+        float(numbers["max_r_hat"]), float(numbers["min_ess_bulk"]), int(numbers["divergences"])
+    )
+    return draws, diagnostics
 
 
 def _hash_json(obj: Any) -> str:
@@ -434,24 +604,44 @@ class BayesianModel:
             Raise :class:`~decision.core.errors.ConvergenceError` when a diagnostic is flagged.
         """
         path = self.cache_path()
-        idata = None
-        from_cache = False
-        if use_cache and path.exists():
-            try:
-                idata = az.from_netcdf(path)
-                idata.load()
-                from_cache = True
-            except (OSError, ValueError, KeyError) as exc:  # a damaged file is refit, not fatal
-                log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
-                idata = None
-        if idata is None:
+        fit = self._cached_fit(path) if use_cache and path.exists() else None
+        if fit is None:
             idata = self._sample(progressbar=progressbar)
+            fit = self._make_fit(idata, from_cache=False)
             if use_cache:
                 with atomic_path(path, suffix=".nc") as tmp:
                     idata.to_netcdf(str(tmp))
-        fit = self._make_fit(idata, from_cache=from_cache)
+                _write_draws_file(path, fit)
         if strict and not fit.diagnostics.ok:
             raise ConvergenceError(fit.flagged_message())
+        return fit
+
+    def _cached_fit(self, path: Path) -> Fit | None:
+        """Serve the fit cached at ``path``, or None when the file cannot be read.
+
+        The draws file beside it serves the fit without ArviZ; without a valid one the
+        posterior is read in full and the draws file written for the next time.
+        """
+        stored = _read_draws_file(path)
+        if stored is not None:
+            draws, diagnostics = stored
+            return Fit(
+                self.name,
+                None,
+                diagnostics,
+                self.inputs(),
+                tuple(self.headline),
+                True,
+                posterior_draws=draws,
+                posterior_file=path,
+            )
+        try:
+            idata = _read_posterior_file(path)
+        except (OSError, ValueError, KeyError) as exc:  # a damaged file is refit, not fatal
+            log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
+            return None
+        fit = self._make_fit(idata, from_cache=True)
+        _write_draws_file(path, fit)
         return fit
 
     def _make_fit(self, idata: az.InferenceData, *, from_cache: bool) -> Fit:

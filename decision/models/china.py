@@ -58,7 +58,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from decision import evidence
 from decision.core.errors import InputError
@@ -300,6 +299,8 @@ class ChinaFollowThroughModel(BayesianModel):
             observed = met + missed
             remaining = max(int(round(total - observed)), 0)
             x = np.arange(remaining + 1)
+            from scipy import stats  # here, not at the top: a cached fit needs no SciPy
+
             pmf = stats.betabinom.pmf(x[:, None, None], remaining, a[None], b[None])
             share = (met + x) / max(total, observed)
             edges = [0.0, *s["level_cutpoints"], np.inf]

@@ -33,6 +33,49 @@ def test_help_imports_no_models_papermill_or_dask():
     assert result["loaded"] == []
 
 
+#: What a decision read from cached posteriors does without: the sampler, ArviZ and the netCDF
+#: readers, the plotting library and SciPy's distributions.
+CACHED_HEAVY = (
+    "pymc",
+    "pytensor",
+    "arviz",
+    "jax",
+    "numpyro",
+    "h5netcdf",
+    "netCDF4",
+    "matplotlib",
+    "numba",
+    "scipy.stats",
+    "papermill",
+)
+
+CACHED_ANALYZE = """
+import json, sys
+from decision.cli import main
+code = main(json.loads(sys.argv[1]))
+loaded = [m for m in json.loads(sys.argv[2]) if m in sys.modules]
+print(json.dumps({"code": code, "loaded": loaded}))
+"""
+
+
+def test_analyze_from_cached_posteriors_imports_no_sampler_or_arviz(fake_sampling, capsys):
+    args = ["analyze", "--json", "--quiet", "--draws", "40", "--tune", "10", "--chains", "2"]
+    assert main(args) == 0  # fills this test's own posterior cache (fake draws)
+    sampled = capsys.readouterr().out
+    done = subprocess.run(
+        [sys.executable, "-c", CACHED_ANALYZE, json.dumps(args), json.dumps(CACHED_HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    *printed, last = done.stdout.strip().splitlines()
+    result = json.loads(last)
+    assert result["code"] == 0
+    assert result["loaded"] == []
+    assert "\n".join(printed) == sampled.strip()  # the same analysis, from the cache
+
+
 def test_bad_input_is_one_line_and_status_2(tmp_path, capsys):
     assert main(["observe", "validate", "--ledger", str(tmp_path / "missing.csv")]) == 2
     err = capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import shutil
 import sys
 
 import arviz as az
@@ -17,8 +18,10 @@ from decision.models import (
     DEFAULT_SAMPLER,
     ChinaFollowThroughModel,
     Diagnostics,
+    base,
     build_models,
 )
+from decision.models.base import draws_path
 
 
 def test_prior_overrides_merge_over_defaults():
@@ -77,6 +80,57 @@ def test_fit_is_cached_and_reused(fake_sampling, tiny_sampler):
     second = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
     assert not first.from_cache and second.from_cache
     np.testing.assert_array_equal(first.draws("cooperation"), second.draws("cooperation"))
+
+
+@pytest.fixture
+def posterior_reads(monkeypatch):
+    """Count the reads of a cached posterior's ``.nc`` file (each imports ArviZ)."""
+    reads = []
+    read = base._read_posterior_file
+
+    def counted(path):
+        reads.append(path)
+        return read(path)
+
+    monkeypatch.setattr(base, "_read_posterior_file", counted)
+    return reads
+
+
+def test_a_cached_fit_is_served_from_its_draws_file(fake_sampling, tiny_sampler, posterior_reads):
+    sampled = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
+    model = ChinaFollowThroughModel(sampler=tiny_sampler)
+    assert draws_path(model.cache_path()).exists()
+    cached = model.fit()
+    assert cached.from_cache and posterior_reads == []
+    assert cached.diagnostics == sampled.diagnostics
+    for name in sampled.idata.posterior:
+        np.testing.assert_array_equal(cached.draws(name), sampled.draws(name))
+    assert posterior_reads == []
+    # The full posterior is still there, read when asked for.
+    assert cached.idata.posterior.attrs == sampled.idata.posterior.attrs
+    assert posterior_reads == [model.cache_path()]
+
+
+@pytest.mark.parametrize("damage", ["another posterior's", "truncated", "not a zip file"])
+def test_a_draws_file_that_does_not_match_is_ignored_and_rewritten(
+    fake_sampling, tiny_sampler, posterior_reads, damage
+):
+    sampled = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
+    draws_file = draws_path(ChinaFollowThroughModel(sampler=tiny_sampler).cache_path())
+    if damage == "another posterior's":
+        other = ChinaFollowThroughModel(sampler={**tiny_sampler, "random_seed": 1})
+        other.fit()
+        shutil.copyfile(draws_path(other.cache_path()), draws_file)
+    elif damage == "truncated":
+        draws_file.write_bytes(draws_file.read_bytes()[:1000])
+    else:
+        draws_file.write_bytes(b"not a zip file")
+    served = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
+    assert served.from_cache and len(posterior_reads) == 1
+    np.testing.assert_array_equal(served.draws("cooperation"), sampled.draws("cooperation"))
+    again = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
+    assert again.from_cache and len(posterior_reads) == 1  # the draws file was rewritten
+    np.testing.assert_array_equal(again.draws("cooperation"), sampled.draws("cooperation"))
 
 
 def test_changed_prior_misses_the_cache(fake_sampling, tiny_sampler):
