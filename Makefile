@@ -94,11 +94,14 @@ lint: bootstrap
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Both lanes run on every core (pytest-xdist; TEST_JOBS=0 runs in one process). Each worker
+# builds a module-scoped fixture (a shared fit) once, when it first runs a test that needs it.
+TEST_JOBS ?= auto
 test-fast: bootstrap test-deps
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(TEST_JOBS)
 
 test-slow: bootstrap
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow -n $(TEST_JOBS)
 
 $(DEV_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

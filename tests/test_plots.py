@@ -123,7 +123,7 @@ def test_posteriors_prior_posterior_and_ppc_use_the_bulk_with_units():
     ax = figure.axes[0]
     assert ax.get_xlim()[1] < 900
     assert ax.get_xlim()[1] >= fit.idata.observed_data["missiles"].values.max()
-    assert ax.get_xlabel().startswith("missiles per month\n")
+    assert ax.get_xlabel().startswith("missiles per walk period (a quarter by default)\n")
 
 
 def test_every_axis_names_its_units():

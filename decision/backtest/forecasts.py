@@ -13,10 +13,12 @@ The model (``model``)
       are sampled with the model, later steps drawn from the walk; long-range missiles are
       the walk's long-range share of them (a thinned negative binomial is again negative
       binomial). The sum over the window is a negative binomial matched to its mean and
-      variance, and the predictive is the mixture over draws. The walk is the
-      **status-quo** rate; when a freeze of missile tests holds at the origin (the 2018
-      moratorium until May 2019), a month counts at that rate only after the freeze breaks,
-      with each draw's breach time from its Weibull given the freeze's age.
+      variance, and the predictive is the mixture over draws. Counts are negative binomial
+      per walk period (the model's likelihood), so the months of a period are summed first.
+      The walk is the **status-quo** rate; when a freeze of missile tests holds at the
+      origin (the 2018 moratorium until May 2019), its long-range part counts only after
+      the freeze breaks (the freezes on record covered long-range launches only), with each
+      draw's breach time from its Weibull given the freeze's age.
     * nuclear test: ``1 - exp(-nuclear_rate * months)``, averaged over draws; ``months`` is
       the horizon, or, under a holding nuclear-test freeze, the months after its breach.
     * agreement breach: the Weibull breach model given the agreement's age at the origin,
@@ -394,24 +396,25 @@ class ModelDraws:
             values.append(values[-1] + drift * rng.standard_normal(last.size))
         return values
 
-    def monthly_rates(
-        self, months: list[str], rng: np.random.Generator, *, long_range: bool = False
-    ) -> np.ndarray:
-        """Return the status-quo missiles-a-month rate per draw (rows) and month (columns).
-
-        ``long_range`` gives the long-range part (the rate times the walk's long-range share).
-        """
+    def periods_of(self, months: list[str]) -> np.ndarray:
+        """Return each month's walk period, counted from the walk's last observed period."""
         periods = [(int(m[:4]) * 12 + int(m[5:7]) - 1) // self.period_months for m in months]
-        offsets = [max(p - self.last_period, 0) for p in periods]
-        steps = max(offsets)
+        return np.maximum(np.asarray(periods) - self.last_period, 0)
+
+    def monthly_rates(self, months: list[str], rng: np.random.Generator) -> tuple:
+        """Return the status-quo missiles-a-month rate and long-range share per draw and month.
+
+        Two arrays, draws (rows) x months (columns).
+        """
+        offsets = self.periods_of(months)
+        steps = int(offsets.max())
         rates = self._walk(self.log_rate_last, self.log_rate_ahead, self.drift, steps, rng)
-        out = np.stack([np.exp(rates[k]) for k in offsets], axis=1)
-        if long_range:
-            logits = self._walk(
-                self.logit_share_last, self.logit_share_ahead, self.share_drift, steps, rng
-            )
-            out = out * np.stack([1 / (1 + np.exp(-logits[k])) for k in offsets], axis=1)
-        return out
+        logits = self._walk(
+            self.logit_share_last, self.logit_share_ahead, self.share_drift, steps, rng
+        )
+        rate = np.stack([np.exp(rates[k]) for k in offsets], axis=1)
+        share = np.stack([1 / (1 + np.exp(-logits[k])) for k in offsets], axis=1)
+        return rate, share
 
     def status_quo_share(self, kind: str, months: int, rng: np.random.Generator) -> np.ndarray:
         """Return the share of each window month after a holding freeze of ``kind`` ends.
@@ -437,12 +440,19 @@ def model_forecast(
     """Return the models' posterior predictive of ``outcome`` (None where they make none)."""
     q, h = outcome.quantity, outcome.horizon
     if q in ("launches_all", "launches_long_range"):
-        rates = draws.monthly_rates(
-            window_months(outcome.origin, h), rng, long_range=q == "launches_long_range"
-        )
-        rates = rates * draws.status_quo_share("missiles", h, rng)
-        mean = rates.sum(axis=1)
-        var = (rates + rates**2 / draws.dispersion[:, None]).sum(axis=1)
+        months = window_months(outcome.origin, h)
+        rate, share = draws.monthly_rates(months, rng)
+        # The freezes on record (Berlin 1999, Leap Day 2012, the 2018 moratorium) covered
+        # long-range launches only: a holding freeze stops that part until it breaks.
+        held = draws.status_quo_share("missiles", h, rng)
+        long_range = rate * share * held
+        monthly = long_range if q == "launches_long_range" else rate * (1 - share) + long_range
+        # The model's counts are negative binomial per walk period: sum the window's months
+        # within each period, then the periods (independent given the rates).
+        periods = draws.periods_of(months)
+        totals = np.stack([monthly[:, periods == p].sum(axis=1) for p in np.unique(periods)], 1)
+        mean = totals.sum(axis=1)
+        var = (totals + totals**2 / draws.dispersion[:, None]).sum(axis=1)
         size = _support(float(np.quantile(mean, 0.999)), float(np.quantile(var, 0.999)))
         return _nb_pmf(mean, var, size)
     if q == "nuclear_test":

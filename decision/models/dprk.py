@@ -30,9 +30,10 @@ The model joins six pieces of evidence, each from a cited table in ``decision/da
   ``export_rate = 1 - exp(-export_documented_rate / export_documented_share)``; an export is
   detected in time to end the deal with probability ``export_detection`` (a **judgment**).
   Suspected exports in the ledger enter as soft evidence (likelihood *c* for "detected").
-* **The launch record** (``launches_monthly``). Missiles per month follow a negative binomial
-  whose log rate walks from period to period (setting ``launch_period_months``: quarters by
-  default); long-range missiles are a binomial share whose logit walks the same way. Only
+* **The launch record** (``launches_monthly``). Missiles per period (setting
+  ``launch_period_months``: quarters by default) follow a negative binomial whose mean is the
+  period's monthly rate times its status-quo months; the log rate walks from period to period,
+  and long-range missiles are a binomial share whose logit walks the same way. Only
   status-quo months enter: months under a holding freeze (an agreement of
   ``agreements.csv`` that froze missile tests, up to its first launch or breach, and the
   months of an accepted monitored freeze before its breach) are left out, so a freeze that
@@ -227,10 +228,11 @@ class DPRKComplianceModel(BayesianModel):
         about 7, the Libyan uranium about 3), the end of the record's exposure before
         ``as_of``; ``nuclear_record_start``: start of the nuclear-test record (2012-01-01,
         judgment: the launch record's start and Kim Jong Un's first full year);
-        ``launch_period_months``: the step of the launch rate's random walk (3: a quarter; 1, 2,
-        3, 4, 6 or 12. The backtest chose quarters: a yearly walk, which treats the months of a
-        year as independent draws around one rate, gave 50% intervals that held only 38% of
-        six-month launch totals, 2013-2020; see docs/backtest.md).
+        ``launch_period_months``: the step of the launch rate's random walk and the period
+        whose launches are one negative-binomial count (3: a quarter; 1, 2, 3, 4, 6 or 12. The
+        backtest chose quarters: a yearly walk with months drawn independently around it gave
+        50% intervals that held only 38% of six-month launch totals, 2013-2020; see
+        docs/backtest.md).
         """
         return {
             "monitoring_months": 6,
@@ -341,6 +343,7 @@ class DPRKComplianceModel(BayesianModel):
             "first_launch_period": int(periods.min()),
             "missiles": kept["missiles"].to_numpy(dtype=int),
             "long_range": kept["long_range_missiles"].to_numpy(dtype=int),
+            **_period_totals(kept, periods - periods.min()),
             "launch_freeze_months": launches.loc[~keep, "month"].tolist(),
             "nuclear_exposure_months": float(nuclear_months),
             "nuclear_tests_in_exposure": int(nuclear_count),
@@ -400,7 +403,7 @@ class DPRKComplianceModel(BayesianModel):
                 "agreement": np.arange(len(d["agreement_months"])),
                 "period": np.arange(d["n_periods"]),
                 "ahead": np.arange(d["periods_ahead"]),
-                "month": np.arange(len(d["missiles"])),
+                "launch_period": np.asarray(d["observed_periods"]),
                 "offer": np.arange(len(d["offer_outcomes"])),
                 "export_report": np.arange(len(d["export_report_confidence"])),
             }
@@ -510,14 +513,20 @@ class DPRKComplianceModel(BayesianModel):
                 alpha=hyper("launch_dispersion", "alpha"),
                 beta=hyper("launch_dispersion", "beta"),
             )
-            period_index = pm.Data("launch_period_index", d["launch_period_index"], dims="month")
-            missiles = pm.Data("missiles_observed", d["missiles"], dims="month")
+            # Counts are modelled per period, not per month: launches cluster in campaigns of
+            # a few months (lag-1 autocorrelation of monthly counts 0.41, 2012-2022), which
+            # independent monthly draws around one rate cannot show.
+            period_index = pm.Data(
+                "observed_period_index", d["observed_periods"], dims="launch_period"
+            )
+            exposure = pm.Data("period_status_quo_months", d["period_months"], dims="launch_period")
+            missiles = pm.Data("missiles_observed", d["period_missiles"], dims="launch_period")
             pm.NegativeBinomial(
                 "missiles",
-                mu=pt.exp(log_rate[period_index]),
+                mu=pt.exp(log_rate[period_index]) * exposure,
                 alpha=dispersion,
                 observed=missiles,
-                dims="month",
+                dims="launch_period",
             )
             share_init = pm.Beta(
                 "long_range_share_init",
@@ -538,8 +547,10 @@ class DPRKComplianceModel(BayesianModel):
                 "long_range",
                 n=missiles,
                 p=share[period_index],
-                observed=pm.Data("long_range_observed", d["long_range"], dims="month"),
-                dims="month",
+                observed=pm.Data(
+                    "long_range_observed", d["period_long_range"], dims="launch_period"
+                ),
+                dims="launch_period",
             )
             nuclear_rate = pm.Gamma(
                 "nuclear_rate",
@@ -711,6 +722,26 @@ def _holds(k, lam, r, q, W, A, start_month, breach_month, clean, reports, like) 
         "p_hold_new_freeze": like(np.exp(log_s(W))[..., 0] * (1 - q1) ** W),
         "breach_fraction_monitoring": like(np.clip(fraction_monitoring, 0.0, 1.0)),
         "breach_fraction_after": like(np.clip(fraction_after, 0.0, 1.0)),
+    }
+
+
+def _period_totals(kept: pd.DataFrame, index: np.ndarray) -> dict[str, np.ndarray]:
+    """Sum the status-quo months' launches per walk period (periods with such months only)."""
+    frame = pd.DataFrame(
+        {
+            "period": index,
+            "missiles": kept["missiles"].to_numpy(dtype=int),
+            "long_range": kept["long_range_missiles"].to_numpy(dtype=int),
+        }
+    )
+    totals = frame.groupby("period").agg(
+        months=("missiles", "size"), missiles=("missiles", "sum"), long_range=("long_range", "sum")
+    )
+    return {
+        "observed_periods": totals.index.to_numpy(dtype=int),
+        "period_months": totals["months"].to_numpy(dtype=float),
+        "period_missiles": totals["missiles"].to_numpy(dtype=int),
+        "period_long_range": totals["long_range"].to_numpy(dtype=int),
     }
 
 

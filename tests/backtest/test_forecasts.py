@@ -14,7 +14,9 @@ from decision.models.dprk import holding_freezes
 N = 4000
 
 
-def synthetic_draws(*, freeze_ages=None, drift=0.0, breach_scale=24.0, share=0.25) -> ModelDraws:
+def synthetic_draws(
+    *, freeze_ages=None, drift=0.0, breach_scale=24.0, share=0.25, dispersion=1e6
+) -> ModelDraws:
     """Draws of a flat walk: 2 missiles a month, a constant long-range share (synthetic)."""
     ones = np.ones(N)
     logit = np.log(share / (1 - share))
@@ -24,7 +26,7 @@ def synthetic_draws(*, freeze_ages=None, drift=0.0, breach_scale=24.0, share=0.2
         log_rate_last=np.log(2.0) * ones,
         log_rate_ahead=np.log(2.0) * np.ones((N, 4)),
         drift=drift * ones,
-        dispersion=1e6 * ones,  # about Poisson
+        dispersion=dispersion * ones,  # 1e6: about Poisson
         logit_share_last=logit * ones,
         logit_share_ahead=logit * np.ones((N, 4)),
         share_drift=0.0 * ones,
@@ -54,30 +56,53 @@ def test_beyond_the_sampled_steps_the_walk_continues_and_widens():
     rng = np.random.default_rng(1)
     draws = synthetic_draws(drift=0.5)
     months = [f"2019-{m:02d}" for m in (1, 2, 3)] + [f"2021-{m:02d}" for m in (1, 2, 3)]
-    rates = draws.monthly_rates(months, rng)
+    rates, shares = draws.monthly_rates(months, rng)
+    np.testing.assert_allclose(shares, 0.25)
     # 2019 Q1 is the fourth period ahead (sampled: flat); 2021 Q1 is drawn with drift 0.5.
     np.testing.assert_allclose(rates[:, :3], 2.0)
     assert np.std(np.log(rates[:, 3])) == pytest.approx(0.5 * np.sqrt(8), rel=0.05)
 
 
-def test_a_holding_freeze_counts_only_the_months_after_its_breach():
+def test_a_holding_freeze_stops_long_range_launches_until_its_breach():
     rng = np.random.default_rng(2)
     history = History.at("2018-07")
-    outcome = Outcome("2018-07", 6, "launches_all", "", 0)
-    free = mean_of(model_forecast(synthetic_draws(), history, outcome, rng))
+    everything = Outcome("2018-07", 6, "launches_all", "", 0)
+    long_range = Outcome("2018-07", 6, "launches_long_range", "", 0)
     # Weibull shape 1, scale 24 months: constant hazard; expected post-breach months in a
-    # 6-month window = 6 - 24 (1 - exp(-6/24)).
+    # 6-month window = 6 - 24 (1 - exp(-6/24)). 2 missiles a month, a quarter long-range.
     post = 6 - 24 * (1 - np.exp(-6 / 24))
     held = synthetic_draws(freeze_ages={"missiles": 3.0})
-    assert mean_of(model_forecast(held, history, outcome, rng)) == pytest.approx(
-        2.0 * post, rel=0.05
+    # Draws with no breach in the window forecast the floor of a mean; 4,000 breach times
+    # leave a Monte Carlo error of about 0.01 (tolerance: 3 of them).
+    no_breach = np.exp(-6 / 24)
+    assert mean_of(model_forecast(held, history, long_range, rng)) == pytest.approx(
+        0.5 * post + MEAN_FLOOR * no_breach, abs=0.03
     )
-    assert free == pytest.approx(12.0, rel=1e-3)
-    # A freeze that almost surely holds: no launches forecast beyond the floor of a mean.
+    assert mean_of(model_forecast(held, history, everything, rng)) == pytest.approx(
+        1.5 * 6 + 0.5 * post, rel=0.02
+    )
+    # A freeze that almost surely holds: no long-range launch beyond the floor of a mean;
+    # the short-range launches go on at the status-quo rate.
     firm = synthetic_draws(freeze_ages={"missiles": 3.0}, breach_scale=1e6)
-    assert mean_of(model_forecast(firm, history, outcome, rng)) == pytest.approx(
+    assert mean_of(model_forecast(firm, history, long_range, rng)) == pytest.approx(
         MEAN_FLOOR, rel=0.01
     )
+    assert mean_of(model_forecast(firm, history, everything, rng)) == pytest.approx(9.0, rel=1e-3)
+
+
+def test_the_window_is_negative_binomial_per_walk_period():
+    # Shape 1: a quarter of mean 6 has variance 6 + 6^2; July-December is two quarters, so
+    # the window's variance is 2 (6 + 36) = 84 (months drawn independently would give 36).
+    pmf = model_forecast(
+        synthetic_draws(dispersion=1.0),
+        History.at("2018-07"),
+        Outcome("2018-07", 6, "launches_all", "", 0),
+        np.random.default_rng(4),
+    )
+    mean = mean_of(pmf)
+    variance = float((np.arange(pmf.size) - mean) ** 2 @ pmf)
+    assert mean == pytest.approx(12.0, rel=1e-3)
+    assert variance == pytest.approx(84.0, rel=0.01)
 
 
 def test_a_holding_nuclear_freeze_lowers_the_test_probability_by_its_exposure():

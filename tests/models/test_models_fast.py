@@ -384,7 +384,7 @@ def test_predictive_check_compares_data_with_prior_and_posterior_predictions(
     fit = _fit(DPRKComplianceModel, tiny_sampler)
     table = fit.predictive_check("missiles")
     assert table["statistic"].tolist() == ["mean", "sd", "share of zeros", "largest"]
-    observed = DPRKComplianceModel().data["missiles"]
+    observed = DPRKComplianceModel().data["period_missiles"]
     assert table.set_index("statistic").loc["mean", "observed"] == pytest.approx(observed.mean())
     assert table[["prior mean", "posterior mean", "posterior p-value"]].notna().all().all()
 
