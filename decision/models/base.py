@@ -538,13 +538,14 @@ class BayesianModel:
         # 0.3 s where compiling them to C costs 7 s on an empty compile cache, and draws the
         # same numbers (random variables are drawn by NumPy either way).
         predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
-        with model:
-            if backend == "numpyro" and s["compile_once"]:
-                from decision.models import compiled
+        if backend == "numpyro" and s["compile_once"]:
+            from decision.models import compiled
 
-                idata = compiled.sample(self, model, **nuts)
-            else:
+            idata = compiled.sample(self, model, **nuts)  # builds the padded model: no context
+        else:
+            with model:
                 idata = pm.sample(**nuts)
+        with model:
             with warnings.catch_warnings():
                 # Potentials here are likelihood terms (censoring, recency weights, soft
                 # evidence): the prior predictive shows the priors alone, and posterior draws

@@ -500,15 +500,29 @@ class DPRKComplianceModel(BayesianModel):
                 return -((pt.maximum(t, 1e-9) / scale) ** shape)
 
             agreement_months = pm.Data("agreement_months", x["agreement_months"], dims="agreement")
-            duration = pm.Censored(
-                "agreement_duration",
-                pm.Weibull.dist(alpha=shape, beta=scale),
-                lower=None,
-                upper=pm.Data("agreement_upper", x["agreement_upper"], dims="agreement"),
-                observed=agreement_months,
-                dims="agreement",
-            )
-            take_out_padding("agreement_duration", duration, "agreements")
+            agreement_upper = pm.Data("agreement_upper", x["agreement_upper"], dims="agreement")
+            if padded:
+                # The censored Weibull's log density written out: PyMC's form takes the
+                # survival as log1mexp(log1mexp(-(t/scale)**shape)), whose gradient is NaN
+                # where (t/scale)**shape is large, also in the branch an entry does not use;
+                # with the data as arguments (not constants) nothing rewrites it away.
+                z = agreement_months / scale
+                censored = pt.ge(agreement_months, agreement_upper)
+                log_density = pt.switch(
+                    censored,
+                    -(z**shape),
+                    pt.log(shape) - pt.log(scale) + (shape - 1.0) * pt.log(z) - z**shape,
+                )
+                pm.Potential("agreement_duration", pt.sum(masks["agreements"] * log_density))
+            else:
+                pm.Censored(
+                    "agreement_duration",
+                    pm.Weibull.dist(alpha=shape, beta=scale),
+                    lower=None,
+                    upper=agreement_upper,
+                    observed=agreement_months,
+                    dims="agreement",
+                )
             # The monitored freeze: a breach in month k of the freeze, or survival of its
             # clean months. Dummy values keep both branches finite when unused.
             breach_age = d["breach_month"] - d["freeze_start_month"] + 1
