@@ -363,6 +363,11 @@ class BayesianModel:
         self._validate_priors()
         self.sampler = deep_merge(DEFAULT_SAMPLER, sampler, where="sampler")
         check_nuts_sampler(self.sampler["nuts_sampler"])
+        if not isinstance(self.sampler["compile_once"], bool):
+            raise InputError(
+                f"expected true or false, got {self.sampler['compile_once']!r}",
+                field="sampler.compile_once",
+            )
         self.settings = deep_merge(self.default_settings(), settings, where=f"{self.name}.settings")
         self.as_of = parse_date(as_of)
         self.observations = observations

@@ -133,6 +133,12 @@ def test_data_beyond_a_capacity_is_a_clear_error(monkeypatch, cls, capacity, fie
     assert err.value.field == field
 
 
+def test_compile_once_must_be_a_boolean():
+    with pytest.raises(InputError, match="expected true or false") as err:
+        ChinaFollowThroughModel(sampler={"compile_once": "yes"})
+    assert err.value.field == "sampler.compile_once"
+
+
 # -- slow lane: real compiled sampling ----------------------------------------------------------
 _BUDGET = {"draws": 200, "tune": 200, "chains": 4}
 
