@@ -408,10 +408,10 @@ class DPRKComplianceModel(BayesianModel):
     def _arrays(self, padded: bool) -> dict[str, Any]:
         """Return the data arrays of :meth:`build`, padded to :attr:`capacities` if asked.
 
-        Padding: an agreement of one month, observed (its log density is taken out again); a
-        month with no missiles in the first period (the negative binomial's log density is
-        taken out again, the binomial's is 0); an offer refused of the first type (taken out
-        again); an export report with confidence 0 (masked). The masks are 1 for real entries.
+        Padding: an agreement of one month, uncensored (masked); a month with no missiles in
+        the first period (the negative binomial's log density is taken out again, the
+        binomial's is 0); an offer refused of the first type (taken out again); an export
+        report with confidence 0 (masked). The masks are 1 for real entries.
         """
         d = self.data
         arrays = {
