@@ -6,7 +6,8 @@
   as report parameters and as ``-p`` options).
 * :func:`fake_sample`: a stand-in for ``pymc.sample`` that returns prior draws shaped like a
   posterior (no MCMC): for plumbing tests (shapes, names, caching, diagnostics wiring), never
-  inference. The slow lane checks inference.
+  inference. The slow lane checks inference. :func:`patch_fake_sampling` puts it in place of
+  both NUTS paths (``pymc.sample`` and :func:`decision.models.compiled.sample`).
 
 :func:`synthetic_fits` and :func:`synthetic_supplied_draws` make **synthetic** posterior draws
 without MCMC: the two
@@ -31,7 +32,9 @@ __all__ = [
     "TINY_SAMPLER",
     "SyntheticFit",
     "cli_parameters",
+    "fake_compiled_sample",
     "fake_sample",
+    "patch_fake_sampling",
     "report_parameters",
     "synthetic_fits",
     "synthetic_posterior",
@@ -93,6 +96,30 @@ def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kw
         coords={"chain": coords["chain"], "draw": coords["draw"]},
     )
     return az.InferenceData(posterior=xr.Dataset(posterior, coords=coords), sample_stats=stats)
+
+
+def fake_compiled_sample(bayes_model, model, **kwargs):
+    """Stand-in for :func:`decision.models.compiled.sample`: :func:`fake_sample` on ``model``.
+
+    ``model`` is the unpadded ``pymc.Model``; ``bayes_model`` (the padded one's source) is
+    not used: no MCMC, no compilation.
+    """
+    return fake_sample(model=model, **kwargs)
+
+
+def patch_fake_sampling(patch) -> None:
+    """Make every NUTS path of the models fake (``patch``: a ``pytest.MonkeyPatch``).
+
+    Replaces ``pymc.sample`` with :func:`fake_sample` and the compiled path
+    (:func:`decision.models.compiled.sample`, the numpyro default) with
+    :func:`fake_compiled_sample`.
+    """
+    import pymc as pm
+
+    from decision.models import compiled
+
+    patch.setattr(pm, "sample", fake_sample)
+    patch.setattr(compiled, "sample", fake_compiled_sample)
 
 
 @dataclasses.dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from decision.core.backend import configure_compile_caches
-from decision.testing import FAKE_SAMPLER, fake_sample
+from decision.testing import FAKE_SAMPLER, fake_sample, patch_fake_sampling
 
 # Compiled model code is shared by every test and every report kernel of the session: its
 # place is fixed here, before a test points DECISION_CACHE_DIR at its own empty folder.
@@ -26,10 +26,12 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def fake_sampling(monkeypatch):
-    """Replace ``pymc.sample`` with :func:`decision.testing.fake_sample` (no MCMC)."""
-    import pymc as pm
+    """Replace both NUTS paths with :func:`decision.testing.fake_sample` (no MCMC).
 
-    monkeypatch.setattr(pm, "sample", fake_sample)
+    ``pymc.sample`` and the compiled path of :mod:`decision.models.compiled`
+    (:func:`decision.testing.patch_fake_sampling`).
+    """
+    patch_fake_sampling(monkeypatch)
     return fake_sample
 
 

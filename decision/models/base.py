@@ -51,6 +51,7 @@ __all__ = [
     "cache_dir",
     "dataset_like",
     "draws_path",
+    "pad_to_capacity",
 ]
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,13 @@ configure_compile_caches()
 #: 2017 had one divergence in 4,000 draws at 0.95). ``nuts_sampler`` is the NUTS backend
 #: (:mod:`decision.core.backend`: ``"numpyro"``, or ``"pymc"`` for PyMC's own sampler;
 #: ``cores`` applies to ``"pymc"`` only, numpyro runs the chains in one process).
+#: ``compile_once`` (numpyro only): sample the model padded to its capacities with the data
+#: and priors as arguments of one compiled program (:mod:`decision.models.compiled`), so a
+#: new ``as_of``, ledger or prior does not recompile; ``False`` runs ``pymc.sample``, which
+#: compiles the data into the program.
 DEFAULT_SAMPLER: dict[str, Any] = {
     "nuts_sampler": DEFAULT_NUTS_SAMPLER,
+    "compile_once": True,
     "draws": 1000,
     "tune": 1000,
     "chains": 4,
@@ -98,6 +104,36 @@ def dataset_like(dataset):
         )
 
     return wrap
+
+
+def pad_to_capacity(
+    values, capacity: int, fill, *, field: str, dtype=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pad ``values`` (one dimension) with ``fill`` to ``capacity`` entries.
+
+    Returns the padded array and its mask (1.0 for a real entry, 0.0 for padding). The
+    padded model (``build(padded=True)``) has these fixed sizes whatever the data, so one
+    compiled sampler serves every data set of the same structure.
+
+    Raises
+    ------
+    InputError
+        If there are more values than the capacity (``field`` names the capacity).
+    """
+    values = np.asarray(values, dtype=dtype)
+    if values.ndim != 1:
+        raise InputError(f"expected a one-dimensional array, got shape {values.shape}", field=field)
+    if values.size > capacity:
+        raise InputError(
+            f"{values.size} entries exceed the padded model's capacity of {capacity}: raise "
+            "the capacity (a larger capacity compiles the sampler once more)",
+            field=field,
+        )
+    padded = np.full(capacity, fill, dtype=values.dtype)
+    padded[: values.size] = values
+    mask = np.zeros(capacity, dtype=float)
+    mask[: values.size] = 1.0
+    return padded, mask
 
 
 def _interval(values: np.ndarray) -> tuple[float, float, float]:
@@ -477,6 +513,10 @@ class BayesianModel:
     free_vars: ClassVar[tuple[str, ...]] = ()
     #: Prior key -> (variable whose prior it is, family), for prior-sensitivity analysis.
     prior_variables: ClassVar[dict[str, tuple[str, str]]] = {}
+    #: Capacities of the data-dependent dimensions of the padded model (``build(padded=True)``,
+    #: used by :mod:`decision.models.compiled`): more data than a capacity is an
+    #: :class:`~decision.core.errors.InputError`.
+    capacities: ClassVar[dict[str, int]] = {}
     #: Names of prior parameters that must be positive.
     _positive_suffixes: ClassVar[tuple[str, ...]] = ("alpha", "beta", "sigma", "scale", "rate")
 
@@ -493,6 +533,11 @@ class BayesianModel:
         self._validate_priors()
         self.sampler = deep_merge(DEFAULT_SAMPLER, sampler, where="sampler")
         check_nuts_sampler(self.sampler["nuts_sampler"])
+        if not isinstance(self.sampler["compile_once"], bool):
+            raise InputError(
+                f"expected true or false, got {self.sampler['compile_once']!r}",
+                field="sampler.compile_once",
+            )
         self.settings = deep_merge(self.default_settings(), settings, where=f"{self.name}.settings")
         self.as_of = parse_date(as_of)
         self.observations = observations
@@ -508,8 +553,14 @@ class BayesianModel:
         """Load and arrange the evidence the model uses."""
         raise NotImplementedError
 
-    def build(self):
-        """Return the ``pymc.Model``."""
+    def build(self, *, padded: bool = False):
+        """Return the ``pymc.Model``.
+
+        With ``padded=True`` every data-dependent dimension has its size from
+        :attr:`capacities`, the padded entries contribute nothing to the log density that
+        depends on the data (masks) and every data value is a ``pm.Data`` container: the
+        model's structure is then the same for every ``as_of``, ledger and prior.
+        """
         raise NotImplementedError
 
     def derived(self, posterior, *, prior: bool = False) -> dict[str, Any]:
@@ -682,8 +733,14 @@ class BayesianModel:
         # 0.3 s where compiling them to C costs 7 s on an empty compile cache, and draws the
         # same numbers (random variables are drawn by NumPy either way).
         predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
+        if backend == "numpyro" and s["compile_once"]:
+            from decision.models import compiled
+
+            idata = compiled.sample(self, model, **nuts)  # builds the padded model: no context
+        else:
+            with model:
+                idata = pm.sample(**nuts)
         with model:
-            idata = pm.sample(**nuts)
             with warnings.catch_warnings():
                 # Potentials here are likelihood terms (censoring, recency weights, soft
                 # evidence): the prior predictive shows the priors alone, and posterior draws

@@ -61,7 +61,7 @@ import pandas as pd
 
 from decision import evidence
 from decision.core.errors import InputError
-from decision.models.base import BayesianModel, dataset_like
+from decision.models.base import BayesianModel, dataset_like, pad_to_capacity
 from decision.models.monitoring import monitoring_record
 
 __all__ = ["ChinaFollowThroughModel"]
@@ -103,6 +103,10 @@ class ChinaFollowThroughModel(BayesianModel):
         "cooperation_concentration",
         "china_accept_propensity",
     )
+
+    #: Sizes of the padded model (:meth:`build` with ``padded=True``): enforcement records
+    #: (4 in 2017, 10 from 2020) and China's answers to the proposal in the ledger.
+    capacities: ClassVar[dict[str, int]] = {"episodes": 32, "answers": 32}
 
     @classmethod
     def default_settings(cls) -> dict[str, Any]:
@@ -203,19 +207,38 @@ class ChinaFollowThroughModel(BayesianModel):
             "accept_observed": -1 if not outcomes else int(outcomes[-1]),
         }
 
-    def build(self):
-        """Return the ``pymc.Model``."""
+    def build(self, *, padded: bool = False):
+        """Return the ``pymc.Model``.
+
+        ``padded=True``: padded to :attr:`capacities` (see :meth:`BayesianModel.build`): a
+        padded episode has weight 0 (its log density is counted 1 + (0 - 1) = 0 times) and a
+        padded answer's log density is taken out again.
+        """
         import pymc as pm
         import pytensor.tensor as pt
 
         from decision.models.special import beta_cdf
 
         p, d, s = self.priors, self.data, self.settings
+        codes_values = np.asarray(d["codes"], dtype=int)
+        weight_values = np.asarray(d["weights"], dtype=float)
+        answers = np.asarray(d["accept_outcomes"], dtype=int)
+        if padded:
+            cap, where = self.capacities, f"{self.name}.capacities"
+            codes_values, _ = pad_to_capacity(
+                codes_values, cap["episodes"], 0, field=f"{where}.episodes"
+            )
+            weight_values, _ = pad_to_capacity(
+                weight_values, cap["episodes"], 0.0, field=f"{where}.episodes"
+            )
+            answers, answer_mask = pad_to_capacity(
+                answers, cap["answers"], 0, field=f"{where}.answers"
+            )
         with pm.Model(
             coords={
-                "episode": np.arange(len(d["weights"])),
+                "episode": np.arange(len(weight_values)),
                 "code": list(CODES),
-                "answer": np.arange(len(d["accept_outcomes"])),
+                "answer": np.arange(len(answers)),
             }
         ) as model:
 
@@ -237,13 +260,13 @@ class ChinaFollowThroughModel(BayesianModel):
             cdf = pt.stack([beta_cdf(a, b, edge) for edge in CODE_EDGES])
             edges = pt.concatenate([pt.zeros(1), cdf, pt.ones(1)])
             code_p = pt.maximum(edges[1:] - edges[:-1], 1e-12)
-            codes = pm.Data("codes", d["codes"], dims="episode")
+            codes = pm.Data("codes", codes_values, dims="episode")
             record = pm.Categorical(
                 "enforcement_record", p=code_p / code_p.sum(), observed=codes, dims="episode"
             )
             # Discounting: the observed node contributes logp once; add (w - 1) * logp.
             logp = pm.logp(record, codes)
-            weights = pm.Data("weights", d["weights"], dims="episode")
+            weights = pm.Data("weights", weight_values, dims="episode")
             pm.Potential("recency_discount", pt.sum((weights - 1.0) * logp))
             # The plan's steps, with the plan's extent integrated out (beta-binomial kernel).
             met = pm.Data("steps_met", float(d["steps_met"]))
@@ -267,12 +290,14 @@ class ChinaFollowThroughModel(BayesianModel):
                 "acceptance_record",
                 weight * (yes * pt.log(propensity) + no * pt.log1p(-propensity)),
             )
-            pm.Bernoulli(
-                "proposal_accepted",
-                p=propensity,
-                observed=pm.Data("accept_outcomes", d["accept_outcomes"], dims="answer"),
-                dims="answer",
+            outcomes = pm.Data("accept_outcomes", answers, dims="answer")
+            accepted = pm.Bernoulli(
+                "proposal_accepted", p=propensity, observed=outcomes, dims="answer"
             )
+            if padded:
+                pad = 1.0 - pm.Data("answers_mask", answer_mask)
+                (logp,) = model.logp(vars=[accepted], sum=False)
+                pm.Potential("proposal_accepted_padding", -pt.sum(pad * logp))
         return model
 
     def derived(self, posterior, *, prior: bool = False) -> dict[str, Any]:

@@ -88,7 +88,7 @@ from decision import evidence
 from decision.core.dates import parse_date
 from decision.core.errors import InputError
 from decision.evidence import DAYS_PER_MONTH
-from decision.models.base import BayesianModel, dataset_like
+from decision.models.base import BayesianModel, dataset_like, pad_to_capacity
 from decision.models.monitoring import (
     FreezeStatus,
     MonitoringRecord,
@@ -211,6 +211,18 @@ class DPRKComplianceModel(BayesianModel):
         "long_range_steps",
         "nuclear_rate",
     )
+
+    #: Sizes of the padded model (:meth:`build` with ``padded=True``): earlier agreements
+    #: (5 in 2017, 6 from 2018), months of the launch record from its first (2012-01: 16
+    #: years, so to 2027; the walk's periods and the observed launch periods, at most one per
+    #: walk period, follow), offers with an answer (11 in August 2017, 14 in 2023; the
+    #: monitored offer is one more) and export reports inside an accepted freeze.
+    capacities: ClassVar[dict[str, int]] = {
+        "agreements": 16,
+        "launch_months": 192,
+        "offers": 32,
+        "export_reports": 48,
+    }
 
     @classmethod
     def default_settings(cls) -> dict[str, Any]:
@@ -391,23 +403,102 @@ class DPRKComplianceModel(BayesianModel):
         return f"accepted the {offer} offer, then breached it in month {f.breach_age} of the freeze"
 
     # -- model ------------------------------------------------------------------------------
-    def build(self):
-        """Return the ``pymc.Model`` (likelihood terms and the latent variables)."""
+    def launch_period_capacity(self) -> int:
+        """Return the padded model's number of walk periods (``launch_months`` long, any phase)."""
+        period = int(self.settings["launch_period_months"])
+        return -(-self.capacities["launch_months"] // period) + 1
+
+    def _arrays(self, padded: bool) -> dict[str, Any]:
+        """Return the data arrays of :meth:`build`, padded to :attr:`capacities` if asked.
+
+        Padding: an agreement of one month, uncensored (masked); a launch period of one
+        status-quo month with no missiles, on the walk's first period (the negative binomial's
+        log density is taken out again, the binomial's with no missiles is 0); an offer refused
+        of the first type (taken out again); an export report with confidence 0 (masked). The
+        masks are 1 for real entries. Observed launch periods have the walk's capacity
+        (:meth:`launch_period_capacity`): there is at most one per walk period.
+        """
+        d = self.data
+        arrays = {
+            "agreement_months": np.asarray(d["agreement_months"], dtype=float),
+            "agreement_upper": np.asarray(d["agreement_upper"], dtype=float),
+            "observed_periods": np.asarray(d["observed_periods"], dtype=int),
+            "period_months": np.asarray(d["period_months"], dtype=float),
+            "period_missiles": np.asarray(d["period_missiles"], dtype=int),
+            "period_long_range": np.asarray(d["period_long_range"], dtype=int),
+            "offer_type_index": np.asarray(d["offer_type_index"], dtype=int),
+            "offer_outcomes": np.asarray(d["offer_outcomes"], dtype=int),
+            "export_report_confidence": np.asarray(d["export_report_confidence"], dtype=float),
+        }
+        if not padded:
+            return arrays
+        where = f"{self.name}.capacities"
+        n_periods = self.launch_period_capacity()
+        cap = {**self.capacities, "launch_periods": n_periods}
+        if d["n_periods"] > n_periods:
+            raise InputError(
+                f"the launch record spans {d['n_periods']} walk periods, more than the padded "
+                f"model's {n_periods}: raise the capacity",
+                field=f"{where}.launch_months",
+            )
+        fills = {
+            "agreement_months": ("agreements", 1.0),
+            "agreement_upper": ("agreements", np.inf),
+            "observed_periods": ("launch_periods", 0),
+            "period_months": ("launch_periods", 1.0),
+            "period_missiles": ("launch_periods", 0),
+            "period_long_range": ("launch_periods", 0),
+            "offer_type_index": ("offers", 0),
+            "offer_outcomes": ("offers", 0),
+            "export_report_confidence": ("export_reports", 0.0),
+        }
+        masks = {}
+        for key, (capacity, fill) in fills.items():
+            # Launch periods are bounded by the walk's periods, checked above.
+            field = f"{where}.{'launch_months' if capacity == 'launch_periods' else capacity}"
+            arrays[key], masks[capacity] = pad_to_capacity(
+                arrays[key], cap[capacity], fill, field=field
+            )
+        arrays["masks"] = masks
+        return arrays
+
+    def build(self, *, padded: bool = False):
+        """Return the ``pymc.Model`` (likelihood terms and the latent variables).
+
+        ``padded=True``: the model of :meth:`BayesianModel.build` padded to
+        :attr:`capacities` (one structure for every ``as_of``, ledger and prior). Its walks
+        have ``launch_period_capacity()`` periods; the steps after the data's last period
+        and its ``periods_ahead`` are draws from the walk's prior that no datum or output
+        depends on.
+        """
         import pymc as pm
         import pytensor.tensor as pt
 
         p, d = self.priors, self.data
+        x = self._arrays(padded)
+        n_periods = self.launch_period_capacity() if padded else d["n_periods"]
 
         with pm.Model(
             coords={
-                "agreement": np.arange(len(d["agreement_months"])),
-                "period": np.arange(d["n_periods"]),
+                "agreement": np.arange(len(x["agreement_months"])),
+                "period": np.arange(n_periods),
                 "ahead": np.arange(d["periods_ahead"]),
-                "launch_period": np.asarray(d["observed_periods"]),
-                "offer": np.arange(len(d["offer_outcomes"])),
-                "export_report": np.arange(len(d["export_report_confidence"])),
+                # The walk periods with status-quo months (padded: positions, the padding
+                # repeats period 0).
+                "launch_period": (
+                    np.arange(len(x["observed_periods"])) if padded else x["observed_periods"]
+                ),
+                "offer": np.arange(len(x["offer_outcomes"])),
+                "export_report": np.arange(len(x["export_report_confidence"])),
             }
         ) as model:
+            masks = {k: pm.Data(f"{k}_mask", v) for k, v in x.get("masks", {}).items()}
+
+            def take_out_padding(name: str, rv, capacity: str):
+                """Subtract the padded entries' log density (padded model only)."""
+                if padded:
+                    (logp,) = model.logp(vars=[rv], sum=False)
+                    pm.Potential(f"{name}_padding", -pt.sum((1.0 - masks[capacity]) * logp))
 
             def hyper(key: str, par: str):
                 return pm.Data(f"prior_{key}_{par}", float(p[key][par]))
@@ -422,14 +513,30 @@ class DPRKComplianceModel(BayesianModel):
             def log_survival(t):
                 return -((pt.maximum(t, 1e-9) / scale) ** shape)
 
-            pm.Censored(
-                "agreement_duration",
-                pm.Weibull.dist(alpha=shape, beta=scale),
-                lower=None,
-                upper=pm.Data("agreement_upper", d["agreement_upper"], dims="agreement"),
-                observed=pm.Data("agreement_months", d["agreement_months"], dims="agreement"),
-                dims="agreement",
-            )
+            agreement_months = pm.Data("agreement_months", x["agreement_months"], dims="agreement")
+            agreement_upper = pm.Data("agreement_upper", x["agreement_upper"], dims="agreement")
+            if padded:
+                # The censored Weibull's log density written out: PyMC's form takes the
+                # survival as log1mexp(log1mexp(-(t/scale)**shape)), whose gradient is NaN
+                # where (t/scale)**shape is large, also in the branch an entry does not use;
+                # with the data as arguments (not constants) nothing rewrites it away.
+                z = agreement_months / scale
+                censored = pt.ge(agreement_months, agreement_upper)
+                log_density = pt.switch(
+                    censored,
+                    -(z**shape),
+                    pt.log(shape) - pt.log(scale) + (shape - 1.0) * pt.log(z) - z**shape,
+                )
+                pm.Potential("agreement_duration", pt.sum(masks["agreements"] * log_density))
+            else:
+                pm.Censored(
+                    "agreement_duration",
+                    pm.Weibull.dist(alpha=shape, beta=scale),
+                    lower=None,
+                    upper=agreement_upper,
+                    observed=agreement_months,
+                    dims="agreement",
+                )
             # The monitored freeze: a breach in month k of the freeze, or survival of its
             # clean months. Dummy values keep both branches finite when unused.
             breach_age = d["breach_month"] - d["freeze_start_month"] + 1
@@ -455,13 +562,15 @@ class DPRKComplianceModel(BayesianModel):
                 z = pm.Normal(f"accept_z_{t}", 0.0, 1.0)
                 shifts.append(pm.Deterministic(key, hyper(key, "mu") + hyper(key, "sigma") * z))
             shift = pt.stack(shifts)
-            pm.Bernoulli(
+            offer_outcomes = pm.Data("offer_outcomes", x["offer_outcomes"], dims="offer")
+            responses = pm.Bernoulli(
                 "offer_responses",
                 logit_p=willingness
-                + shift[pm.Data("offer_type_index", d["offer_type_index"], dims="offer")],
-                observed=pm.Data("offer_outcomes", d["offer_outcomes"], dims="offer"),
+                + shift[pm.Data("offer_type_index", x["offer_type_index"], dims="offer")],
+                observed=offer_outcomes,
                 dims="offer",
             )
+            take_out_padding("offer_responses", responses, "offers")
             for i, t in enumerate(OFFER_TYPES):
                 if t in _TREE_OFFERS:
                     pm.Deterministic(
@@ -491,9 +600,12 @@ class DPRKComplianceModel(BayesianModel):
             )
             q = export_rate * detection
             conf = pm.Data(
-                "export_report_confidence", d["export_report_confidence"], dims="export_report"
+                "export_report_confidence", x["export_report_confidence"], dims="export_report"
             )
-            pm.Potential("export_reports", pt.sum(pt.log(conf * q + (1 - conf) * (1 - q))))
+            report_logp = pt.log(conf * q + (1 - conf) * (1 - q))
+            if padded:
+                report_logp = masks["export_reports"] * report_logp
+            pm.Potential("export_reports", pt.sum(report_logp))
 
             log_rate_init = pm.Normal(
                 "log_rate_init",
@@ -502,12 +614,17 @@ class DPRKComplianceModel(BayesianModel):
             )
             # One walk over the observed periods and the twelve months after them (the tree's
             # "coming year"); the last steps are free of data, drawn from the walk.
-            n_seen, n_all = d["n_periods"], d["n_periods"] + d["periods_ahead"]
+            n_all = n_periods + d["periods_ahead"]
+            if padded:  # the coming year starts after the data's last period
+                seen = pm.Data("launch_periods_seen", np.int64(d["n_periods"]))
+                ahead = seen + pt.arange(d["periods_ahead"])
+            else:
+                ahead = slice(n_periods, None)
             drift = pm.HalfNormal("rate_drift", sigma=hyper("launch_rate_drift", "sigma"))
             steps = pm.Normal("rate_steps", 0.0, 1.0, shape=n_all - 1)
             log_rate = log_rate_init + pt.concatenate([pt.zeros(1), pt.cumsum(steps)]) * drift
-            pm.Deterministic("log_rate", log_rate[:n_seen], dims="period")
-            pm.Deterministic("log_rate_ahead", log_rate[n_seen:], dims="ahead")
+            pm.Deterministic("log_rate", log_rate[:n_periods], dims="period")
+            pm.Deterministic("log_rate_ahead", log_rate[ahead], dims="ahead")
             dispersion = pm.Gamma(
                 "launch_dispersion",
                 alpha=hyper("launch_dispersion", "alpha"),
@@ -517,17 +634,18 @@ class DPRKComplianceModel(BayesianModel):
             # a few months (lag-1 autocorrelation of monthly counts 0.41, 2012-2022), which
             # independent monthly draws around one rate cannot show.
             period_index = pm.Data(
-                "observed_period_index", d["observed_periods"], dims="launch_period"
+                "observed_period_index", x["observed_periods"], dims="launch_period"
             )
-            exposure = pm.Data("period_status_quo_months", d["period_months"], dims="launch_period")
-            missiles = pm.Data("missiles_observed", d["period_missiles"], dims="launch_period")
-            pm.NegativeBinomial(
+            exposure = pm.Data("period_status_quo_months", x["period_months"], dims="launch_period")
+            missiles = pm.Data("missiles_observed", x["period_missiles"], dims="launch_period")
+            missiles_rv = pm.NegativeBinomial(
                 "missiles",
                 mu=pt.exp(log_rate[period_index]) * exposure,
                 alpha=dispersion,
                 observed=missiles,
                 dims="launch_period",
             )
+            take_out_padding("missiles", missiles_rv, "launch_periods")
             share_init = pm.Beta(
                 "long_range_share_init",
                 alpha=hyper("long_range_share", "alpha"),
@@ -541,14 +659,15 @@ class DPRKComplianceModel(BayesianModel):
             share = pm.math.sigmoid(
                 logit_share + pt.concatenate([pt.zeros(1), pt.cumsum(share_steps)]) * share_drift
             )
-            pm.Deterministic("long_range_share", share[:n_seen], dims="period")
-            pm.Deterministic("long_range_share_ahead", share[n_seen:], dims="ahead")
+            pm.Deterministic("long_range_share", share[:n_periods], dims="period")
+            pm.Deterministic("long_range_share_ahead", share[ahead], dims="ahead")
+            # A padded period has no missiles: its binomial term is 0.
             pm.Binomial(
                 "long_range",
                 n=missiles,
                 p=share[period_index],
                 observed=pm.Data(
-                    "long_range_observed", d["period_long_range"], dims="launch_period"
+                    "long_range_observed", x["period_long_range"], dims="launch_period"
                 ),
                 dims="launch_period",
             )

@@ -28,14 +28,12 @@ HORIZONS = (6,)
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory):
     """Run the backtest once on three origins with fake sampling, on a cluster of threads."""
-    import pymc as pm
-
-    from decision.testing import FAKE_SAMPLER, fake_sample
+    from decision.testing import FAKE_SAMPLER, patch_fake_sampling
 
     folder = tmp_path_factory.mktemp("backtest")
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pm, "sample", fake_sample)
+        patch_fake_sampling(patch)
         patch.setenv("DECISION_CACHE_DIR", str(cache))
         summary = run_backtest(
             ORIGINS,
