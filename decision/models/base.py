@@ -623,11 +623,12 @@ class BayesianModel:
         """
         import inspect
 
-        from decision.models import monitoring
+        from decision.models import compiled, monitoring
 
+        # The compiled sampler's code too: an edited sampler never serves its old draws.
         files = sorted(
             {inspect.getfile(c) for c in cls.__mro__ if c.__module__.startswith("decision.")}
-            | {inspect.getfile(monitoring)}
+            | {inspect.getfile(monitoring), inspect.getfile(compiled)}
         )
         digest = hashlib.sha256()
         for file in files:
