@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from bench_issue15 import cold_environment  # the same empty caches as the issue's table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,20 +60,6 @@ print(json.dumps(out))
 LEDGER = ROOT / "examples" / "monitoring-2017" / "observations.csv"
 IN_PROCESS = "first fit (compiles)|refit, new priors|refit, second as_of + ledger"
 NEW_PROCESS = "new process, new priors"
-
-
-def cold_environment(folder: Path) -> dict[str, str]:
-    """Return an environment whose compile and posterior caches are empty folders in ``folder``."""
-    env = dict(os.environ)
-    env["DECISION_CACHE_DIR"] = str(folder / "decision")
-    env["PYTENSOR_FLAGS"] = f"base_compiledir={folder / 'pytensor'}"
-    env["JAX_COMPILATION_CACHE_DIR"] = str(folder / "jax")
-    for name in (
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
-        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
-    ):
-        env[name] = "0"
-    return env
 
 
 def run_fits(key: str, once: bool, steps: str, env: dict, draws: int, tune: int) -> dict:
