@@ -1,4 +1,4 @@
-"""Issue 15's table: what a user waits for, from a fresh install to an unchanged re-render.
+"""Issue 15's table: what a user waits for, from a fresh clone to an unchanged re-render.
 
 Every row is measured in this run, in a new process, and printed in seconds and as a ratio
 against a baseline measured in the same run: a fresh Python process that imports the package
@@ -7,14 +7,17 @@ against a baseline measured in the same run: a fresh Python process that imports
 "Cold" means a new machine: the PyTensor compile directory, the JAX compilation cache and the
 posterior cache all start empty (``PYTENSOR_FLAGS=base_compiledir=...``,
 ``JAX_COMPILATION_CACHE_DIR`` and ``DECISION_CACHE_DIR`` point into a fresh temporary
-folder). "Warm" rows reuse what the cold rows left. The install row creates a virtual
-environment and installs ``requirements.lock`` with ``uv pip install`` and an empty uv cache
-(wheels come from the configured index); the clone-to-first-brief row adds it to the cold
-report. The tree rows run ``benchmarks/bench_tree.py``'s 28-leaf tree on one core.
-``make test`` is not timed here (about 10 minutes): run ``time make test``.
+folder). "Warm" rows reuse what the cold rows left.
 
-Run: ``python benchmarks/bench_issue15.py`` (``--skip-install`` to leave out the install;
-``--compare-pymc`` adds a cold fit with PyMC's own C backend for comparison).
+The first rows are a user's first contact: ``git clone`` of this checkout's ``HEAD`` into a
+temporary folder, then the README's two commands there, with empty uv, pip and compile caches
+(wheels come from the configured index): ``make report`` (its install, ``make bootstrap``,
+timed apart from its render) and ``make test``. Uncommitted changes are not in the clone.
+The other rows run the clone's installed package. The tree rows run
+``benchmarks/bench_tree.py``'s 28-leaf tree on one core.
+
+Run: ``python benchmarks/bench_issue15.py`` (``--skip-tests`` leaves out ``make test``, about
+15 minutes on 2 cores; ``--compare-pymc`` adds a cold fit with PyMC's own C backend).
 """
 
 from __future__ import annotations
@@ -22,9 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The issue's goals in seconds (None: a ratio goal, printed with the row).
 GOALS = {
     "clone -> first brief (install + cold report)": 150.0,
-    "install (uv, empty uv cache, from the lock)": None,
+    "install: git clone + make bootstrap": None,
     "decision fit, all caches empty": 40.0,
     "decision fit, PyMC C backend, all caches empty": None,
     "decision report, all caches empty": 60.0,
@@ -44,6 +45,7 @@ GOALS = {
     "refit with new priors, compiled code cached": 3.0,
     "rollback of 10^6 draws + sampling them (one core)": 0.3,
     "the same, exponential utility (x linear)": 1.5,
+    "make test from a fresh clone": 720.0,
 }
 
 _TREE = """
@@ -88,89 +90,58 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, st
     return seconds, done.stdout
 
 
-def install_seconds(work: Path) -> float:
-    """Create a venv and install the lock and the package with uv (empty uv cache)."""
-    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    venv = work / "venv"
-    env = dict(os.environ, UV_CACHE_DIR=str(work / "uv-cache"))
+def fresh_clone(work: Path) -> tuple[Path, float, dict[str, str]]:
+    """Clone this checkout's ``HEAD`` into ``work``.
+
+    Returns the clone, the seconds the clone took, and the environment ``make`` runs in
+    there: empty uv and pip caches, no active virtualenv.
+    """
+    clone = work / "clone"
     start = time.perf_counter()
-    for command in (
-        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(venv / "bin" / "python"),
-            "--require-hashes",
-            "-r",
-            str(ROOT / "requirements.lock"),
-        ],
-        [
-            uv,
-            "pip",
-            "install",
-            "--quiet",
-            "--python",
-            str(venv / "bin" / "python"),
-            "--no-deps",
-            "-e",
-            str(ROOT),
-        ],
-    ):
-        subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    seconds = time.perf_counter() - start
+    env = dict(os.environ, UV_CACHE_DIR=str(work / "uv-cache"), PIP_NO_CACHE_DIR="1")
+    env.pop("VIRTUAL_ENV", None)
+    return clone, seconds, env
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-install", action="store_true")
+    parser.add_argument("--skip-tests", action="store_true", help="leave out make test")
     parser.add_argument("--compare-pymc", action="store_true")
     args = parser.parse_args()
-    python = sys.executable
-    cli = [python, "-m", "decision.cli"]
     rows: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="decision-bench-") as tmp:
         tmp = Path(tmp)
+        clone, clone_seconds, make_env = fresh_clone(tmp)
+        report_env = cold_environment(tmp / "caches-report")
+        bootstrap, _ = timed(["make", "bootstrap"], {**make_env, **_caches(report_env)}, clone)
+        rows["install: git clone + make bootstrap"] = clone_seconds + bootstrap
+        rows["decision report, all caches empty"], _ = timed(
+            ["make", "report"], {**make_env, **_caches(report_env)}, clone
+        )
+        rows["clone -> first brief (install + cold report)"] = (
+            rows["install: git clone + make bootstrap"] + rows["decision report, all caches empty"]
+        )
+        python = str(clone / ".venv" / "bin" / "python")
+        cli = [python, "-m", "decision.cli"]
         env = cold_environment(tmp / "caches")
         # The best of three: the first import also fills the OS's file cache.
         baseline = min(
-            timed([python, "-c", "import decision.case, decision.models"], env, tmp)[0]
+            timed([python, "-c", "import decision.case, decision.models"], env, clone)[0]
             for _ in range(3)
         )
-        if not args.skip_install:
-            rows["install (uv, empty uv cache, from the lock)"] = install_seconds(tmp / "install")
-        if args.compare_pymc:
-            pymc_env = cold_environment(tmp / "caches-pymc")
-            rows["decision fit, PyMC C backend, all caches empty"], _ = timed(
-                [
-                    python,
-                    "-c",
-                    "from decision.models import fit_models; "
-                    "fit_models(sampler={'nuts_sampler': 'pymc'})",
-                ],
-                pymc_env,
-                tmp,
-            )
-        rows["decision fit, all caches empty"], fitted = timed(
-            cli + ["fit", "--quiet", "--json"], env, tmp
-        )
-        diagnostics = {k: v["diagnostics"] for k, v in json.loads(fitted).items()}
-        # The report on a new machine: its own empty caches (the fit above filled the others).
-        report_env = cold_environment(tmp / "caches-report")
-        report = cli + ["report", "--quiet", "--out", str(tmp / "reports")]
-        rows["decision report, all caches empty"], _ = timed(report, report_env, tmp)
-        seconds, said = timed(report, report_env, tmp)
+        report = cli + ["report", "--quiet"]
+        seconds, said = timed(report, report_env, clone)
         if "up to date" not in said:
             raise SystemExit(f"an unchanged re-render rendered again: {said}")
         rows["decision report, nothing changed"] = seconds
         rows["decision report --force, caches warm"], _ = timed(
-            report + ["--force"], report_env, tmp
+            report + ["--force"], report_env, clone
         )
         analyze = cli + ["analyze", "--json", "--quiet"]
         rows["decision analyze --json, posteriors cached"] = min(
-            timed(analyze, report_env, tmp)[0] for _ in range(3)
+            timed(analyze, report_env, clone)[0] for _ in range(3)
         )
         rows["refit with new priors, compiled code cached"], _ = timed(
             [
@@ -181,16 +152,32 @@ def main() -> int:
                 "'dprk': {'breach_shape': {'mu': 0.1}}})",
             ],
             report_env,
-            tmp,
+            clone,
         )
-        _, out = timed([python, "-c", _TREE.format(benchmarks=str(ROOT / "benchmarks"))], env, tmp)
+        if args.compare_pymc:
+            pymc_env = cold_environment(tmp / "caches-pymc")
+            rows["decision fit, PyMC C backend, all caches empty"], _ = timed(
+                [
+                    python,
+                    "-c",
+                    "from decision.models import fit_models; "
+                    "fit_models(sampler={'nuts_sampler': 'pymc'})",
+                ],
+                pymc_env,
+                clone,
+            )
+        rows["decision fit, all caches empty"], fitted = timed(
+            cli + ["fit", "--quiet", "--json"], env, clone
+        )
+        diagnostics = {k: v["diagnostics"] for k, v in json.loads(fitted).items()}
+        _, out = timed(
+            [python, "-c", _TREE.format(benchmarks=str(ROOT / "benchmarks"))], env, clone
+        )
         tree_seconds, exponential_ratio = (float(v) for v in out.split())
         rows["rollback of 10^6 draws + sampling them (one core)"] = tree_seconds
-        if "install (uv, empty uv cache, from the lock)" in rows:
-            rows["clone -> first brief (install + cold report)"] = (
-                rows["install (uv, empty uv cache, from the lock)"]
-                + rows["decision report, all caches empty"]
-            )
+        if not args.skip_tests:
+            test_env = {**make_env, **_caches(cold_environment(tmp / "caches-test"))}
+            rows["make test from a fresh clone"], _ = timed(["make", "test"], test_env, clone)
 
     print(f"baseline (new process importing decision.case and decision.models): {baseline:.2f} s")
     print(f"{'step':52} {'seconds':>8} {'x baseline':>11}  goal")
@@ -209,6 +196,12 @@ def main() -> int:
     print(f"diagnostics of the cold fit: {json.dumps(diagnostics)}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0
+
+
+def _caches(env: dict[str, str]) -> dict[str, str]:
+    """Return the cache variables of a :func:`cold_environment`, to lay over another one."""
+    names = ("DECISION_CACHE_DIR", "PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR")
+    return {k: v for k, v in env.items() if k in names or k.startswith("JAX_PERSISTENT_CACHE")}
 
 
 if __name__ == "__main__":

@@ -81,8 +81,13 @@ def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kw
     names = [v.name for v in model.free_RVs + model.deterministics]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
+        # FAST_COMPILE: no C compilation for a function that runs once (same draws).
         prior = pm.sample_prior_predictive(
-            draws=draws * chains, model=model, var_names=names, random_seed=random_seed
+            draws=draws * chains,
+            model=model,
+            var_names=names,
+            random_seed=random_seed,
+            compile_kwargs={"mode": "FAST_COMPILE"},
         ).prior
     posterior = {}
     for name in names:

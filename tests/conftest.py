@@ -6,6 +6,9 @@ benchmarks); these fixtures wire them in.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from decision.core.backend import configure_compile_caches
@@ -22,6 +25,26 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     path = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("DECISION_CACHE_DIR", str(path))
     return path
+
+
+#: Holds the ``sitecustomize`` that fakes NUTS in the processes fast-lane tests start.
+FAKE_NUTS_PATH = Path(__file__).parent / "support" / "fake_nuts"
+
+
+def pytest_collection_finish(session):
+    """In a session without slow-lane tests, fake NUTS in every process the tests start.
+
+    Report kernels, CLI runs and workers then load ``tests/support/fake_nuts/sitecustomize.py``
+    from ``PYTHONPATH``: their fits draw from the prior instead of running MCMC (the fast lane
+    checks plumbing; the slow lane, which samples for real, checks inference). Decided once
+    per session, so a session-scoped render and a test's own render always agree.
+    """
+    if session.items and not any(item.get_closest_marker("slow") for item in session.items):
+        paths = [
+            str(FAKE_NUTS_PATH),
+            *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+        ]
+        os.environ["PYTHONPATH"] = os.pathsep.join(paths)
 
 
 @pytest.fixture

