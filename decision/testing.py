@@ -76,8 +76,14 @@ def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kw
     import arviz as az
     import pymc as pm
     import xarray as xr
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
 
     model = pm.modelcontext(model)
+    model_coords, model_dims = coords_and_dims_for_inferencedata(model)
     names = [v.name for v in model.free_RVs + model.deterministics]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
@@ -100,7 +106,19 @@ def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kw
         {"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))},
         coords={"chain": coords["chain"], "draw": coords["draw"]},
     )
-    return az.InferenceData(posterior=xr.Dataset(posterior, coords=coords), sample_stats=stats)
+    # The data groups as the real samplers store them (scalars come back with shape (1,)).
+    data = az.from_dict(
+        observed_data=find_observations(model),
+        constant_data=find_constants(model),
+        coords=model_coords,
+        dims=model_dims,
+    )
+    return az.InferenceData(
+        posterior=xr.Dataset(posterior, coords=coords),
+        sample_stats=stats,
+        observed_data=data.observed_data,
+        constant_data=data.constant_data,
+    )
 
 
 def fake_compiled_sample(bayes_model, model, **kwargs):

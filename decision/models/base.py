@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -69,7 +70,10 @@ configure_compile_caches()
 #: ``compile_once`` (numpyro only): sample the model padded to its capacities with the data
 #: and priors as arguments of one compiled program (:mod:`decision.models.compiled`), so a
 #: new ``as_of``, ledger or prior does not recompile; ``False`` runs ``pymc.sample``, which
-#: compiles the data into the program.
+#: compiles the data into the program. ``prior_predictive_draws`` and
+#: ``posterior_predictive_draws`` size the predictive checks: the posterior predictive is
+#: drawn from that many posterior draws, thinned evenly along each chain (its cost grows with
+#: the draws, and 1,000 replicates settle a check's interval and p-value).
 DEFAULT_SAMPLER: dict[str, Any] = {
     "nuts_sampler": DEFAULT_NUTS_SAMPLER,
     "compile_once": True,
@@ -80,10 +84,31 @@ DEFAULT_SAMPLER: dict[str, Any] = {
     "target_accept": 0.98,
     "random_seed": DEFAULT_SEED,
     "prior_predictive_draws": 500,
+    "posterior_predictive_draws": 1000,
 }
 
 #: A fit is flagged when any free variable breaks one of these.
 CONVERGENCE_THRESHOLDS = {"r_hat": 1.01, "ess_bulk": 400.0, "divergences": 0}
+
+
+def _predictive_trace(model, posterior) -> az.InferenceData:
+    """Return ``posterior`` with ``model``'s shared data as they are, for predictive draws.
+
+    ``pymc.sample_posterior_predictive`` draws again, from its prior, every variable that
+    depends on shared data it cannot find unchanged in the trace's ``constant_data``. The
+    priors' hyper-parameters are shared data (one compiled program serves every prior), and
+    a stored scalar comes back from ArviZ with shape ``(1,)``, which counts as changed: the
+    replicates would then be prior draws. The values here keep their shapes exactly.
+    """
+    import arviz as az
+    import xarray as xr
+    from pymc.backends.arviz import find_constants
+
+    constants = {}
+    for name, value in find_constants(model).items():
+        array = np.asarray(value)
+        constants[name] = xr.DataArray(array, dims=[f"{name}_dim_{i}" for i in range(array.ndim)])
+    return az.InferenceData(posterior=posterior, constant_data=xr.Dataset(constants))
 
 
 def dataset_like(dataset):
@@ -752,13 +777,16 @@ class BayesianModel:
                 )
                 idata.extend(prior)
                 if model.observed_RVs:
-                    pm.sample_posterior_predictive(
-                        idata,
+                    posterior = idata.posterior
+                    total = posterior.sizes["chain"] * posterior.sizes["draw"]
+                    step = max(1, math.ceil(total / int(s["posterior_predictive_draws"])))
+                    replicated = pm.sample_posterior_predictive(
+                        _predictive_trace(model, posterior.isel(draw=slice(None, None, step))),
                         random_seed=seed + 2,
-                        extend_inferencedata=True,
                         progressbar=False,
                         **predictive,
                     )
+                    idata.extend(replicated)
         for name, values in self.derived(idata.posterior).items():
             idata.posterior[name] = values
         if "prior" in idata.groups():

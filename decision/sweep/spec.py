@@ -117,6 +117,7 @@ class SamplerSettings(BaseModel):
     target_accept: Annotated[float, Field(gt=0, lt=1)]
     random_seed: Annotated[int, Field(ge=0)]
     prior_predictive_draws: Annotated[int, Field(ge=1)]
+    posterior_predictive_draws: Annotated[int, Field(ge=1)]
 
 
 class SweepFile(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import logging
+import re
 import shutil
 import sys
 
@@ -18,6 +20,7 @@ from decision.models import (
     DEFAULT_SAMPLER,
     ChinaFollowThroughModel,
     Diagnostics,
+    DPRKComplianceModel,
     base,
     build_models,
 )
@@ -218,3 +221,24 @@ def test_compile_caches_live_in_the_package_cache_unless_already_set(tmp_path, m
     settings = backend.configure_compile_caches()
     assert settings["PYTENSOR_FLAGS"] == "floatX=float64,base_compiledir=/elsewhere"
     assert settings["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere-jax"
+
+
+@pytest.mark.parametrize("model_cls", [DPRKComplianceModel, ChinaFollowThroughModel])
+def test_the_posterior_predictive_draws_only_the_observed_variables(
+    model_cls, fake_sampling, tiny_sampler, caplog
+):
+    """Replicates come from the posterior, not from priors drawn again.
+
+    The priors' hyper-parameters are shared data; a trace whose stored copies do not match
+    them exactly makes PyMC redraw every variable they feed (the replicates of the launch
+    record once reached millions of missiles a quarter).
+    """
+    caplog.set_level(logging.INFO, logger="pymc")
+    model = model_cls(sampler=tiny_sampler)
+    fit = model.fit(use_cache=False)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Sampling: [")]
+    assert len(said) >= 2  # the last: the posterior predictive
+    redrawn = set(re.findall(r"\w+", said[-1].removeprefix("Sampling: ")))
+    observed = {v.name for v in model.build().observed_RVs}
+    assert redrawn == observed
+    assert set(fit.idata.posterior_predictive.data_vars) == observed
