@@ -31,6 +31,11 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 FAKE_NUTS_PATH = Path(__file__).parent / "support" / "fake_nuts"
 
 
+def _with_fake_nuts(pythonpath: str) -> str:
+    """Return ``pythonpath`` with :data:`FAKE_NUTS_PATH` first."""
+    return os.pathsep.join([str(FAKE_NUTS_PATH), *filter(None, pythonpath.split(os.pathsep))])
+
+
 def pytest_collection_finish(session):
     """In a session without slow-lane tests, fake NUTS in every process the tests start.
 
@@ -40,11 +45,18 @@ def pytest_collection_finish(session):
     per session, so a session-scoped render and a test's own render always agree.
     """
     if session.items and not any(item.get_closest_marker("slow") for item in session.items):
-        paths = [
-            str(FAKE_NUTS_PATH),
-            *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep)),
-        ]
-        os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+        os.environ["PYTHONPATH"] = _with_fake_nuts(os.environ.get("PYTHONPATH", ""))
+
+
+@pytest.fixture
+def fake_nuts_processes(monkeypatch):
+    """Fake NUTS in the processes this test starts: for slow-lane tests of plumbing.
+
+    Request it before fixtures that copy ``os.environ`` (``env``, ``cli_env``). Only for a
+    test that compares nothing with a render made outside it (a session-scoped render samples
+    for real in the slow lane).
+    """
+    monkeypatch.setenv("PYTHONPATH", _with_fake_nuts(os.environ.get("PYTHONPATH", "")))
 
 
 @pytest.fixture

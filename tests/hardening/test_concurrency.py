@@ -143,7 +143,7 @@ def _seed_of(folder: Path) -> int:
 
 
 @pytest.mark.slow
-def test_reports_rendered_at_once_into_one_folder(tmp_path, cli_env):
+def test_reports_rendered_at_once_into_one_folder(fake_nuts_processes, tmp_path, cli_env):
     out = tmp_path / "reports"
     runs = [("same", 1), ("same", 2), ("other", 3)]
     procs = [

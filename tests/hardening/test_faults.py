@@ -140,7 +140,9 @@ def test_a_publish_killed_at_random_points_leaves_a_complete_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_report_runs_never_leave_a_half_written_report(tmp_path, cli_env, isolated_cache):
+def test_killed_report_runs_never_leave_a_half_written_report(
+    fake_nuts_processes, tmp_path, cli_env, isolated_cache
+):
     rng = random.Random(4)
     out = tmp_path / "reports"
 

@@ -327,7 +327,7 @@ def test_a_killed_run_leaves_history_and_earlier_reports_intact(tmp_path, env):
 
 
 @pytest.mark.slow
-def test_worked_example_renders_six_monthly_reports(tmp_path, env):
+def test_worked_example_renders_six_monthly_reports(fake_nuts_processes, tmp_path, env):
     months = ["2017-09", "2017-10", "2017-11", "2017-12", "2018-01", "2018-02"]
     for month in months:
         proc = _monthly(month, tmp_path, env)
