@@ -86,7 +86,9 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, st
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"{' '.join(command)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
+        )
     return seconds, done.stdout
 
 
