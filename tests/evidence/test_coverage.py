@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from decision import evidence
 from decision.core.errors import InputError
+from decision.evidence import loading
 
 DAY = dt.timedelta(days=1)
 
@@ -44,3 +48,36 @@ def test_an_as_of_date_is_checked_against_the_coverage():
         coverage.check(coverage.start - DAY)
     with pytest.raises(InputError, match="expected a date"):
         coverage.check("someday", field="--as-of")
+
+
+def test_a_new_process_reads_the_coverage_its_data_files_stored(isolated_cache, monkeypatch):
+    """The dates are stored by the tables' content; another content is dated again."""
+    module = importlib.import_module("decision.evidence.coverage")  # not the function
+
+    monkeypatch.setattr(module, "_COVERAGE", {})
+    found = module.coverage()
+    stored = list((isolated_cache / "evidence").glob("coverage-*.json"))
+    assert len(stored) == 1
+    monkeypatch.setattr(module, "_COVERAGE", {})  # a new process
+    monkeypatch.setattr(module, "read_validated", _refuse)  # nothing is validated again
+    served = module.coverage()
+    pd.testing.assert_frame_equal(served.tables, found.tables)
+    assert (served.start, served.end) == (found.start, found.end)
+
+    stored[0].write_text("{not json")  # a damaged file is dated again, not trusted
+    monkeypatch.setattr(module, "_COVERAGE", {})
+    monkeypatch.setattr(module, "read_validated", loading.read_validated)
+    pd.testing.assert_frame_equal(module.coverage().tables, found.tables)
+
+    edited = {"launches_monthly": b"changed"}  # another content of one table: another file
+    real_bytes = Path.read_bytes
+    monkeypatch.setattr(
+        Path,
+        "read_bytes",
+        lambda self: edited.get(self.stem, None) or real_bytes(self),
+    )
+    assert module._stored_path() != stored[0]
+
+
+def _refuse(*_args, **_kwargs):
+    raise AssertionError("the stored coverage should have been read")
