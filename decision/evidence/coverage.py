@@ -137,7 +137,8 @@ def coverage() -> Coverage:
     """
     key = tuple(_file_signature(data_path(name)) for name in NAMES)
     if key not in _COVERAGE:
-        stored = _stored_coverage()
+        stored_path = _stored_path()  # hashes the files once for the read and the write
+        stored = _stored_coverage(stored_path)
         if stored is not None:
             _COVERAGE.clear()
             _COVERAGE[key] = stored
@@ -159,7 +160,7 @@ def coverage() -> Coverage:
             }
         _COVERAGE.clear()
         _COVERAGE[key] = Coverage(pd.DataFrame.from_dict(rows, orient="index"))
-        _store_coverage(rows)
+        _store_coverage(rows, stored_path)
     return _COVERAGE[key]
 
 
@@ -183,10 +184,10 @@ def _stored_path() -> Path:
     return cache_root() / "evidence" / f"coverage-{digest.hexdigest()[:32]}.json"
 
 
-def _stored_coverage() -> Coverage | None:
-    """Return the coverage stored for these files, or None (none, or unreadable)."""
+def _stored_coverage(path: Path) -> Coverage | None:
+    """Return the coverage stored at ``path``, or None (none, or unreadable)."""
     try:
-        rows = json.loads(_stored_path().read_text())
+        rows = json.loads(path.read_text())
         frame = pd.DataFrame.from_dict(rows, orient="index")
         for column in ("first", "last"):
             frame[column] = [dt.date.fromisoformat(day) for day in frame[column]]
@@ -195,8 +196,8 @@ def _stored_coverage() -> Coverage | None:
     return Coverage(frame)
 
 
-def _store_coverage(rows: dict) -> None:
-    """Store ``rows`` for :func:`_stored_coverage`; a cache that cannot be written is skipped."""
+def _store_coverage(rows: dict, path: Path) -> None:
+    """Store ``rows`` at ``path`` for :func:`_stored_coverage`; if it cannot be written, skip."""
     text = json.dumps(
         {
             n: {**r, "first": r["first"].isoformat(), "last": r["last"].isoformat()}
@@ -204,7 +205,7 @@ def _store_coverage(rows: dict) -> None:
         }
     )
     try:
-        with atomic_path(_stored_path(), suffix=".json") as tmp:
+        with atomic_path(path, suffix=".json") as tmp:
             tmp.write_text(text)
     except OSError:
         pass
