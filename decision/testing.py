@@ -32,6 +32,7 @@ __all__ = [
     "TINY_SAMPLER",
     "SyntheticFit",
     "cli_parameters",
+    "fake_compiled_prepare",
     "fake_compiled_sample",
     "fake_sample",
     "patch_fake_sampling",
@@ -121,13 +122,20 @@ def fake_sample(draws=1000, tune=0, chains=2, random_seed=None, model=None, **kw
     )
 
 
-def fake_compiled_sample(bayes_model, model, **kwargs):
+def fake_compiled_sample(bayes_model, model, *, while_sampling=None, **kwargs):
     """Stand-in for :func:`decision.models.compiled.sample`: :func:`fake_sample` on ``model``.
 
     ``model`` is the unpadded ``pymc.Model``; ``bayes_model`` (the padded one's source) is
-    not used: no MCMC, no compilation.
+    not used: no MCMC, no compilation. ``while_sampling`` is called, as the real one does.
     """
-    return fake_sample(model=model, **kwargs)
+    idata = fake_sample(model=model, **kwargs)
+    if while_sampling is not None:
+        while_sampling()
+    return idata
+
+
+def fake_compiled_prepare(bayes_model, **kwargs) -> None:
+    """Stand-in for :func:`decision.models.compiled.prepare`: nothing to compile."""
 
 
 def patch_fake_sampling(patch) -> None:
@@ -135,7 +143,8 @@ def patch_fake_sampling(patch) -> None:
 
     Replaces ``pymc.sample`` with :func:`fake_sample` and the compiled path
     (:func:`decision.models.compiled.sample`, the numpyro default) with
-    :func:`fake_compiled_sample`.
+    :func:`fake_compiled_sample`, and its ahead-of-time compilation
+    (:func:`decision.models.compiled.prepare`) with :func:`fake_compiled_prepare`.
     """
     import pymc as pm
 
@@ -143,6 +152,7 @@ def patch_fake_sampling(patch) -> None:
 
     patch.setattr(pm, "sample", fake_sample)
     patch.setattr(compiled, "sample", fake_compiled_sample)
+    patch.setattr(compiled, "prepare", fake_compiled_prepare)
 
 
 @dataclasses.dataclass

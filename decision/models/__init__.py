@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -117,17 +119,27 @@ def fit_models(
     from decision.core.progress import current
 
     progress = progress or current()
+    models = build_models(**kwargs)
+    cached = {key: use_cache and model.cache_path().exists() for key, model in models.items()}
+    to_compile = {k: m for k, m in models.items() if not cached[k] and m.compiles_once}
+    if len(to_compile) > 1 and (os.cpu_count() or 1) > 1:
+        names = ", ".join(MODEL_LABELS.get(key, key) for key in to_compile)
+        # Compiling is most of a cold fit, and XLA compiles without the GIL: both models'
+        # samplers compile side by side (cold fit about 3 s faster), then sample one by one.
+        with progress.stage(f"{names}: compiling the samplers side by side"):
+            with ThreadPoolExecutor(max_workers=len(to_compile)) as pool:
+                for done in [pool.submit(m.prepare_sampler) for m in to_compile.values()]:
+                    done.result()
     fits = {}
-    for key, model in build_models(**kwargs).items():
+    for key, model in models.items():
         label = MODEL_LABELS.get(key, key)
-        cached = use_cache and model.cache_path().exists()
-        if cached:
+        if cached[key]:
             title = f"{label}: loading the posterior from the cache"
         else:
             s = model.sampler
             title = f"{label}: sampling {s['chains']} chains x {s['draws']} draws"
         # A cached posterior needs no sampler, nor its display (which imports PyMC).
-        display = contextlib.nullcontext(False) if cached else progress.sampler_display()
+        display = contextlib.nullcontext(False) if cached[key] else progress.sampler_display()
         with progress.stage(title), display as bar:
             fits[key] = model.fit(use_cache=use_cache, strict=strict, progressbar=bar)
     if fits and all(fit.from_cache for fit in fits.values()):

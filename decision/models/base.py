@@ -732,6 +732,38 @@ class BayesianModel:
             from_cache,
         )
 
+    def _nuts_settings(self, *, progressbar: bool) -> dict[str, Any]:
+        """Return the keywords of ``pymc.sample`` (and :func:`compiled.sample`) for this fit."""
+        s = self.sampler
+        return {
+            "draws": int(s["draws"]),
+            "tune": int(s["tune"]),
+            "chains": int(s["chains"]),
+            "target_accept": float(s["target_accept"]),
+            "random_seed": int(s["random_seed"]),
+            "progressbar": progressbar,
+            "compute_convergence_checks": False,
+            "nuts_sampler": s["nuts_sampler"],
+        }
+
+    @property
+    def compiles_once(self) -> bool:
+        """Whether this model samples with the compiled-once NUTS program."""
+        return self.sampler["nuts_sampler"] == "numpyro" and bool(self.sampler["compile_once"])
+
+    def prepare_sampler(self) -> None:
+        """Compile this model's sampler ahead of :meth:`fit` (compiled-once path; else no-op).
+
+        Safe to run in a thread beside another model's: :func:`decision.models.fit_models`
+        compiles the models it must sample side by side.
+        """
+        if self.compiles_once:
+            from decision.models import compiled
+            from decision.models.special import register_jax
+
+            register_jax()
+            compiled.prepare(self, **self._nuts_settings(progressbar=False))
+
     def _sample(self, *, progressbar: bool) -> az.InferenceData:
         import pymc as pm
 
@@ -739,16 +771,7 @@ class BayesianModel:
         seed = int(s["random_seed"])
         backend = s["nuts_sampler"]
         model = self.build()
-        nuts = {
-            "draws": int(s["draws"]),
-            "tune": int(s["tune"]),
-            "chains": int(s["chains"]),
-            "target_accept": float(s["target_accept"]),
-            "random_seed": seed,
-            "progressbar": progressbar,
-            "compute_convergence_checks": False,
-            "nuts_sampler": backend,
-        }
+        nuts = self._nuts_settings(progressbar=progressbar)
         if backend == "pymc":
             nuts["cores"] = int(s["cores"])
         else:
@@ -759,34 +782,43 @@ class BayesianModel:
         # 0.3 s where compiling them to C costs 7 s on an empty compile cache, and draws the
         # same numbers (random variables are drawn by NumPy either way).
         predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
-        if backend == "numpyro" and s["compile_once"]:
-            from decision.models import compiled
 
-            idata = compiled.sample(self, model, **nuts)  # builds the padded model: no context
-        else:
-            with model:
-                idata = pm.sample(**nuts)
-        with model:
-            with warnings.catch_warnings():
+        def prior_predictive():
+            with model, warnings.catch_warnings():
                 # Potentials here are likelihood terms (censoring, recency weights, soft
                 # evidence): the prior predictive shows the priors alone, and posterior draws
                 # already reflect the potentials, so PyMC's warning does not apply.
                 warnings.filterwarnings("ignore", message="The effect of Potentials")
-                prior = pm.sample_prior_predictive(
+                return pm.sample_prior_predictive(
                     draws=int(s["prior_predictive_draws"]), random_seed=seed + 1, **predictive
                 )
-                idata.extend(prior)
-                if model.observed_RVs:
-                    posterior = idata.posterior
-                    total = posterior.sizes["chain"] * posterior.sizes["draw"]
-                    step = max(1, math.ceil(total / int(s["posterior_predictive_draws"])))
-                    replicated = pm.sample_posterior_predictive(
-                        _predictive_trace(model, posterior.isel(draw=slice(None, None, step))),
-                        random_seed=seed + 2,
-                        progressbar=False,
-                        **predictive,
-                    )
-                    idata.extend(replicated)
+
+        drawn = []
+        if self.compiles_once:
+            from decision.models import compiled
+
+            # The compiled program samples in XLA's threads: the prior predictive (Python)
+            # is drawn meanwhile. It uses its own seed, so the draws do not depend on when.
+            idata = compiled.sample(
+                self, model, while_sampling=lambda: drawn.append(prior_predictive()), **nuts
+            )
+        else:
+            with model:
+                idata = pm.sample(**nuts)
+        idata.extend(drawn[0] if drawn else prior_predictive())
+        if model.observed_RVs:
+            posterior = idata.posterior
+            total = posterior.sizes["chain"] * posterior.sizes["draw"]
+            step = max(1, math.ceil(total / int(s["posterior_predictive_draws"])))
+            with model, warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="The effect of Potentials")
+                replicated = pm.sample_posterior_predictive(
+                    _predictive_trace(model, posterior.isel(draw=slice(None, None, step))),
+                    random_seed=seed + 2,
+                    progressbar=False,
+                    **predictive,
+                )
+            idata.extend(replicated)
         for name, values in self.derived(idata.posterior).items():
             idata.posterior[name] = values
         if "prior" in idata.groups():

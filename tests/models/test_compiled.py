@@ -172,6 +172,12 @@ def test_refits_on_another_date_ledger_or_prior_compile_nothing(cls, backend_com
     assert len(backend_compiles) == after_first  # the refits compiled nothing
     means = [f.draws(f.headline_names[0]).mean() for f in (first, *refits)]
     assert len(set(np.round(means, 6))) == 3  # and really sampled other posteriors
+    # Compiled ahead of the fit (as fit_models does, side by side): the same draws.
+    again = cls(sampler=_BUDGET, as_of="2017-08-20")
+    again.prepare_sampler()
+    name = first.headline_names[0]
+    np.testing.assert_array_equal(again.fit(use_cache=False).draws(name), first.draws(name))
+    assert len(backend_compiles) == after_first
 
 
 @pytest.mark.slow

@@ -396,3 +396,52 @@ def test_the_prior_side_ignores_the_monitoring_record(fake_sampling, tiny_sample
     prior = fit.prior_draws("p_accept")
     assert prior is not None and 0 < prior.mean() < 1
     np.testing.assert_array_equal(prior, fit.prior_draws("accept_propensity_freeze_plus_pressure"))
+
+
+# ---------------------------------------------------------------------------
+# Fitting both models: compiling side by side
+# ---------------------------------------------------------------------------
+
+
+def _record_prepares(monkeypatch) -> list[tuple[str, str]]:
+    """Record (model name, thread name) for each ahead-of-time compilation of a sampler."""
+    import threading
+
+    from decision.models import compiled
+
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(
+        compiled,
+        "prepare",
+        lambda bayes_model, **kw: calls.append((bayes_model.name, threading.current_thread().name)),
+    )
+    return calls
+
+
+def test_fit_models_compiles_both_samplers_in_worker_threads(
+    fake_sampling, tiny_sampler, monkeypatch
+):
+    import threading
+
+    from decision.models import fit_models
+
+    calls = _record_prepares(monkeypatch)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    fits = fit_models(sampler=tiny_sampler)
+    assert sorted(name for name, _ in calls) == sorted(fit.model_name for fit in fits.values())
+    assert all(thread != threading.main_thread().name for _, thread in calls)
+    assert {"prior", "posterior"} <= set(fits["dprk"].idata.groups())
+
+
+def test_fit_models_compiles_nothing_ahead_for_one_model_a_cached_one_or_one_core(
+    fake_sampling, tiny_sampler, monkeypatch
+):
+    from decision.models import fit_models
+
+    calls = _record_prepares(monkeypatch)
+    fit_models(sampler=tiny_sampler, keys=["china"])  # one model: nothing to overlap
+    fit_models(sampler=tiny_sampler, keys=["china", "dprk"])  # china is cached now
+    fit_models(sampler={**tiny_sampler, "nuts_sampler": "pymc"}, use_cache=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    fit_models(sampler={**tiny_sampler, "random_seed": 7}, use_cache=False)
+    assert calls == []

@@ -2,7 +2,7 @@
 
 ``tests/conftest.py`` puts this folder on ``PYTHONPATH`` for tests outside the slow lane, so
 report kernels, CLI runs and sweep workers started by those tests load it at start-up. When
-``decision.models.compiled`` or ``pymc`` is imported, its NUTS entry point is replaced by the
+``decision.models.compiled`` or ``pymc`` is imported, its NUTS entry points are replaced by the
 fakes of :mod:`decision.testing` (prior draws shaped like a posterior, no MCMC and no
 compilation): the fast lane checks plumbing, the slow lane checks inference. Nothing is
 imported here until the process itself imports those modules.
@@ -15,8 +15,11 @@ import importlib.util
 import sys
 
 _PATCHES = {
-    "decision.models.compiled": ("sample", "fake_compiled_sample"),
-    "pymc": ("sample", "fake_sample"),
+    "decision.models.compiled": {
+        "sample": "fake_compiled_sample",
+        "prepare": "fake_compiled_prepare",
+    },
+    "pymc": {"sample": "fake_sample"},
 }
 
 
@@ -34,13 +37,14 @@ class _FakeNutsOnImport(importlib.abc.MetaPathFinder):
         if spec is None or spec.loader is None:
             return spec
         load = spec.loader.exec_module
-        attribute, fake = _PATCHES[name]
+        fakes = _PATCHES[name]
 
         def exec_module(module):
             load(module)
             import decision.testing
 
-            setattr(module, attribute, getattr(decision.testing, fake))
+            for attribute, fake in fakes.items():
+                setattr(module, attribute, getattr(decision.testing, fake))
 
         spec.loader.exec_module = exec_module
         return spec
