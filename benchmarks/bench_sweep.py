@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import yaml
+from bench_issue15 import SCENARIO_REFIT_SAMPLER
 
 from decision.sweep import (
     Posterior,
@@ -45,7 +46,7 @@ from decision.testing import synthetic_posterior
 TREE_GOAL_SECONDS = 30.0
 SPEEDUP_GOAL = 1.7
 WORKERS = 2
-REFIT_SAMPLER = {"draws": 100, "tune": 100, "chains": 2, "cores": 1, "prior_predictive_draws": 50}
+REFIT_SAMPLER = SCENARIO_REFIT_SAMPLER
 
 
 def write(folder: Path, name: str, data: dict) -> Path:

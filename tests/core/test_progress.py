@@ -104,9 +104,11 @@ def test_a_kernel_relays_stages_and_notes_to_the_renderer(tmp_path, monkeypatch)
 
 
 def test_fitting_shows_a_stage_per_model_and_says_when_the_cache_served(
-    fake_sampling, tiny_sampler
+    fake_sampling, tiny_sampler, monkeypatch
 ):
     from decision.models import fit_models
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)  # cores for compiling side by side
 
     first, second = io.StringIO(), io.StringIO()
     with Progress("lines", stream=first) as shown:
@@ -118,6 +120,7 @@ def test_fitting_shows_a_stage_per_model_and_says_when_the_cache_served(
     sampled = [LINE.sub("", line) for line in first.getvalue().splitlines()]
     cached = [LINE.sub("", line) for line in second.getvalue().splitlines()]
     assert sampled == [
+        "DPRK model, China model: compiling the samplers side by side",
         "DPRK model: sampling 2 chains x 40 draws",
         "China model: sampling 2 chains x 40 draws",
     ]
