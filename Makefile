@@ -46,12 +46,14 @@ test-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "warning: chromium not found; install it (apt-get install chromium) for the browser test" >&2; fi; }
 
+# uv, like pip, compiles the packages' bytecode while it installs (uv skips it by default, which
+# only moves the cost to the first report: 63 s instead of 51 s with empty compile caches).
 $(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then \
 	  echo "installing $(LOCK) with uv"; \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r $(LOCK) && \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python --require-hashes -r $(LOCK) && \
 	  $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . ; \
 	else \
 	  echo "installing $(LOCK) with pip (uv is not available)"; \
