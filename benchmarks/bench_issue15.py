@@ -219,11 +219,11 @@ def main() -> int:
             rows["make test from a fresh clone"], _ = timed(["make", "test"], test_env, clone)
 
     print(f"baseline (new process importing decision.case and decision.models): {baseline:.2f} s")
-    print(f"{'step':52} {'seconds':>8} {'x baseline':>11}  goal")
+    print(f"{'step':62} {'seconds':>8} {'x baseline':>11}  goal")
     for label, goal in GOALS.items():
         if label == "the same, exponential utility (x linear)":
             status = "met" if exponential_ratio <= goal else "NOT met"
-            print(f"{label:52} {exponential_ratio:>8.2f} {'':>11}  <= {goal} x linear: {status}")
+            print(f"{label:62} {exponential_ratio:>8.2f} {'':>11}  <= {goal} x linear: {status}")
             continue
         if label not in rows:
             continue
@@ -231,7 +231,7 @@ def main() -> int:
         verdict = (
             "" if goal is None else f"<= {goal:g} s: {'met' if seconds <= goal else 'NOT met'}"
         )
-        print(f"{label:52} {seconds:>8.1f} {seconds / baseline:>11.1f}  {verdict}")
+        print(f"{label:62} {seconds:>8.1f} {seconds / baseline:>11.1f}  {verdict}")
     print(f"diagnostics of the cold fit: {json.dumps(diagnostics)}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0

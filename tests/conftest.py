@@ -27,6 +27,19 @@ def isolated_cache(tmp_path_factory, monkeypatch):
     return path
 
 
+@pytest.fixture(scope="session")
+def run_posterior_cache(tmp_path_factory, worker_id) -> Path:
+    """Return a posterior cache for the whole run, shared by its xdist workers (slow lane).
+
+    Real fits at the default budget are costly, and the cache names each fit by its inputs:
+    tests that need the same fit (the default brief, the convergence checks) sample it once.
+    """
+    base = tmp_path_factory.getbasetemp()
+    path = (base if worker_id == "master" else base.parent) / "shared_posteriors"
+    path.mkdir(exist_ok=True)
+    return path
+
+
 #: Holds the ``sitecustomize`` that fakes NUTS in the processes fast-lane tests start.
 FAKE_NUTS_PATH = Path(__file__).parent / "support" / "fake_nuts"
 

@@ -4,11 +4,14 @@ Every fit the decision depends on must pass the gates (R-hat <= 1.01, bulk ESS >
 divergences): both models at the default ``as_of``, every shipped scenario's prior overrides,
 and the worked 2017-18 ledger through every month from September 2017 to February 2018. Fits
 are shared through one module-wide posterior cache, so identical inputs (a scenario with no
-prior overrides, a ledger month whose data equal another fit's) are sampled once.
+prior overrides, a ledger month whose data equal another fit's) are sampled once, by one of
+the xdist workers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -57,10 +60,27 @@ def _cases() -> dict[str, tuple[str, dict]]:
 CASES = _cases()
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on ``path`` (a lock file) for the block, across processes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    """Fit (or serve from the module's cache) any case by label."""
-    cache = tmp_path_factory.mktemp("shared_posteriors")
+def fitted(run_posterior_cache):
+    """Fit (or serve from the run's shared cache) any case by label.
+
+    The cache is one folder for the whole test run, shared by the xdist workers: a fit
+    another worker made (or is making: its lock is waited for) is read, not sampled again.
+    Its file names hold the fit's inputs, so only identical fits are shared.
+    """
+    cache = run_posterior_cache
     done: dict[str, object] = {}
 
     def get(label: str, model_cls=None, **kwargs):
@@ -71,7 +91,9 @@ def fitted(tmp_path_factory):
                 if model_cls is None:
                     key, kwargs = CASES[label]
                     model_cls = MODELS[key]
-                done[label] = model_cls(**kwargs).fit(use_cache=True)
+                model = model_cls(**kwargs)
+                with _locked(model.cache_path().with_suffix(".lock")):
+                    done[label] = model.fit(use_cache=True)
                 d = done[label].diagnostics
                 print(
                     f"\n[fit] {label}: max R-hat {d.max_r_hat:.4f}, min bulk ESS "

@@ -158,8 +158,9 @@ def test_sensitivity_report_renders_every_section(rendered, monkeypatch):
 
 
 @pytest.mark.slow
-def test_brief_with_the_full_budget_converges(tmp_path, monkeypatch):
-    monkeypatch.setenv("DECISION_CACHE_DIR", str(tmp_path / "cache"))
+def test_brief_with_the_full_budget_converges(tmp_path, monkeypatch, run_posterior_cache):
+    # The default fits are those of tests/models/test_convergence.py: sampled once per run.
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(run_posterior_cache))
     target = render_report({}, out_dir=tmp_path / "reports", name="brief")
     analysis = json.loads((target / "analysis.json").read_text())
     assert analysis["diagnostics_ok"], analysis["flags"]
