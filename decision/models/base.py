@@ -759,9 +759,7 @@ class BayesianModel:
         """
         if self.compiles_once:
             from decision.models import compiled
-            from decision.models.special import register_jax
 
-            register_jax()
             compiled.prepare(self, **self._nuts_settings(progressbar=False))
 
     def _sample(self, *, progressbar: bool) -> az.InferenceData:
@@ -774,7 +772,7 @@ class BayesianModel:
         nuts = self._nuts_settings(progressbar=progressbar)
         if backend == "pymc":
             nuts["cores"] = int(s["cores"])
-        else:
+        elif not self.compiles_once:  # the compiled path registers it itself
             from decision.models.special import register_jax
 
             register_jax()

@@ -244,6 +244,10 @@ def _ready(bayes_model, draws, tune, chains, target_accept, random_seed):
     """Return the padded model, its structure, the program's arguments and its program."""
     import jax
 
+    from decision.models.special import register_jax
+
+    register_jax()  # PyTensor's JAX backend learns beta_cdf before any graph is converted
+
     prepared = _PREPARED.pop(bayes_model, None)
     if prepared is None:
         padded = bayes_model.build(padded=True)
