@@ -331,7 +331,7 @@ def sample(
     if while_sampling is not None:
         while_sampling()  # the program runs asynchronously: this thread is free meanwhile
     z = jax.block_until_ready(z)
-    elapsed = time.perf_counter() - began
+    elapsed = time.perf_counter() - began  # at least while_sampling's time
     values = [np.asarray(v) for v in structure.outputs_all(z, data)]
     padded_shapes = {n: v.shape[2:] for n, v in zip(structure.output_names, values, strict=True)}
     target = _target_shapes(model, structure.output_names, padded_shapes)
