@@ -13,6 +13,7 @@ served through it reads the ``.nc`` (and imports ArviZ) only when asked for its 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
@@ -21,7 +22,7 @@ import logging
 import math
 import warnings
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -89,6 +90,19 @@ DEFAULT_SAMPLER: dict[str, Any] = {
 
 #: A fit is flagged when any free variable breaks one of these.
 CONVERGENCE_THRESHOLDS = {"r_hat": 1.01, "ess_bulk": 400.0, "divergences": 0}
+
+
+@contextlib.contextmanager
+def _potentials_warning_ignored() -> Iterator[None]:
+    """Silence PyMC's warning that predictive sampling ignores potentials.
+
+    Potentials here are likelihood terms (censoring, recency weights, soft evidence): the
+    prior predictive shows the priors alone, and posterior draws already reflect the
+    potentials, so the warning does not apply.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The effect of Potentials")
+        yield
 
 
 def _predictive_trace(model, posterior) -> az.InferenceData:
@@ -782,11 +796,7 @@ class BayesianModel:
         predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
 
         def prior_predictive():
-            with model, warnings.catch_warnings():
-                # Potentials here are likelihood terms (censoring, recency weights, soft
-                # evidence): the prior predictive shows the priors alone, and posterior draws
-                # already reflect the potentials, so PyMC's warning does not apply.
-                warnings.filterwarnings("ignore", message="The effect of Potentials")
+            with model, _potentials_warning_ignored():
                 return pm.sample_prior_predictive(
                     draws=int(s["prior_predictive_draws"]), random_seed=seed + 1, **predictive
                 )
@@ -808,8 +818,7 @@ class BayesianModel:
             posterior = idata.posterior
             total = posterior.sizes["chain"] * posterior.sizes["draw"]
             step = max(1, math.ceil(total / int(s["posterior_predictive_draws"])))
-            with model, warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="The effect of Potentials")
+            with model, _potentials_warning_ignored():
                 replicated = pm.sample_posterior_predictive(
                     _predictive_trace(model, posterior.isel(draw=slice(None, None, step))),
                     random_seed=seed + 2,
