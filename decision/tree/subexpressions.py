@@ -266,6 +266,17 @@ class SharedEvaluation:
     def _operand(self, x) -> tuple:
         return self._take(x) if _is_array(x) else (x, False)
 
+    def _computed(self, nodes) -> None:
+        """Compute the operands of one operation before any of them is taken.
+
+        Computing an operand may be the last read of a node that another operand is, and
+        overwrite it in place: taken first, that operand would no longer count the pending
+        read that keeps it from being overwritten.
+        """
+        for node in nodes:
+            if _is_array(node) and node not in self.values:
+                self.values[node] = self._compute(node)
+
     def _compute(self, node: int) -> tuple[np.ndarray, bool]:
         operation = self.operations[node]
         kind = operation[0]
@@ -287,16 +298,19 @@ class SharedEvaluation:
         if kind == "product":
             return self._reduce([(1, x) for x in operation[1]], product=True), True
         if kind in ("divide", "power"):
+            self._computed(operation[1:])
             (a, free_a), (b, free_b) = self._operand(operation[1]), self._operand(operation[2])
             out = a if free_a else (b if free_b else None)
             function = np.true_divide if kind == "divide" else np.power
             return function(a, b, out=out), True
         function = FUNCTIONS[operation[1]][0]
+        self._computed(operation[2])
         return np.asarray(function(*(self._operand(a)[0] for a in operation[2])), dtype=float), True
 
     def _reduce(self, terms, product: bool = False) -> np.ndarray:
         """Sum (or product) of two or more arrays, positive terms first, in place when free."""
         ordered = [t for t in terms if t[0] > 0] + [t for t in terms if t[0] < 0]
+        self._computed([node for _, node in ordered])
         total, owned = None, False
         for sign, node in ordered:
             x, free = self._take(node)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from decision.tree.expressions import compile_expression
@@ -53,6 +53,11 @@ def texts(depth: int):
 @given(
     st.lists(texts(3), min_size=1, max_size=6), st.lists(st.integers(1, 3), min_size=6, max_size=6)
 )
+# Found by Hypothesis: computing a later operand ((-x) / x, and 1 - x * y) read a shared
+# part for the last time and overwrote it in place while an earlier operand still held it.
+@example(sources=["clip(-(x), -(sqrt(abs(x) + 1)), (-(x)) / x)"], reads=[1] * 6)
+@example(sources=["max(x * y, 1 - x * y)"], reads=[1] * 6)
+@example(sources=["x * y + (x * y) / y"], reads=[1] * 6)
 def test_values_equal_evaluating_each_expression_alone(sources, reads):
     env = environment()
     before = {k: np.copy(v) for k, v in env.items()}
