@@ -101,6 +101,7 @@ def cold_environment(folder: Path) -> dict[str, str]:
     """Return an environment whose compile and posterior caches are empty folders in ``folder``."""
     env = dict(os.environ)
     env["DECISION_CACHE_DIR"] = str(folder / "decision")
+    env["DECISION_COMPILE_CACHE_DIR"] = str(folder / "compile")
     env["PYTENSOR_FLAGS"] = f"base_compiledir={folder / 'pytensor'}"
     env["JAX_COMPILATION_CACHE_DIR"] = str(folder / "jax")
     for name in (
@@ -239,7 +240,12 @@ def main() -> int:
 
 def _caches(env: dict[str, str]) -> dict[str, str]:
     """Return the cache variables of a :func:`cold_environment`, to lay over another one."""
-    names = ("DECISION_CACHE_DIR", "PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR")
+    names = (
+        "DECISION_CACHE_DIR",
+        "DECISION_COMPILE_CACHE_DIR",
+        "PYTENSOR_FLAGS",
+        "JAX_COMPILATION_CACHE_DIR",
+    )
     return {k: v for k, v in env.items() if k in names or k.startswith("JAX_PERSISTENT_CACHE")}
 
 

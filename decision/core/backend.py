@@ -8,7 +8,8 @@ available (``sampler={"nuts_sampler": "pymc"}``) as the fallback.
 
 Compiled code lives in the package's cache folder beside the cached posteriors
 (:func:`compile_cache_dir`): PyTensor's compile directory and JAX's persistent compilation
-cache. Both libraries read their settings when first imported, so
+cache (and fitted elicitation answers). Both libraries read their settings when first
+imported, so
 :func:`configure_compile_caches` runs when :mod:`decision.models` is imported (before PyMC
 or JAX are) and only fills in what the environment has not already set.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from decision.core.errors import InputError
 
 __all__ = [
+    "COMPILE_CACHE_VARIABLE",
     "DEFAULT_NUTS_SAMPLER",
     "NUTS_SAMPLERS",
     "backend_info",
@@ -52,9 +54,19 @@ def cache_root() -> Path:
     return Path(os.environ.get("DECISION_CACHE_DIR") or Path.home() / ".cache" / "decision")
 
 
+#: Names the compile cache's folder; :func:`configure_compile_caches` sets it for subprocesses.
+COMPILE_CACHE_VARIABLE = "DECISION_COMPILE_CACHE_DIR"
+
+
 def compile_cache_dir() -> Path:
-    """Return the folder of compiled model code (``pytensor/`` and ``jax/`` inside it)."""
-    return cache_root() / "compile"
+    """Return the folder of compiled code: ``$DECISION_COMPILE_CACHE_DIR`` or ``compile/``.
+
+    ``compile/`` is in :func:`cache_root`. It holds PyTensor's compile directory
+    (``pytensor/``), JAX's persistent compilation cache (``jax/``) and fitted elicitation
+    answers (``elicitation/``, :mod:`decision.elicitation.stored`): what is derived
+    deterministically from code, inputs and library versions, never from sampling.
+    """
+    return Path(os.environ.get(COMPILE_CACHE_VARIABLE) or cache_root() / "compile")
 
 
 def configure_compile_caches() -> dict[str, str]:
@@ -72,6 +84,7 @@ def configure_compile_caches() -> dict[str, str]:
         The environment variables that now configure the caches.
     """
     root = compile_cache_dir()
+    os.environ.setdefault(COMPILE_CACHE_VARIABLE, str(root))
     flags = os.environ.get("PYTENSOR_FLAGS", "")
     if "base_compiledir" not in flags and "pytensor" not in sys.modules:
         setting = f"base_compiledir={root / 'pytensor'}"
@@ -91,7 +104,12 @@ def configure_compile_caches() -> dict[str, str]:
             "jax_persistent_cache_min_entry_size_bytes",
             int(os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"]),
         )
-    names = ("PYTENSOR_FLAGS", "JAX_COMPILATION_CACHE_DIR", *_JAX_CACHE_THRESHOLDS)
+    names = (
+        COMPILE_CACHE_VARIABLE,
+        "PYTENSOR_FLAGS",
+        "JAX_COMPILATION_CACHE_DIR",
+        *_JAX_CACHE_THRESHOLDS,
+    )
     return {name: os.environ[name] for name in names if name in os.environ}
 
 

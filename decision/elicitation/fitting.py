@@ -39,6 +39,7 @@ import numpy as np
 from decision.core.errors import InputError
 from decision.elicitation._preliz import preliz, quiet
 from decision.elicitation.records import Elicited, answer_quantiles
+from decision.elicitation.stored import stored_fit
 from decision.tree.parameters import DistributionParameter, parse_parameters
 
 __all__ = [
@@ -323,6 +324,16 @@ def _three_point(method, answers: Mapping[str, float]) -> dict[str, Any]:
     return spec
 
 
+def _fitted_spec(method, answers: Mapping[str, float]) -> dict[str, Any]:
+    """Read ``answers`` as the distribution ``method`` names (PreliZ; see the module docs)."""
+    if method.name == "three-point":
+        return _three_point(method, answers)
+    if method.name == "quantiles":
+        points = answer_quantiles(answers)
+        return _spec_of(method.distribution, _fit_quantiles(method.distribution, points))
+    return _spec_of(method.distribution, _fit_mode_interval(method.distribution, answers))
+
+
 def fit_answers(elicited: Elicited) -> Fit:
     """Fit the distribution the record's method names to one expert's answers.
 
@@ -332,13 +343,9 @@ def fit_answers(elicited: Elicited) -> Fit:
         The spec and its fit error; call :meth:`Fit.check` to refuse a poor fit.
     """
     method, answers = elicited.method, elicited.judgment.answers
-    if method.name == "three-point":
-        spec = _three_point(method, answers)
-    elif method.name == "quantiles":
-        points = answer_quantiles(answers)
-        spec = _spec_of(method.distribution, _fit_quantiles(method.distribution, points))
-    else:
-        spec = _spec_of(method.distribution, _fit_mode_interval(method.distribution, answers))
+    spec = stored_fit(
+        method.name, method.distribution, answers, lambda: _fitted_spec(method, answers)
+    )
     error, worst = _misses(spec, method, answers)
     return Fit(elicited=elicited, spec=spec, error=error, worst=worst)
 

@@ -10,6 +10,7 @@ import pytest
 
 from decision.case import load_spec
 from decision.elicitation.notebook import record_yaml
+from decision.elicitation.records import Elicited, Judgment, Method, Record
 
 ROOT = Path(__file__).parents[2]
 #: The shipped record of the case's judgments.
@@ -77,3 +78,24 @@ def write_record(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def elicited():
+    """Make one synthetic expert's answers to one question, read by ``method``."""
+
+    def make(method: Method, answers: dict) -> Elicited:
+        judgment = Judgment(
+            question="A synthetic question?", units="u", answers=answers, rationale="synthetic"
+        )
+        record = Record(
+            expert={"id": "synthetic", "name": "synthetic"},
+            date=dt.date(2017, 8, 20),
+            case="freeze_plus_pressure",
+            horizon="h",
+            method=method,
+            judgments={"x": judgment},
+        )
+        return Elicited("x", judgment, method, record, "synthetic.yaml")
+
+    return make

@@ -206,7 +206,7 @@ def test_the_backend_and_its_version_are_recorded_on_the_posterior(
 
 def test_compile_caches_live_in_the_package_cache_unless_already_set(tmp_path, monkeypatch):
     monkeypatch.setenv("DECISION_CACHE_DIR", str(tmp_path))
-    for name in ("JAX_COMPILATION_CACHE_DIR", "PYTENSOR_FLAGS"):
+    for name in ("JAX_COMPILATION_CACHE_DIR", "PYTENSOR_FLAGS", backend.COMPILE_CACHE_VARIABLE):
         monkeypatch.delenv(name, raising=False)
     # As in a fresh process: neither library imported yet.
     monkeypatch.delitem(sys.modules, "pytensor", raising=False)
