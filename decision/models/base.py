@@ -72,9 +72,10 @@ configure_compile_caches()
 #: and priors as arguments of one compiled program (:mod:`decision.models.compiled`), so a
 #: new ``as_of``, ledger or prior does not recompile; ``False`` runs ``pymc.sample``, which
 #: compiles the data into the program. ``prior_predictive_draws`` and
-#: ``posterior_predictive_draws`` size the predictive checks: the posterior predictive is
-#: drawn from that many posterior draws, thinned evenly along each chain (its cost grows with
-#: the draws, and 1,000 replicates settle a check's interval and p-value).
+#: ``posterior_predictive_draws`` size the predictive checks, each at most the posterior's
+#: number of draws: the posterior predictive is drawn from that many posterior draws, thinned
+#: evenly along each chain (its cost grows with the draws, and 1,000 replicates settle a
+#: check's interval and p-value).
 DEFAULT_SAMPLER: dict[str, Any] = {
     "nuts_sampler": DEFAULT_NUTS_SAMPLER,
     "compile_once": True,
@@ -795,10 +796,14 @@ class BayesianModel:
         # same numbers (random variables are drawn by NumPy either way).
         predictive = {"compile_kwargs": {"mode": "FAST_COMPILE"}}
 
+        # No more prior draws than posterior draws: a short run's checks compare like with
+        # like, and PyMC draws the prior one sample at a time (about 2 ms each for the DPRK).
+        prior_draws = min(int(s["prior_predictive_draws"]), int(s["draws"]) * int(s["chains"]))
+
         def prior_predictive():
             with model, _potentials_warning_ignored():
                 return pm.sample_prior_predictive(
-                    draws=int(s["prior_predictive_draws"]), random_seed=seed + 1, **predictive
+                    draws=prior_draws, random_seed=seed + 1, **predictive
                 )
 
         drawn = []

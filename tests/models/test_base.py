@@ -161,6 +161,16 @@ def test_inputs_are_recorded_on_the_posterior(fake_sampling, tiny_sampler):
     assert recorded == json.loads(json.dumps(fit.inputs, default=str))
 
 
+@pytest.mark.parametrize("draws, chains, asked, expected", [(15, 2, 500, 30), (15, 2, 12, 12)])
+def test_the_prior_predictive_has_at_most_the_posteriors_draws(
+    fake_sampling, draws, chains, asked, expected
+):
+    sampler = {"draws": draws, "chains": chains, "cores": 1, "prior_predictive_draws": asked}
+    idata = ChinaFollowThroughModel(sampler=sampler).fit(use_cache=False).idata
+    assert idata.prior_predictive.sizes["draw"] == expected
+    assert idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"] == draws * chains
+
+
 def test_strict_mode_raises_on_flagged_fit(fake_sampling):
     # Fake sampling gives too few draws for a bulk ESS of 400: strict must refuse it.
     model = ChinaFollowThroughModel(
@@ -215,6 +225,10 @@ def test_compile_caches_live_in_the_package_cache_unless_already_set(tmp_path, m
     assert settings["PYTENSOR_FLAGS"] == f"base_compiledir={tmp_path / 'compile' / 'pytensor'}"
     assert settings["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "compile" / "jax")
     assert settings["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"
+    # Subprocesses (a report's kernel) inherit the folder, wherever their posteriors go.
+    assert settings[backend.COMPILE_CACHE_VARIABLE] == str(tmp_path / "compile")
+    monkeypatch.setenv("DECISION_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert backend.compile_cache_dir() == tmp_path / "compile"
     # A user's own settings win.
     monkeypatch.setenv("PYTENSOR_FLAGS", "floatX=float64,base_compiledir=/elsewhere")
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere-jax")
