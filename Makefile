@@ -10,6 +10,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bootstrap-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 
+# Python keeps compiled bytecode of the package and of the tests (pytest's rewritten asserts)
+# in __pycache__/ (ignored by git), even where the environment says not to write it: each
+# process would otherwise compile them again (pytest's collection 7.6 s -> 4.7 s, and every
+# report kernel and CLI run 0.15 s less). uv already compiled the installed libraries.
+unexport PYTHONDONTWRITEBYTECODE
+
 LEDGER ?= observations.csv
 EXAMPLE_MONTHS := 2017-09 2017-10 2017-11 2017-12 2018-01 2018-02
 
