@@ -209,10 +209,12 @@ def test_monitoring_updates_move_estimates_the_right_way(fitted):
     )
 
 
+#: Sampled at the reports' tiny budget (``TINY_SAMPLER``), whose compiled program the slow
+#: lane's renders share: determinism needs no more draws than that.
 _ONE_RUN = """
 import sys
 from decision.models import fit_models
-fits = fit_models(sampler={"draws": 200, "tune": 200, "chains": 2}, use_cache=False)
+fits = fit_models(sampler={"draws": 30, "tune": 30, "chains": 2}, use_cache=False)
 for key, fit in fits.items():
     fit.idata.posterior.to_netcdf(f"{sys.argv[1]}-{key}.nc")
 """
