@@ -1,7 +1,8 @@
 """Test plumbing shared by the test suite and the benchmarks: never for an analysis.
 
 * Sampler budgets: :data:`TINY_SAMPLER` (a real but short MCMC run, for reports and
-  notebooks executed in the fast lane; not expected to converge), :data:`FAKE_SAMPLER` (with
+  notebooks executed in the fast lane; not expected to converge), :data:`SHORT_SAMPLER` (a
+  short real run for slow-lane checks that compare estimates), :data:`FAKE_SAMPLER` (with
   :func:`fake_sample`), :func:`report_parameters` and :func:`cli_parameters` (the same budget
   as report parameters and as ``-p`` options).
 * :func:`fake_sample`: a stand-in for ``pymc.sample`` that returns prior draws shaped like a
@@ -29,6 +30,7 @@ from decision.case import Case, load_case
 
 __all__ = [
     "FAKE_SAMPLER",
+    "SHORT_SAMPLER",
     "TINY_SAMPLER",
     "SyntheticFit",
     "cli_parameters",
@@ -45,6 +47,10 @@ __all__ = [
 
 #: A real but short MCMC run: reports, notebooks and CLI runs in the fast lane.
 TINY_SAMPLER: dict[str, Any] = {"draws": 30, "tune": 30, "chains": 2, "cores": 1}
+
+#: A short real run whose means settle to a few hundredths: slow-lane checks that compare
+#: estimates. One budget for all of them, so its program compiles once per run.
+SHORT_SAMPLER: dict[str, Any] = {"draws": 500, "tune": 500, "chains": 2, "cores": 1}
 
 #: Sampler settings for plumbing tests with :func:`fake_sample` (prior draws, no tuning).
 FAKE_SAMPLER: dict[str, Any] = {

@@ -9,6 +9,7 @@ from scipy import stats
 from decision.sensitivity import MonitoringStudy, evsi_reweighting, value_of_monitoring_preposterior
 from decision.sensitivity.preposterior import systematic_resample
 from decision.sensitivity.voi import regression_voi
+from decision.testing import SHORT_SAMPLER
 from decision.tree import evaluate, load_tree
 
 
@@ -90,7 +91,7 @@ def test_korea_value_of_monitoring_synthetic(korea_case, synthetic_fits_small):
 def test_value_of_monitoring_with_real_fits(korea_case):
     from decision.models import fit_models
 
-    fits = fit_models(sampler={"draws": 500, "tune": 500, "chains": 2, "cores": 1}, use_cache=False)
+    fits = fit_models(sampler=dict(SHORT_SAMPLER), use_cache=False)
     ds = value_of_monitoring_preposterior(fits, case=korea_case, seed=5)
     assert float(ds["probability"].sum()) == pytest.approx(1.0)
     assert float(ds["ess"].min()) > 50

@@ -15,6 +15,7 @@ from decision.sensitivity.priors import (
     power_scaling_weights,
     prior_log_density,
 )
+from decision.testing import SHORT_SAMPLER
 
 
 def test_every_prior_of_both_models_is_mapped():
@@ -101,7 +102,7 @@ def test_korea_prior_sensitivity_synthetic(korea_case, synthetic_fits_small):
 def test_refitting_with_a_power_scaled_prior(korea_case):
     from decision.models import fit_models
 
-    sampler = {"draws": 300, "tune": 300, "chains": 2, "cores": 1}
+    sampler = dict(SHORT_SAMPLER)
     fits = fit_models(sampler=sampler, use_cache=False)
     ds = prior_sensitivity(
         fits, case=korea_case, priors=["china.accepts"], method="refit", config={"sampler": sampler}
