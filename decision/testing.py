@@ -21,7 +21,7 @@ that the tree's supplied quantities are consistent with the model variables they
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ __all__ = [
     "fake_compiled_sample",
     "fake_sample",
     "patch_fake_sampling",
+    "python_log_density",
     "report_parameters",
     "synthetic_fits",
     "synthetic_posterior",
@@ -60,6 +61,22 @@ FAKE_SAMPLER: dict[str, Any] = {
     "cores": 1,
     "prior_predictive_draws": 40,
 }
+
+
+def python_log_density(model) -> Callable[[dict], float]:
+    """Return ``point -> model's log density``, summed term by term in Python.
+
+    For tests that compare log densities: PyTensor's Python linker compiles no C code (an
+    empty compile cache spends tens of seconds of gcc on a model's log density), and the
+    terms are summed one by one because NumPy caps an elementwise operation (PyTensor's
+    whole sum) at 32 operands.
+    """
+    import math
+
+    terms = model.compile_fn(
+        [term.sum() for term in model.logp(sum=False)], mode="FAST_COMPILE", point_fn=True
+    )
+    return lambda point: math.fsum(float(t) for t in terms(point))
 
 
 def report_parameters(**extra: Any) -> dict[str, Any]:

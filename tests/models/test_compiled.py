@@ -18,6 +18,7 @@ import pytest
 from decision.core.errors import InputError
 from decision.models import ChinaFollowThroughModel, DPRKComplianceModel
 from decision.observations import load_observations
+from decision.testing import python_log_density
 
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER = ROOT / "examples" / "monitoring-2017" / "observations.csv"
@@ -63,27 +64,12 @@ def _padded_point(unpadded_point: dict, padded_start: dict, rng) -> tuple[dict, 
     return point, extra
 
 
-def _log_density(model):
-    """Return ``point -> model's log density``, summed term by term in Python.
-
-    PyTensor's Python linker (no C code: an empty compile cache would spend about 45 s of
-    gcc on these functions, which run three times a case) cannot evaluate the whole sum at
-    once: NumPy caps an elementwise operation at 32 operands.
-    """
-    import math
-
-    terms = model.compile_fn(
-        [term.sum() for term in model.logp(sum=False)], mode="FAST_COMPILE", point_fn=True
-    )
-    return lambda point: math.fsum(float(t) for t in terms(point))
-
-
 @pytest.mark.parametrize("cls", [DPRKComplianceModel, ChinaFollowThroughModel])
 def test_one_padded_log_density_equals_each_cases_unpadded_one(cls):
     rng = np.random.default_rng(20170820)
     cases = _cases(cls)
     padded = cls(**cases[0]).build(padded=True)
-    padded_logp = _log_density(padded)  # compiled once: the cases only change its data
+    padded_logp = python_log_density(padded)  # compiled once: the cases only change its data
     data_names = sorted(v.name for v in padded.data_vars)
     start = padded.initial_point()
     seen_data = set()
@@ -95,7 +81,7 @@ def test_one_padded_log_density_equals_each_cases_unpadded_one(cls):
             padded[name].set_value(values[name].get_value())
         seen_data.add(tuple(np.asarray(values[n].get_value()).tobytes() for n in data_names))
         unpadded = model.build()
-        unpadded_logp = _log_density(unpadded)
+        unpadded_logp = python_log_density(unpadded)
         for _ in range(3):
             point = {
                 k: v + rng.uniform(-0.7, 0.7, np.shape(v))
