@@ -10,11 +10,10 @@ the xdist workers.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 from pathlib import Path
 
+import filelock
 import numpy as np
 import pandas as pd
 import pytest
@@ -60,18 +59,6 @@ def _cases() -> dict[str, tuple[str, dict]]:
 CASES = _cases()
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    """Hold an exclusive lock on ``path`` (a lock file) for the block, across processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 @pytest.fixture(scope="module")
 def fitted(run_posterior_cache):
     """Fit (or serve from the run's shared cache) any case by label.
@@ -92,7 +79,7 @@ def fitted(run_posterior_cache):
                     key, kwargs = CASES[label]
                     model_cls = MODELS[key]
                 model = model_cls(**kwargs)
-                with _locked(model.cache_path().with_suffix(".lock")):
+                with filelock.FileLock(str(model.cache_path().with_suffix(".lock"))):
                     done[label] = model.fit(use_cache=True)
                 d = done[label].diagnostics
                 print(
@@ -209,12 +196,13 @@ def test_monitoring_updates_move_estimates_the_right_way(fitted):
     )
 
 
-#: Sampled at the reports' tiny budget (``TINY_SAMPLER``), whose compiled program the slow
-#: lane's renders share: determinism needs no more draws than that.
+#: Sampled at the reports' tiny budget, whose compiled program the slow lane's renders share:
+#: determinism needs no more draws than that.
 _ONE_RUN = """
 import sys
 from decision.models import fit_models
-fits = fit_models(sampler={"draws": 30, "tune": 30, "chains": 2}, use_cache=False)
+from decision.testing import TINY_SAMPLER
+fits = fit_models(sampler=dict(TINY_SAMPLER), use_cache=False)
 for key, fit in fits.items():
     fit.idata.posterior.to_netcdf(f"{sys.argv[1]}-{key}.nc")
 """
