@@ -2,8 +2,8 @@
 
 One Dask worker process: the fits and the scoring still run in a worker process, and the
 lane's other pytest worker has the second core (two worker processes cost 104 CPU-seconds
-here against 87 for one, in the same wall time). Several workers at once are the fast lane's
-and the sweep's tests.
+here against 87 for one, in the same wall time). Several workers at once are tested on the
+sweep, whose Dask client and task loop (``decision.sweep.runner``) the backtest shares.
 """
 
 from __future__ import annotations
