@@ -3,7 +3,7 @@
 One Dask worker process: the fits and the scoring still run in a worker process, and the
 lane's other pytest worker has the second core (two worker processes cost 104 CPU-seconds
 here against 87 for one, in the same wall time). Several workers at once are tested on the
-sweep, whose Dask client and task loop (``decision.sweep.runner``) the backtest shares.
+sweep, whose local cluster (``decision.sweep.runner.dask_client_for``) the backtest uses.
 """
 
 from __future__ import annotations
