@@ -521,6 +521,10 @@ def _read_draws_file(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagn
     return draws, diagnostics
 
 
+#: Sampler settings that do not change the draws, and so do not name a cached fit.
+_NOT_IN_KEY = frozenset({"cores"})
+
+
 def _hash_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -676,8 +680,15 @@ class BayesianModel:
         return digest.hexdigest()[:16]
 
     def cache_key(self) -> str:
-        """Content hash of :meth:`inputs`: equal keys mean an identical fit."""
-        return _hash_json(self.inputs())
+        """Content hash of :meth:`inputs`: equal keys mean an identical fit.
+
+        The sampler's ``cores`` is left out: it says how many processes run the chains, not
+        what they draw (each chain's seed comes from ``random_seed``; the compiled path
+        ignores it), so a fit made on one core serves a run on two.
+        """
+        inputs = self.inputs()
+        inputs["sampler"] = {k: v for k, v in inputs["sampler"].items() if k not in _NOT_IN_KEY}
+        return _hash_json(inputs)
 
     def cache_path(self) -> Path:
         """Return the cache file of this model's fit (named by :meth:`cache_key`)."""
