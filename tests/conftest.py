@@ -72,6 +72,29 @@ def fake_nuts_processes(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", _with_fake_nuts(os.environ.get("PYTHONPATH", "")))
 
 
+@pytest.fixture(autouse=True)
+def no_real_nuts_in_the_fast_lane(request, monkeypatch):
+    """Refuse real NUTS in this process for tests not marked slow.
+
+    The fast lane checks plumbing with fake draws (``fake_sampling``, which replaces this
+    refusal); sampling for real, at any budget, belongs to the slow lane.
+    """
+    if request.node.get_closest_marker("slow"):
+        return
+    import pymc as pm
+
+    from decision.models import compiled
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(
+            f"{request.node.nodeid} runs real NUTS: request the fake_sampling fixture, or mark "
+            "the test slow"
+        )
+
+    monkeypatch.setattr(pm, "sample", refuse)
+    monkeypatch.setattr(compiled, "sample", refuse)
+
+
 @pytest.fixture
 def fake_sampling(monkeypatch):
     """Replace both NUTS paths with :func:`decision.testing.fake_sample` (no MCMC).

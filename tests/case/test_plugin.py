@@ -122,7 +122,9 @@ def test_unknown_cases_and_bad_specs_name_the_file(tmp_path):
         load_spec(empty)
 
 
-def test_analyze_and_both_reports_run_on_a_second_case(second_case, tmp_path, capsys):
+def test_analyze_and_both_reports_run_on_a_second_case(
+    fake_sampling, second_case, tmp_path, capsys
+):
     assert (
         main(
             [
