@@ -194,10 +194,10 @@ def test_a_fit_on_one_core_serves_a_run_on_two(backend):
     one, two = (
         ChinaFollowThroughModel(sampler={"nuts_sampler": backend, "cores": n}) for n in (1, 2)
     )
-    assert one.cache_key() == two.cache_key()
+    assert one.cache_path() == two.cache_path()  # the file fit() looks for
     assert one.inputs()["sampler"]["cores"] == 1  # the run's own setting is still recorded
     more = ChinaFollowThroughModel(sampler={"nuts_sampler": backend, "draws": 1001})
-    assert more.cache_key() != one.cache_key()
+    assert more.cache_path() != one.cache_path()
 
 
 def test_models_sample_with_numpyro_by_default_and_pymc_on_request():

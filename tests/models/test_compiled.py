@@ -141,9 +141,8 @@ def test_compile_once_must_be_a_boolean():
 
 
 # -- slow lane: real compiled sampling ----------------------------------------------------------
-#: The reports' tiny budget: its program is one the slow lane's renders compile anyway, and a
-#: refit's cost is the same question at any budget.
-_BUDGET = TINY_SAMPLER
+# Refits run at the reports' tiny budget: its program is one the slow lane's renders compile
+# anyway, and whether a refit compiles is the same question at any budget.
 
 
 @pytest.fixture
@@ -176,17 +175,17 @@ def backend_compiles():
 @pytest.mark.parametrize("cls", [DPRKComplianceModel, ChinaFollowThroughModel])
 def test_refits_on_another_date_ledger_or_prior_compile_nothing(cls, backend_compiles):
     ledger = load_observations(LEDGER)
-    first = cls(sampler=_BUDGET, as_of="2017-08-20").fit(use_cache=False)
+    first = cls(sampler=TINY_SAMPLER, as_of="2017-08-20").fit(use_cache=False)
     after_first = len(backend_compiles)
     refits = [
-        cls(sampler=_BUDGET, as_of="2017-12-31", observations=ledger).fit(use_cache=False),
-        cls(sampler=_BUDGET, priors=_scaled_priors(cls, 1.3)).fit(use_cache=False),
+        cls(sampler=TINY_SAMPLER, as_of="2017-12-31", observations=ledger).fit(use_cache=False),
+        cls(sampler=TINY_SAMPLER, priors=_scaled_priors(cls, 1.3)).fit(use_cache=False),
     ]
     assert len(backend_compiles) == after_first  # the refits compiled nothing
     means = [f.draws(f.headline_names[0]).mean() for f in (first, *refits)]
     assert len(set(np.round(means, 6))) == 3  # and really sampled other posteriors
     # Compiled ahead of the fit (as fit_models does, side by side): the same draws.
-    again = cls(sampler=_BUDGET, as_of="2017-08-20")
+    again = cls(sampler=TINY_SAMPLER, as_of="2017-08-20")
     again.prepare_sampler()
     name = first.headline_names[0]
     np.testing.assert_array_equal(again.fit(use_cache=False).draws(name), first.draws(name))
