@@ -9,6 +9,8 @@
                  ``month_index``, ``complete_months``: months counted from a start.
 ``atomic``       Writes that complete or leave the old file (file and folder fsynced);
                  atomic folder exchange.
+``stored``       Results derived deterministically from inputs, kept on disk and named by
+                 the inputs, the deriving code and library versions.
 ``yaml``         The one YAML reader: safe loaders, size/nesting/alias limits, errors as
                  ``InputError``.
 ``validation``   YAML files validated with pydantic: errors name the file, key path and line.

@@ -15,15 +15,13 @@ skipped (the fit is still returned).
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.metadata
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from decision.core.atomic import atomic_write_text
 from decision.core.backend import compile_cache_dir
+from decision.core.stored import code_fingerprint, content_key, stored
 
 __all__ = ["fit_key", "stored_fit", "stored_fits_dir"]
 
@@ -43,16 +41,8 @@ def _fingerprint() -> dict[str, Any]:
     """Return the fitting code's hash and the fitting libraries' versions (one per process)."""
     from decision.elicitation import fitting, records
 
-    code = hashlib.sha256()
-    for module in (fitting, records):  # records: how percentile answers are read
-        code.update(Path(module.__file__).read_bytes())
-    versions = {}
-    for name in _LIBRARIES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"code": code.hexdigest(), "versions": versions}
+    # records: how percentile answers are read
+    return code_fingerprint([fitting.__file__, records.__file__], _LIBRARIES)
 
 
 def fit_key(method: str, distribution: str, answers: Mapping[str, float]) -> str:
@@ -64,7 +54,7 @@ def fit_key(method: str, distribution: str, answers: Mapping[str, float]) -> str
         "answers": {key: float(value) for key, value in answers.items()},
         **_fingerprint(),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return content_key(payload)
 
 
 def stored_fit(
@@ -78,16 +68,16 @@ def stored_fit(
     ``fit`` returns the tree spec (``{"distribution": ..., ...}``) and raises when the answers
     make no distribution; nothing is stored then.
     """
-    path = stored_fits_dir() / f"{fit_key(method, distribution, answers)}.json"
-    try:
+
+    def read(path: Path) -> dict[str, Any]:
         spec = json.loads(path.read_text(encoding="utf-8"))["spec"]
-        if isinstance(spec, dict) and spec.get("distribution") == distribution:
-            return spec
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    spec = fit()
-    try:
-        atomic_write_text(path, json.dumps({"format": _FORMAT, "spec": spec}, sort_keys=True))
-    except OSError:
-        pass  # a read-only or full cache: the fit is still good
-    return spec
+        if not isinstance(spec, dict) or spec.get("distribution") != distribution:
+            raise ValueError(f"{path} holds no {distribution} spec")
+        return spec
+
+    def write(path: Path, spec: dict[str, Any]) -> None:
+        text = json.dumps({"format": _FORMAT, "spec": spec}, sort_keys=True)
+        path.write_text(text, encoding="utf-8")
+
+    path = stored_fits_dir() / f"{fit_key(method, distribution, answers)}.json"
+    return stored(path, read, fit, write)
