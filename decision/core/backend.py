@@ -62,8 +62,9 @@ def compile_cache_dir() -> Path:
     """Return the folder of compiled code: ``$DECISION_COMPILE_CACHE_DIR`` or ``compile/``.
 
     ``compile/`` is in :func:`cache_root`. It holds PyTensor's compile directory
-    (``pytensor/``), JAX's persistent compilation cache (``jax/``) and fitted elicitation
-    answers (``elicitation/``, :mod:`decision.elicitation.stored`): what is derived
+    (``pytensor/``), JAX's persistent compilation cache (``jax/``), fitted elicitation
+    answers (``elicitation/``, :mod:`decision.elicitation.stored`) and validated evidence
+    tables (``evidence/``, :mod:`decision.evidence.loading`): what is derived
     deterministically from code, inputs and library versions, never from sampling.
     """
     return Path(os.environ.get(COMPILE_CACHE_VARIABLE) or cache_root() / "compile")

@@ -2,7 +2,11 @@
 
 This is the one module that reads evidence files. Every table is a CSV file inside the
 package (located with :mod:`importlib.resources`), validated on read against its definition
-in :mod:`decision.evidence.schemas` and kept in memory while the file is unchanged; every
+in :mod:`decision.evidence.schemas` and kept in memory while the file is unchanged. A table
+validated once is also kept on disk, as Parquet in the compile cache's ``evidence/`` folder,
+named by the file's bytes, the validating code and the versions of pandas, pandera, pyarrow
+and numpy (:mod:`decision.core.stored`): a new process reads it instead of validating the same
+bytes again (about 0.4 s a process for the packaged tables). Every
 loader limits its answer to what was public on ``as_of`` (default
 :data:`decision.core.config.DEFAULT_AS_OF`, the day of the proposal, 2017-08-20) by the
 rules in :mod:`decision.evidence.asof`.
@@ -20,15 +24,21 @@ cross-field check in row order.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import os
 from importlib.resources import as_file, files
 from pathlib import Path
 
 import pandas as pd
 
+from decision.core import tables
+from decision.core.backend import compile_cache_dir
 from decision.core.config import DEFAULT_AS_OF
 from decision.core.dates import parse_date
-from decision.core.tables import read_text_csv, validate_table
+from decision.core.stored import code_fingerprint, content_key, stored
+from decision.core.tables import MAX_CSV_BYTES, TableSpec, read_text_csv, validate_table
+from decision.evidence import schemas
 from decision.evidence.asof import filter_as_of
 from decision.evidence.schemas import table_spec
 
@@ -51,6 +61,10 @@ __all__ = [
 
 #: Validated tables by (name, file, modification time, size): re-read only when the file changes.
 _CACHE: dict[tuple, pd.DataFrame] = {}
+
+#: Version of the stored tables' layout; libraries a validated table depends on.
+_FORMAT = 1
+_LIBRARIES = ("pandas", "pandera", "pyarrow", "numpy")
 
 
 def data_path(name: str) -> Path:
@@ -87,10 +101,37 @@ def read_validated(name: str, path: str | os.PathLike | None = None) -> pd.DataF
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key].copy()
-    frame = validate_table(read_text_csv(target, file=file), spec, file=file)
+    frame = _validated(spec, target, file, stat.st_size if key is not None else None)
     if key is not None:
         _CACHE[key] = frame
     return frame.copy()
+
+
+@functools.cache
+def _fingerprint() -> dict:
+    """Return the validating code's hash and its libraries' versions (one per process)."""
+    return code_fingerprint([schemas.__file__, tables.__file__], _LIBRARIES)
+
+
+def _validated(spec: TableSpec, target: Path, file: str, size: int | None) -> pd.DataFrame:
+    """Validate the table at ``target``, or read it as validated from the same bytes before."""
+
+    def validate() -> pd.DataFrame:
+        return validate_table(read_text_csv(target, file=file), spec, file=file)
+
+    if size is None or size > MAX_CSV_BYTES:
+        return validate()  # missing or too large: refused with the reason, never stored
+    try:
+        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    except OSError:
+        return validate()
+    key = content_key({"format": _FORMAT, "table": spec.name, "sha256": digest, **_fingerprint()})
+    return stored(
+        compile_cache_dir() / "evidence" / f"{key}.parquet",
+        pd.read_parquet,
+        validate,
+        lambda path, frame: frame.to_parquet(path),
+    )
 
 
 def load(
