@@ -21,6 +21,7 @@ __all__ = [
     "VERSIONED_PACKAGES",
     "git_commit",
     "host_id",
+    "installed_versions",
     "package_version",
     "package_versions",
     "process_alive",
@@ -82,15 +83,23 @@ def package_version() -> str:
     return __version__
 
 
-def package_versions() -> dict[str, str]:
-    """Python's version and each of :data:`VERSIONED_PACKAGES` that is installed."""
-    out = {"python": platform.python_version()}
-    for name in VERSIONED_PACKAGES:
+def installed_versions(names) -> dict[str, str | None]:
+    """Return each distribution's installed version, None where it is not installed."""
+    out: dict[str, str | None] = {}
+    for name in names:
         try:
             out[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            pass
+            out[name] = None
     return out
+
+
+def package_versions() -> dict[str, str]:
+    """Python's version and each of :data:`VERSIONED_PACKAGES` that is installed."""
+    installed = installed_versions(VERSIONED_PACKAGES)
+    return {"python": platform.python_version()} | {
+        name: version for name, version in installed.items() if version is not None
+    }
 
 
 def sha256_file(path: str | os.PathLike) -> str:

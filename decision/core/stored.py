@@ -15,7 +15,6 @@ skipped (the result is still returned). What fails to derive (an error) is never
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from decision.core.atomic import atomic_path
+from decision.core.provenance import installed_versions
 
 __all__ = ["code_fingerprint", "content_key", "stored"]
 
@@ -39,13 +39,7 @@ def code_fingerprint(
     code = hashlib.sha256()
     for file in files:
         code.update(Path(file).read_bytes())
-    versions = {}
-    for name in libraries:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
-    return {"code": code.hexdigest(), "versions": versions}
+    return {"code": code.hexdigest(), "versions": installed_versions(libraries)}
 
 
 def content_key(payload: Any) -> str:

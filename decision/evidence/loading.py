@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import os
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -36,6 +35,7 @@ from decision.core import tables
 from decision.core.backend import compile_cache_dir
 from decision.core.config import DEFAULT_AS_OF
 from decision.core.dates import parse_date
+from decision.core.provenance import sha256_file
 from decision.core.stored import code_fingerprint, content_key, stored
 from decision.core.tables import MAX_CSV_BYTES, TableSpec, read_text_csv, validate_table
 from decision.evidence import schemas
@@ -122,7 +122,7 @@ def _validated(spec: TableSpec, target: Path, file: str, size: int | None) -> pd
     if size is None or size > MAX_CSV_BYTES:
         return validate()  # missing or too large: refused with the reason, never stored
     try:
-        digest = hashlib.sha256(target.read_bytes()).hexdigest()
+        digest = sha256_file(target)
     except OSError:
         return validate()
     key = content_key({"format": _FORMAT, "table": spec.name, "sha256": digest, **_fingerprint()})
