@@ -4,10 +4,10 @@ Each command group is a module: ``report`` (report, report sensitivity, report m
 ``analysis`` (analyze, fit, monitor), ``elicit`` (fit, check, new, compare), ``observe``,
 ``sweep``, ``backtest`` and ``tree``. Commands import what they run inside their functions, so
 starting the program (``decision --help``) imports no models, papermill or Dask. :func:`main`
-maps errors to exit codes: bad input and a full disk print one line and exit 2. ``options``
-holds what commands share: the options, the progress reporter each long command shows its
-stages on (``--quiet`` for none), and the checks that make an error name the option the user
-typed.
+maps errors to exit codes: bad input, a full disk and an unusable path (a file where a folder
+is expected, no permission) print one line and exit 2. ``options`` holds what commands share:
+the options, the progress reporter each long command shows its stages on (``--quiet`` for
+none), and the checks that make an error name the option the user typed.
 """
 
 from __future__ import annotations
@@ -64,6 +64,16 @@ _STORAGE_ERRORS = {
     errno.EROFS: "read-only file system",
 }
 
+#: Errors that mean a path the user gave cannot be used as given: a file where a folder is
+#: expected, a folder where a file is, no permission. Reported with the path, no traceback.
+_PATH_ERRORS = {
+    errno.ENOTDIR: "not a folder (a file is in the way)",
+    errno.EISDIR: "is a folder, expected a file",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the program; bad input prints one line and exits with status 2."""
@@ -82,10 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         # Every write is staged beside its target and moved into place only when complete,
         # so a full disk leaves every earlier file as it was.
-        if exc.errno not in _STORAGE_ERRORS:
-            raise
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{_STORAGE_ERRORS[exc.errno]}; nothing was overwritten", err=True)
+        if exc.errno in _STORAGE_ERRORS:
+            problem = _STORAGE_ERRORS[exc.errno]
+        elif exc.errno in _PATH_ERRORS and exc.filename:
+            problem = _PATH_ERRORS[exc.errno]
+        else:
+            raise
+        typer.echo(f"error: {where}{problem}; nothing was overwritten", err=True)
         return 2
     except _exit_types() as exc:
         return exc.exit_code

@@ -64,6 +64,8 @@ def staging_folder(out_dir: Path, name: str) -> Iterator[Path]:
     (or the folder read-only) inside the block is raised again as one ``OSError`` naming the
     file or ``out_dir``.
     """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("expected a folder for reports, found a file", file=out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out_dir)
     staging = Path(

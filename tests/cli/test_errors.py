@@ -169,3 +169,12 @@ def test_an_as_of_before_the_proposal_or_the_evidence_is_refused(workspace, caps
 )
 def test_each_error_names_what_the_user_typed(workspace, capsys, isolated_cache, args, expected):
     assert _fails(capsys, isolated_cache, *args).startswith(expected)
+
+
+def test_an_out_folder_that_is_a_file_is_named_in_one_line(workspace, capsys, isolated_cache):
+    (workspace / "taken").write_text("a file the user keeps\n")
+    err = _fails(capsys, isolated_cache, "report", "--out", "taken")
+    assert "taken: expected a folder for reports, found a file" in err, err
+    err = _fails(capsys, isolated_cache, "report", "--out", "taken/brief")
+    assert "taken" in err and "not a folder" in err, err
+    assert (workspace / "taken").read_text() == "a file the user keeps\n"
