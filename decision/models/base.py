@@ -5,10 +5,11 @@ evidence that :mod:`decision.evidence` loads as of a date. :meth:`BayesianModel.
 it (or serves an identical earlier fit from the cache) and returns a :class:`Fit` that holds
 the ArviZ ``InferenceData``, the convergence diagnostics and every input that produced it.
 
-Each cached posterior (``<model>-<key>.nc``) has a companion ``<model>-<key>.draws.npz`` holding
-what a decision needs without ArviZ: every posterior variable's draws, chains stacked, and the
-numbers behind the diagnostics, with the SHA-256 of the ``.nc`` file they were read from. A fit
-served through it reads the ``.nc`` (and imports ArviZ) only when asked for its ``idata``.
+Each cached posterior (``<model>-<key>.nc``, netCDF) has a companion ``<model>-<key>.draws.npz``
+(:mod:`decision.models.companion`): the same groups as plain arrays, the numbers behind the
+diagnostics, and the SHA-256 of the ``.nc``. A fit served from the cache reads its draws from
+the companion without ArviZ, and its ``idata`` from the companion on first use (the ``.nc``
+when the companion is missing or stale).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import json
 import logging
 import math
 import warnings
-import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -40,6 +40,8 @@ from decision.core.backend import (
 from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
 from decision.core.dates import parse_date
 from decision.core.errors import ConvergenceError, InputError
+from decision.models import companion
+from decision.models.companion import draws_path
 
 if TYPE_CHECKING:
     import arviz as az
@@ -437,7 +439,10 @@ def _stacked_draws(posterior, name: str) -> np.ndarray:
 
 
 def _read_posterior_file(path: Path) -> az.InferenceData:
-    """Read a cached posterior into memory."""
+    """Read a cached posterior into memory: from its companion when valid, else the ``.nc``."""
+    idata = companion.read_idata(path)
+    if idata is not None:
+        return idata
     import arviz as az
 
     idata = az.from_netcdf(path)
@@ -445,76 +450,23 @@ def _read_posterior_file(path: Path) -> az.InferenceData:
     return idata
 
 
-#: Version of the draws file's layout; a file of another version is rewritten.
-_DRAWS_FORMAT = 1
-#: Prefix of the draws file's keys that hold a variable's draws (the others hold its metadata).
-_DRAW_PREFIX = "draws:"
-
-
-def draws_path(posterior_path: Path) -> Path:
-    """Return the draws file that belongs to a cached posterior (``.nc`` -> ``.draws.npz``)."""
-    return posterior_path.with_suffix(".draws.npz")
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _write_draws_file(posterior_path: Path, fit: Fit) -> None:
-    """Store ``fit``'s posterior draws and diagnostics beside its cached posterior.
-
-    Written after the ``.nc`` file, with that file's hash: a draws file whose hash does not
-    match the ``.nc`` beside it (rewritten, damaged) is ignored. A draws file that cannot be
-    written only costs speed, so the failure is logged and the fit goes on.
-    """
+def _write_companion(posterior_path: Path, fit: Fit) -> None:
+    """Store ``fit``'s posterior and diagnostics beside its cached posterior (written first)."""
     diagnostics = fit.diagnostics
-    posterior = fit.idata.posterior
-    arrays = {_DRAW_PREFIX + str(name): _stacked_draws(posterior, name) for name in posterior}
-    meta = {
-        "__format__": np.array(_DRAWS_FORMAT),
-        "__posterior_sha256__": np.array(_file_sha256(posterior_path)),
-        "__diagnostics__": np.array(
-            json.dumps(
-                {
-                    "max_r_hat": diagnostics.max_r_hat,
-                    "min_ess_bulk": diagnostics.min_ess_bulk,
-                    "divergences": diagnostics.divergences,
-                }
-            )
-        ),
+    numbers = {
+        "max_r_hat": diagnostics.max_r_hat,
+        "min_ess_bulk": diagnostics.min_ess_bulk,
+        "divergences": diagnostics.divergences,
     }
-    target = draws_path(posterior_path)
-    try:
-        with atomic_path(target, suffix=".npz") as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays, **meta)
-    except OSError as exc:
-        log.warning("could not write the draws file %s: %s", target, exc)
+    companion.write(posterior_path, fit.idata, numbers)
 
 
-def _read_draws_file(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagnostics] | None:
-    """Return the draws and diagnostics stored beside ``posterior_path``, or None.
-
-    None when there is no draws file, it is unreadable, of another format, or was written for
-    another content of ``posterior_path``.
-    """
-    path = draws_path(posterior_path)
-    if not path.exists():
+def _read_companion(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagnostics] | None:
+    """Return the draws and diagnostics stored beside ``posterior_path``, or None."""
+    stored = companion.read_draws(posterior_path)
+    if stored is None:
         return None
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            if int(stored["__format__"]) != _DRAWS_FORMAT:
-                return None
-            if str(stored["__posterior_sha256__"]) != _file_sha256(posterior_path):
-                return None
-            numbers = json.loads(str(stored["__diagnostics__"]))
-            draws = {
-                key.removeprefix(_DRAW_PREFIX): stored[key]
-                for key in stored.files
-                if key.startswith(_DRAW_PREFIX)
-            }
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
-        log.warning("ignoring unreadable draws file %s: %s", path, exc)
-        return None
+    draws, numbers = stored
     diagnostics = Diagnostics.from_values(
         float(numbers["max_r_hat"]), float(numbers["min_ess_bulk"]), int(numbers["divergences"])
     )
@@ -714,7 +666,7 @@ class BayesianModel:
             if use_cache:
                 with atomic_path(path, suffix=".nc") as tmp:
                     idata.to_netcdf(str(tmp))
-                _write_draws_file(path, fit)
+                _write_companion(path, fit)
         if strict and not fit.diagnostics.ok:
             raise ConvergenceError(fit.flagged_message())
         return fit
@@ -725,7 +677,7 @@ class BayesianModel:
         The draws file beside it serves the fit without ArviZ; without a valid one the
         posterior is read in full and the draws file written for the next time.
         """
-        stored = _read_draws_file(path)
+        stored = _read_companion(path)
         if stored is not None:
             draws, diagnostics = stored
             return Fit(
@@ -744,7 +696,7 @@ class BayesianModel:
             log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
             return None
         fit = self._make_fit(idata, from_cache=True)
-        _write_draws_file(path, fit)
+        _write_companion(path, fit)
         return fit
 
     def _make_fit(self, idata: az.InferenceData, *, from_cache: bool) -> Fit:
