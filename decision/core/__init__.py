@@ -8,7 +8,7 @@
 ``dates``        ``parse_date``, ``parse_month``, ``month_end``: dates and ``YYYY-MM`` months;
                  ``month_index``, ``complete_months``: months counted from a start.
 ``atomic``       Writes that complete or leave the old file (file and folder fsynced);
-                 atomic folder exchange.
+                 atomic folder exchange; ``work_lock``: processes take turns at costly work.
 ``stored``       Results derived deterministically from inputs, kept on disk and named by
                  the inputs, the deriving code and library versions.
 ``yaml``         The one YAML reader: safe loaders, size/nesting/alias limits, errors as

@@ -1,4 +1,8 @@
-"""Writes that either complete or leave the previous file untouched."""
+"""Writes that either complete or leave the previous file untouched, and work done once.
+
+:func:`work_lock` lets processes that would each do the same costly, deterministic work (a
+NUTS compile, an identical fit) take turns: the second finds the first one's result.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
+    "work_lock",
     "atomic_write_bytes",
     "fsync_folder",
     "atomic_write_text",
@@ -200,3 +206,26 @@ def _replace_by_renames(staged: Path, target: Path) -> Path:
     if backup is not None:
         shutil.rmtree(backup, ignore_errors=True)
     return target
+
+
+@contextlib.contextmanager
+def work_lock(folder: str | os.PathLike, name: str, timeout: float) -> Iterator[bool]:
+    """Hold the lock file ``<folder>/<name>.lock`` while inside; yield whether it is held.
+
+    For work whose result the next holder can find (a file, a cache entry). The lock is a
+    ``flock``, so a killed holder frees it at once. Locking is only for speed: where the lock
+    file cannot be made, or after ``timeout`` seconds of waiting, the work goes on unlocked.
+    """
+    from filelock import FileLock, Timeout
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(Path(folder) / f"{name}.lock"), timeout=timeout)
+        lock.acquire()
+    except (OSError, Timeout):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from decision.core.atomic import atomic_path
+from decision.core.atomic import atomic_path, work_lock
 from decision.core.backend import (
     DEFAULT_NUTS_SAMPLER,
     backend_info,
@@ -473,6 +473,9 @@ def _read_companion(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagno
     return draws, diagnostics
 
 
+#: Longest wait for another process sampling the same fit before sampling it here too.
+FIT_LOCK_TIMEOUT = 3600.0
+
 #: Sampler settings that do not change the draws, and so do not name a cached fit.
 _NOT_IN_KEY = frozenset({"cores"})
 
@@ -660,16 +663,24 @@ class BayesianModel:
         """
         path = self.cache_path()
         fit = self._cached_fit(path) if use_cache and path.exists() else None
-        if fit is None:
-            idata = self._sample(progressbar=progressbar)
-            fit = self._make_fit(idata, from_cache=False)
-            if use_cache:
-                with atomic_path(path, suffix=".nc") as tmp:
-                    idata.to_netcdf(str(tmp))
-                _write_companion(path, fit)
+        if fit is None and use_cache:
+            # Another process may be sampling this very fit (two reports at once): wait for it
+            # and serve its result rather than sample it twice.
+            with work_lock(cache_dir() / ".locks", path.stem, FIT_LOCK_TIMEOUT):
+                fit = self._cached_fit(path) if path.exists() else None
+                if fit is None:
+                    fit = self._sample_fit(progressbar)
+                    with atomic_path(path, suffix=".nc") as tmp:
+                        fit.idata.to_netcdf(str(tmp))
+                    _write_companion(path, fit)
+        elif fit is None:
+            fit = self._sample_fit(progressbar)
         if strict and not fit.diagnostics.ok:
             raise ConvergenceError(fit.flagged_message())
         return fit
+
+    def _sample_fit(self, progressbar: bool) -> Fit:
+        return self._make_fit(self._sample(progressbar=progressbar), from_cache=False)
 
     def _cached_fit(self, path: Path) -> Fit | None:
         """Serve the fit cached at ``path``, or None when the file cannot be read.

@@ -28,12 +28,11 @@ The same seed gives the same draws in every process (XLA on CPU is deterministic
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -222,33 +221,18 @@ class CompiledStructure:
 COMPILE_LOCK_TIMEOUT = 600.0
 
 
-@contextlib.contextmanager
-def _compile_lock(program_key: tuple) -> Iterator[None]:
+def _compile_lock(program_key: tuple):
     """Hold the lock file of one NUTS program while compiling it.
 
     Two processes that need the same program (two reports, a sweep's workers) would each
     compile it, 5-20 s a model: the second now waits for the first, then reads the program
-    from JAX's persistent cache. The lock is a ``flock``, so a killed holder frees it; after
-    :data:`COMPILE_LOCK_TIMEOUT`, or where the lock file cannot be made, the program is
-    compiled without it.
+    from JAX's persistent cache.
     """
-    from filelock import FileLock, Timeout
-
+    from decision.core.atomic import work_lock
     from decision.core.backend import compile_cache_dir
 
-    name = hashlib.sha256(repr(program_key).encode()).hexdigest()[:32]
-    folder = compile_cache_dir() / "locks"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(folder / f"nuts-{name}.lock"), timeout=COMPILE_LOCK_TIMEOUT)
-        lock.acquire()
-    except (OSError, Timeout):
-        yield
-        return
-    try:
-        yield
-    finally:
-        lock.release()
+    name = "nuts-" + hashlib.sha256(repr(program_key).encode()).hexdigest()[:32]
+    return work_lock(compile_cache_dir() / "locks", name, COMPILE_LOCK_TIMEOUT)
 
 
 def _structure(bayes_model, padded) -> CompiledStructure:

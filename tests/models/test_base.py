@@ -21,6 +21,7 @@ from decision.models import (
     ChinaFollowThroughModel,
     Diagnostics,
     DPRKComplianceModel,
+    base,
     build_models,
 )
 from decision.models.base import draws_path
@@ -276,3 +277,33 @@ def test_the_posterior_predictive_draws_only_the_observed_variables(
     observed = {v.name for v in model.build().observed_RVs}
     assert redrawn == observed
     assert set(fit.idata.posterior_predictive.data_vars) == observed
+
+
+def test_an_identical_fit_running_elsewhere_is_waited_for_not_sampled_twice(
+    fake_sampling, tiny_sampler, monkeypatch
+):
+    import threading
+    import time
+
+    sampled = []
+    sample = base.BayesianModel._sample
+
+    def slow_sample(self, **kwargs):
+        sampled.append(self.name)
+        time.sleep(1.0)  # long enough for the other caller to arrive while this one samples
+        return sample(self, **kwargs)
+
+    monkeypatch.setattr(base.BayesianModel, "_sample", slow_sample)
+    fits = [None, None]
+
+    def fit(i):
+        fits[i] = ChinaFollowThroughModel(sampler=tiny_sampler).fit()
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sampled == ["china_follow_through"]
+    assert sorted(f.from_cache for f in fits) == [False, True]
+    np.testing.assert_array_equal(fits[0].draws("cooperation"), fits[1].draws("cooperation"))
