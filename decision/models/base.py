@@ -77,7 +77,7 @@ configure_compile_caches()
 #: ``posterior_predictive_draws`` size the predictive checks, each at most the posterior's
 #: number of draws: the posterior predictive is drawn from that many posterior draws, thinned
 #: evenly along each chain (its cost grows with the draws, and 1,000 replicates settle a
-#: check's interval and p-value).
+#: check's interval and p-value). 0 draws none (a backtest reads only the posterior).
 DEFAULT_SAMPLER: dict[str, Any] = {
     "nuts_sampler": DEFAULT_NUTS_SAMPLER,
     "compile_once": True,
@@ -787,13 +787,17 @@ class BayesianModel:
             # The compiled program samples in XLA's threads: the prior predictive (Python)
             # is drawn meanwhile. It uses its own seed, so the draws do not depend on when.
             idata = compiled.sample(
-                self, model, while_sampling=lambda: drawn.append(prior_predictive()), **nuts
+                self,
+                model,
+                while_sampling=lambda: drawn.append(prior_predictive()) if prior_draws else None,
+                **nuts,
             )
         else:
             with model:
                 idata = pm.sample(**nuts)
-        idata.extend(drawn[0] if drawn else prior_predictive())
-        if model.observed_RVs:
+        if prior_draws:
+            idata.extend(drawn[0] if drawn else prior_predictive())
+        if model.observed_RVs and int(s["posterior_predictive_draws"]):
             posterior = idata.posterior
             total = posterior.sizes["chain"] * posterior.sizes["draw"]
             step = max(1, math.ceil(total / int(s["posterior_predictive_draws"])))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from decision.backtest import BASELINES, fit_models_at, read_table, run_backtest
+from decision.backtest.runner import BACKTEST_SAMPLER_OVERRIDES
 from decision.models import CONVERGENCE_THRESHOLDS
 
 ORIGINS = ["2016-01", "2018-07", "2020-01"]
@@ -26,8 +27,10 @@ def test_backtest_with_real_fits_converges_and_scores_every_forecaster(tmp_path)
     model = table[table["forecaster"] == "model"]
     assert model["diagnostics_ok"].all(), model["flags"].dropna().unique()
     for origin in ORIGINS:  # served from the cache the run filled: the same fits
-        _, fits = fit_models_at(origin, sampler={"cores": 1})
+        _, fits = fit_models_at(origin, sampler=dict(BACKTEST_SAMPLER_OVERRIDES))
         for fit in fits.values():
+            assert fit.from_cache
+            assert {"prior", "posterior_predictive"}.isdisjoint(fit.idata.groups())
             d = fit.diagnostics
             assert d.max_r_hat <= CONVERGENCE_THRESHOLDS["r_hat"]
             assert d.min_ess_bulk >= CONVERGENCE_THRESHOLDS["ess_bulk"]

@@ -307,3 +307,13 @@ def test_an_identical_fit_running_elsewhere_is_waited_for_not_sampled_twice(
     assert sampled == ["china_follow_through"]
     assert sorted(f.from_cache for f in fits) == [False, True]
     np.testing.assert_array_equal(fits[0].draws("cooperation"), fits[1].draws("cooperation"))
+
+
+def test_zero_predictive_draws_draw_no_predictive_checks(fake_sampling, tiny_sampler):
+    sampler = {**tiny_sampler, "prior_predictive_draws": 0, "posterior_predictive_draws": 0}
+    fit = DPRKComplianceModel(sampler=sampler).fit()
+    assert {"prior", "prior_predictive", "posterior_predictive"}.isdisjoint(fit.idata.groups())
+    assert fit.prior_draws("p_accept") is None
+    assert fit.diagnostics.divergences == 0 and len(fit.draws("p_accept"))
+    served = DPRKComplianceModel(sampler=sampler).fit()
+    assert served.from_cache and served.idata.groups() == fit.idata.groups()
