@@ -5,11 +5,10 @@ evidence that :mod:`decision.evidence` loads as of a date. :meth:`BayesianModel.
 it (or serves an identical earlier fit from the cache) and returns a :class:`Fit` that holds
 the ArviZ ``InferenceData``, the convergence diagnostics and every input that produced it.
 
-Each cached posterior (``<model>-<key>.nc``, netCDF) has a companion ``<model>-<key>.draws.npz``
-(:mod:`decision.models.companion`): the same groups as plain arrays, the numbers behind the
-diagnostics, and the SHA-256 of the ``.nc``. A fit served from the cache reads its draws from
-the companion without ArviZ, and its ``idata`` from the companion on first use (the ``.nc``
-when the companion is missing or stale).
+Each cached posterior is one ``<model>-<key>.npz`` file (:mod:`decision.models.posterior_file`):
+every group of the ``InferenceData`` as plain arrays and the numbers behind the diagnostics. A
+fit served from the cache reads its draws without ArviZ, and rebuilds its ``idata`` on first
+use.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from decision.core.atomic import atomic_path, work_lock
+from decision.core.atomic import work_lock
 from decision.core.backend import (
     DEFAULT_NUTS_SAMPLER,
     backend_info,
@@ -40,8 +39,7 @@ from decision.core.backend import (
 from decision.core.config import DEFAULT_AS_OF, DEFAULT_SEED, deep_merge
 from decision.core.dates import parse_date
 from decision.core.errors import ConvergenceError, InputError
-from decision.models import companion
-from decision.models.companion import draws_path
+from decision.models import posterior_file
 
 if TYPE_CHECKING:
     import arviz as az
@@ -54,7 +52,6 @@ __all__ = [
     "Fit",
     "cache_dir",
     "dataset_like",
-    "draws_path",
     "pad_to_capacity",
 ]
 
@@ -439,38 +436,26 @@ def _stacked_draws(posterior, name: str) -> np.ndarray:
 
 
 def _read_posterior_file(path: Path) -> az.InferenceData:
-    """Read a cached posterior into memory: from its companion when valid, else the ``.nc``."""
-    idata = companion.read_idata(path)
-    if idata is not None:
-        return idata
-    import arviz as az
-
-    idata = az.from_netcdf(path)
-    idata.load()
+    """Read a cached posterior into memory."""
+    idata = posterior_file.read_idata(path)
+    if idata is None:
+        raise InputError(
+            "the cached posterior can no longer be read (removed or damaged since the fit was "
+            "served); run again to refit",
+            file=path,
+        )
     return idata
 
 
-def _write_companion(posterior_path: Path, fit: Fit) -> None:
-    """Store ``fit``'s posterior and diagnostics beside its cached posterior (written first)."""
+def _write_posterior_file(path: Path, fit: Fit) -> None:
+    """Store ``fit``'s posterior and diagnostics at ``path``, whole or not at all."""
     diagnostics = fit.diagnostics
     numbers = {
         "max_r_hat": diagnostics.max_r_hat,
         "min_ess_bulk": diagnostics.min_ess_bulk,
         "divergences": diagnostics.divergences,
     }
-    companion.write(posterior_path, fit.idata, numbers)
-
-
-def _read_companion(posterior_path: Path) -> tuple[dict[str, np.ndarray], Diagnostics] | None:
-    """Return the draws and diagnostics stored beside ``posterior_path``, or None."""
-    stored = companion.read_draws(posterior_path)
-    if stored is None:
-        return None
-    draws, numbers = stored
-    diagnostics = Diagnostics.from_values(
-        float(numbers["max_r_hat"]), float(numbers["min_ess_bulk"]), int(numbers["divergences"])
-    )
-    return draws, diagnostics
+    posterior_file.write(path, fit.idata, numbers)
 
 
 #: Longest wait for another process sampling the same fit before sampling it here too.
@@ -647,7 +632,7 @@ class BayesianModel:
 
     def cache_path(self) -> Path:
         """Return the cache file of this model's fit (named by :meth:`cache_key`)."""
-        return cache_dir() / f"{self.name}-{self.cache_key()[:32]}.nc"
+        return cache_dir() / f"{self.name}-{self.cache_key()[:32]}{posterior_file.SUFFIX}"
 
     def fit(
         self, *, use_cache: bool = True, strict: bool = False, progressbar: bool = False
@@ -670,9 +655,7 @@ class BayesianModel:
                 fit = self._cached_fit(path) if path.exists() else None
                 if fit is None:
                     fit = self._sample_fit(progressbar)
-                    with atomic_path(path, suffix=".nc") as tmp:
-                        fit.idata.to_netcdf(str(tmp))
-                    _write_companion(path, fit)
+                    _write_posterior_file(path, fit)
         elif fit is None:
             fit = self._sample_fit(progressbar)
         if strict and not fit.diagnostics.ok:
@@ -683,32 +666,28 @@ class BayesianModel:
         return self._make_fit(self._sample(progressbar=progressbar), from_cache=False)
 
     def _cached_fit(self, path: Path) -> Fit | None:
-        """Serve the fit cached at ``path``, or None when the file cannot be read.
+        """Serve the fit cached at ``path`` (its draws; ``idata`` on first use), or None.
 
-        The draws file beside it serves the fit without ArviZ; without a valid one the
-        posterior is read in full and the draws file written for the next time.
+        None when the file cannot be read (truncated, damaged, of another format): the fit is
+        sampled again and the file replaced.
         """
-        stored = _read_companion(path)
-        if stored is not None:
-            draws, diagnostics = stored
-            return Fit(
-                self.name,
-                None,
-                diagnostics,
-                self.inputs(),
-                tuple(self.headline),
-                True,
-                posterior_draws=draws,
-                posterior_file=path,
-            )
-        try:
-            idata = _read_posterior_file(path)
-        except (OSError, ValueError, KeyError) as exc:  # a damaged file is refit, not fatal
-            log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
+        stored = posterior_file.read_draws(path)
+        if stored is None:
             return None
-        fit = self._make_fit(idata, from_cache=True)
-        _write_companion(path, fit)
-        return fit
+        draws, numbers = stored
+        diagnostics = Diagnostics.from_values(
+            float(numbers["max_r_hat"]), float(numbers["min_ess_bulk"]), int(numbers["divergences"])
+        )
+        return Fit(
+            self.name,
+            None,
+            diagnostics,
+            self.inputs(),
+            tuple(self.headline),
+            True,
+            posterior_draws=draws,
+            posterior_file=path,
+        )
 
     def _make_fit(self, idata: az.InferenceData, *, from_cache: bool) -> Fit:
         free = [v for v in self.free_vars if v in idata.posterior]

@@ -35,7 +35,7 @@ def _fails(capsys, isolated_cache, *args: str) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert err.startswith("error: ")
-    assert not any(isolated_cache.rglob("*.nc")), "nothing may be fitted before the check"
+    assert not any(isolated_cache.rglob("*.npz")), "nothing may be fitted before the check"
     assert time.monotonic() - started < 60
     return err
 
