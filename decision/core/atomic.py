@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 __all__ = [
-    "work_lock",
     "atomic_write_bytes",
     "fsync_folder",
     "atomic_write_text",
     "atomic_path",
     "default_folder_mode",
     "replace_directory",
+    "work_lock",
 ]
 
 

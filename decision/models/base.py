@@ -263,8 +263,8 @@ class Fit:
     model_name
         The model's name.
     idata
-        The ArviZ ``InferenceData``; None for a fit served from the cache's draws file, which
-        reads it from ``posterior_file`` on first use of :attr:`idata`.
+        The ArviZ ``InferenceData``; None for a fit served from the cache, which reads it from
+        ``posterior_file`` on first use of :attr:`idata`.
     diagnostics
         Convergence diagnostics.
     inputs
@@ -768,7 +768,7 @@ class BayesianModel:
             idata = compiled.sample(
                 self,
                 model,
-                while_sampling=lambda: drawn.append(prior_predictive()) if prior_draws else None,
+                while_sampling=(lambda: drawn.append(prior_predictive())) if prior_draws else None,
                 **nuts,
             )
         else:

@@ -89,7 +89,7 @@ class CompiledStructure:
         (model class, structure hash): names this structure's programs across processes.
     """
 
-    def __init__(self, model, logp, outputs, data_names, *, key: tuple[str, str] = ("", "")):
+    def __init__(self, model, logp, outputs, data_names, *, key: tuple[str, str]):
         import jax
         import jax.numpy as jnp
         from pymc.initial_point import make_initial_point_fn
