@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,52 +124,60 @@ def _open(path: Path) -> tuple[Any, dict[str, Any]] | None:
     return stored, meta
 
 
-def read_draws(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    """Return every posterior variable's draws (chains stacked) and the diagnostics numbers.
-
-    None when the file is missing, unreadable (truncated, damaged) or of another format.
-    """
+def _read(path: Path, read: Callable[[Any, dict[str, Any]], Any]) -> Any:
+    """Return ``read(stored, meta)`` for the file at ``path``, or None when it cannot be read."""
     opened = _open(path)
     if opened is None:
         return None
     stored, meta = opened
     with stored:
         try:
-            draws = {}
-            for name in meta["groups"]["posterior"]["data_vars"]:
-                values = stored[_key("posterior", "data_vars", name)]
-                draws[name] = values.reshape(-1, *values.shape[2:])
-            return draws, meta["diagnostics"]
+            return read(stored, meta)
         except _READ_ERRORS as exc:
             log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
             return None
+
+
+def _stacked_draws(stored, meta: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    draws = {}
+    for name in meta["groups"]["posterior"]["data_vars"]:
+        values = stored[_key("posterior", "data_vars", name)]
+        draws[name] = values.reshape(-1, *values.shape[2:])
+    return draws, meta["diagnostics"]
+
+
+def _datasets(stored, meta: dict[str, Any]) -> dict[str, Any]:
+    import xarray as xr
+
+    groups = {}
+    for group, entry in meta["groups"].items():
+        variables = {
+            kind: {
+                name: xr.Variable(spec["dims"], stored[_key(group, kind, name)], spec["attrs"])
+                for name, spec in entry[kind].items()
+            }
+            for kind in ("coords", "data_vars")
+        }
+        groups[group] = xr.Dataset(
+            variables["data_vars"], coords=variables["coords"], attrs=entry["attrs"]
+        )
+    return groups
+
+
+def read_draws(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """Return every posterior variable's draws (chains stacked) and the diagnostics numbers.
+
+    None when the file is missing, unreadable (truncated, damaged), of another format or
+    written under another name. Imports neither ArviZ nor xarray.
+    """
+    return _read(path, _stacked_draws)
 
 
 def read_idata(path: Path) -> az.InferenceData | None:
     """Return the ``InferenceData`` stored at ``path``, or None (as :func:`read_draws`)."""
-    opened = _open(path)
-    if opened is None:
+    groups = _read(path, _datasets)
+    if groups is None:
         return None
     import arviz as az
-    import xarray as xr
 
-    stored, meta = opened
-    with stored:
-        try:
-            groups = {}
-            for group, entry in meta["groups"].items():
-                variables = {}
-                for kind in ("coords", "data_vars"):
-                    variables[kind] = {
-                        name: xr.Variable(
-                            spec["dims"], stored[_key(group, kind, name)], spec["attrs"]
-                        )
-                        for name, spec in entry[kind].items()
-                    }
-                groups[group] = xr.Dataset(
-                    variables["data_vars"], coords=variables["coords"], attrs=entry["attrs"]
-                )
-        except _READ_ERRORS as exc:
-            log.warning("ignoring unreadable cached posterior %s: %s", path, exc)
-            return None
     return az.InferenceData(**groups)
