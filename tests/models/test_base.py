@@ -289,6 +289,6 @@ def test_zero_predictive_draws_draw_no_predictive_checks(fake_sampling, tiny_sam
     fit = DPRKComplianceModel(sampler=sampler).fit()
     assert {"prior", "prior_predictive", "posterior_predictive"}.isdisjoint(fit.idata.groups())
     assert fit.prior_draws("p_accept") is None
-    assert fit.diagnostics.divergences == 0 and len(fit.draws("p_accept"))
+    assert fit.draws("p_accept").size == tiny_sampler["draws"] * tiny_sampler["chains"]
     served = DPRKComplianceModel(sampler=sampler).fit()
     assert served.from_cache and served.idata.groups() == fit.idata.groups()
