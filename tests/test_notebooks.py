@@ -78,7 +78,6 @@ def test_notebook_executes_on_a_tiny_budget(path, tmp_path):
         cwd=str(tmp_path),
         progress_bar=False,
         kernel_name="decision",
-        shutdown_kernel="immediate",  # as reports do: the outputs are in, no graceful exit
     )
     code = [c for c in executed.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code), "every code cell ran"
