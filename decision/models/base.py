@@ -18,7 +18,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import logging
 import math
 import warnings
 from collections.abc import Iterator, Mapping
@@ -54,8 +53,6 @@ __all__ = [
     "dataset_like",
     "pad_to_capacity",
 ]
-
-log = logging.getLogger(__name__)
 
 # Before PyMC or JAX is imported: they read their compile-cache settings on import.
 configure_compile_caches()
